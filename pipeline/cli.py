@@ -1,0 +1,122 @@
+"""The ``stencil`` command: every pipeline operation on files and folders.
+
+Each group of subcommands lives in its own module (``cli_masks``, ``cli_select``,
+``cli_edit``, ``cli_models``) and registers itself through ``register(subparsers)``. This module owns
+what they share: argument plumbing, folder iteration with a progress bar, logging
+and the error contract (one line on stderr, a non-zero exit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+
+log = logging.getLogger("stencil")
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
+EXIT_ERROR = 2
+
+
+class UsageError(PipelineError):
+    """The command line itself is wrong (a missing option, a bad value)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file and the file its result goes to."""
+
+    source: Path
+    target: Path
+
+
+def plan_jobs(source: Path, output: Path, suffix: str = ".png") -> list[Job]:
+    """Pair inputs with outputs: a file gives one job, a folder one job per image in it.
+
+    With a folder as ``source``, ``output`` is a folder (created) and each result is
+    named after its input's stem with ``suffix``.
+    """
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise UsageError(f"folder {source} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        if output.exists() and not output.is_dir():
+            raise UsageError(f"{source} is a folder, so -o must be a folder too, but {output} is a file")
+        output.mkdir(parents=True, exist_ok=True)
+        return [Job(p, output / (p.stem + suffix)) for p in files]
+    if not source.exists():
+        raise UsageError(f"{source} does not exist")
+    if output.is_dir():
+        return [Job(source, output / (source.stem + suffix))]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return [Job(source, output)]
+
+
+def run_jobs(jobs: Sequence[Job], work: Callable[[Job], None], *, label: str) -> int:
+    """Run ``work`` on every job, with a progress bar when there is more than one.
+
+    In a folder run a failing image is reported on stderr and the rest go on; the exit
+    status is non-zero when any image failed.
+    """
+    from tqdm import tqdm
+
+    failed = 0
+    for job in tqdm(jobs, desc=label, unit="image", disable=len(jobs) < 2, file=sys.stderr):
+        try:
+            work(job)
+        except PipelineError as error:
+            if len(jobs) == 1:
+                raise
+            failed += 1
+            tqdm.write(f"stencil {label}: {job.source.name}: {error}", file=sys.stderr)
+    if failed:
+        print(f"stencil {label}: {failed} of {len(jobs)} images failed", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors keep to the one-line contract."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pipeline import cli_edit, cli_masks, cli_models, cli_select
+
+    parser = _Parser(prog="stencil", description="Mask-first image editing from the command line.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    for module in (cli_masks, cli_select, cli_edit, cli_models):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stencil`` console script; returns the exit status."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="stencil: %(message)s",
+            stream=sys.stderr,
+        )
+        return int(args.run(args) or 0)
+    except PipelineError as error:
+        print(f"stencil: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("stencil: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Settings shared by the app, the CLI and notebooks: where models are and how big inputs may be.
+
+Values come from keyword arguments first, then the environment (``STENCIL_*``), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal, get_args
+
+from pipeline.errors import InvalidInput
+
+DevicePreference = Literal["auto", "cuda", "cpu"]
+SamModel = Literal["vit_b", "vit_l", "vit_h"]
+
+DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_SIDE = 8192
+
+
+def default_models_dir() -> Path:
+    """``$STENCIL_MODELS_DIR``, else ``$XDG_CACHE_HOME/stencil/models``, else ``~/.cache/stencil/models``."""
+    if env := os.environ.get("STENCIL_MODELS_DIR"):
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "stencil" / "models"
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that selects backends and bounds inputs.
+
+    - ``device``: "auto" uses CUDA when present, else the CPU.
+    - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
+    - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
+      ``None`` means the classical engine unless the default model is already on disk.
+    - ``max_pixels`` / ``max_side``: images larger than either are refused before decoding.
+    """
+
+    device: DevicePreference = "auto"
+    sam_checkpoint: Path | None = field(default_factory=lambda: _env_path("STENCIL_SAM_CHECKPOINT"))
+    sam_model: SamModel = field(default_factory=lambda: os.environ.get("STENCIL_SAM_MODEL", "vit_b"))  # type: ignore[arg-type]
+    models_dir: Path = field(default_factory=default_models_dir)
+    inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
+    cpu_offload: bool = False
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_side: int = DEFAULT_MAX_SIDE
+
+    def __post_init__(self) -> None:
+        if self.device not in get_args(DevicePreference):
+            raise InvalidInput(f"device {self.device!r} is not one of auto, cuda, cpu")
+        if self.sam_model not in get_args(SamModel):
+            raise InvalidInput(f"SAM model {self.sam_model!r} is not one of vit_b, vit_l, vit_h (setting STENCIL_SAM_MODEL)")
+        if self.max_pixels < 1 or self.max_side < 1:
+            raise InvalidInput("max_pixels and max_side must be positive")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced; ``None`` values leave a field as it is."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
