@@ -102,15 +102,22 @@ def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
     if source is None:
         if kind == "diffusion":
             raise ModelUnavailable(diffusion.missing_model_message(settings))
-        reason = (
-            "classical engine: no inpainting model configured; pass --inpaint-model or set STENCIL_INPAINT_MODEL"
-        )
+        if settings.inpaint_model:
+            reason = f"classical engine: {diffusion.missing_model_message(settings)}"
+        else:
+            reason = (
+                "classical engine: no inpainting model configured; pass --inpaint-model or set STENCIL_INPAINT_MODEL"
+            )
         log.info(reason)
         return Chosen(ClassicInpainter(), reason)
     device = resolve_device(settings.device)
+    from pipeline.crop import CropOptions
+
     engine = load_once(
-        ("diffusion", source, device, settings.cpu_offload),
-        lambda: diffusion.load_inpainter(source, device=device, cpu_offload=settings.cpu_offload),
+        ("diffusion", source, device, settings.cpu_offload, settings.context_px),
+        lambda: diffusion.load_inpainter(
+            source, device=device, cpu_offload=settings.cpu_offload, crop=CropOptions(context_px=settings.context_px)
+        ),
     )
     reason = f"diffusion engine on {device}: {source}"
     log.info(reason)

@@ -32,6 +32,20 @@ def _env_path(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _env_choice(name: str, default: SamModel) -> SamModel:
+    return os.environ.get(name, default)  # type: ignore[return-value]  # checked in __post_init__
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{name}={value!r} is not a whole number of pixels") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that selects backends and bounds inputs.
@@ -40,15 +54,18 @@ class Settings:
     - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
     - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
       ``None`` means the classical engine unless the default model is already on disk.
+    - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
+      crop of the photo ("inpaint only masked").
     - ``max_pixels`` / ``max_side``: images larger than either are refused before decoding.
     """
 
     device: DevicePreference = "auto"
     sam_checkpoint: Path | None = field(default_factory=lambda: _env_path("STENCIL_SAM_CHECKPOINT"))
-    sam_model: SamModel = field(default_factory=lambda: os.environ.get("STENCIL_SAM_MODEL", "vit_b"))  # type: ignore[arg-type]
+    sam_model: SamModel = field(default_factory=lambda: _env_choice("STENCIL_SAM_MODEL", "vit_b"))
     models_dir: Path = field(default_factory=default_models_dir)
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
     cpu_offload: bool = False
+    context_px: int = field(default_factory=lambda: _env_int("STENCIL_INPAINT_CONTEXT_PX", 32))
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_side: int = DEFAULT_MAX_SIDE
 
@@ -57,6 +74,8 @@ class Settings:
             raise InvalidInput(f"device {self.device!r} is not one of auto, cuda, cpu")
         if self.sam_model not in get_args(SamModel):
             raise InvalidInput(f"SAM model {self.sam_model!r} is not one of vit_b, vit_l, vit_h (setting STENCIL_SAM_MODEL)")
+        if not 0 <= self.context_px <= 4096:
+            raise InvalidInput(f"context margin {self.context_px} px is outside 0..4096 (setting STENCIL_INPAINT_CONTEXT_PX)")
         if self.max_pixels < 1 or self.max_side < 1:
             raise InvalidInput("max_pixels and max_side must be positive")
 
