@@ -15,7 +15,7 @@ from typing import Generic, Literal, TypeVar
 
 from pipeline.errors import InvalidInput, ModelUnavailable
 from pipeline.inpaint import Inpainter
-from pipeline.segment import Segmenter
+from pipeline.segment import AnySegmenter
 from pipeline.settings import DevicePreference, Settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def load_once(key: tuple[object, ...], build: Callable[[], T]) -> T:
         return _loaded[key]  # type: ignore[return-value]
 
 
-def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[Segmenter]:
+def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
     """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there."""
     from pipeline import sam
     from pipeline.classic_select import ClassicSelector
@@ -81,8 +81,10 @@ def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[Segmenter]
         return Chosen(ClassicSelector(), reason)
     device = resolve_device(settings.device)
     segmenter = load_once(
-        ("sam", str(checkpoint), settings.sam_model, device),
-        lambda: sam.load_segmenter(checkpoint, model_type=settings.sam_model, device=device),
+        ("sam", str(checkpoint), settings.sam_model, device, settings.sam_cache_mb),
+        lambda: sam.load_segmenter(
+            checkpoint, model_type=settings.sam_model, device=device, cache_mb=settings.sam_cache_mb
+        ),
     )
     reason = f"SAM {settings.sam_model} on {device}: checkpoint {checkpoint}"
     log.info(reason)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -61,25 +61,35 @@ class Prepared(Protocol):
         ...
 
 
+P = TypeVar("P", bound=Prepared)
+
+
 @runtime_checkable
-class Segmenter(Protocol):
-    """A click-selection backend (SAM, the classical selector, a test fake)."""
+class Segmenter(Protocol[P]):
+    """A click-selection backend (SAM, the classical selector, a test fake).
+
+    Generic in the backend's own ``Prepared`` type: ``select`` takes what ``prepare`` returned.
+    """
 
     name: str
 
-    def prepare(self, image: np.ndarray) -> Prepared:
+    def prepare(self, image: np.ndarray) -> P:
         """Do the once-per-photo work for an ``(H, W, 3)`` uint8 RGB image."""
         ...
 
     def select(
         self,
-        prepared: Prepared,
+        prepared: P,
         points: Sequence[Point],
         box: Box | None = None,
         previous: Selection | None = None,
     ) -> Selection:
         """Candidate masks for the clicks (image pixels) and optional box, best first."""
         ...
+
+
+AnySegmenter = Segmenter[Any]
+"""A segmenter of any backend, as the registry and the UI hold it."""
 
 
 def check_prompt(size: tuple[int, int], points: Sequence[Point], box: Box | None) -> None:

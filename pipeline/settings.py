@@ -54,6 +54,7 @@ class Settings:
     - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
     - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
       ``None`` means the classical engine unless the default model is already on disk.
+    - ``sam_cache_mb``: memory cap of the SAM embedding cache (least recently used photos go first).
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
     - ``max_pixels`` / ``max_side``: images larger than either are refused before decoding.
@@ -66,6 +67,7 @@ class Settings:
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
     cpu_offload: bool = False
     context_px: int = field(default_factory=lambda: _env_int("STENCIL_INPAINT_CONTEXT_PX", 32))
+    sam_cache_mb: int = field(default_factory=lambda: _env_int("STENCIL_SAM_CACHE_MB", 256))
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_side: int = DEFAULT_MAX_SIDE
 
@@ -76,6 +78,8 @@ class Settings:
             raise InvalidInput(f"SAM model {self.sam_model!r} is not one of vit_b, vit_l, vit_h (setting STENCIL_SAM_MODEL)")
         if not 0 <= self.context_px <= 4096:
             raise InvalidInput(f"context margin {self.context_px} px is outside 0..4096 (setting STENCIL_INPAINT_CONTEXT_PX)")
+        if self.sam_cache_mb < 1:
+            raise InvalidInput(f"SAM cache of {self.sam_cache_mb} MB is too small (setting STENCIL_SAM_CACHE_MB)")
         if self.max_pixels < 1 or self.max_side < 1:
             raise InvalidInput("max_pixels and max_side must be positive")
 
