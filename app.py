@@ -1,0 +1,82 @@
+"""Start the Stencil editor: ``python app.py [--port 7860] [--sam-checkpoint sam_vit_b.pth] ...``.
+
+Parses the flags into ``Settings``, configures logging, builds the page and launches it on
+127.0.0.1 (or ``--host``). Without weights the page uses the classical selector and engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+from pipeline.settings import Settings
+
+log = logging.getLogger("stencil.app")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Stencil: a mask-first image editor in the browser.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--auth", help="USER:PASS, or a file with one USER:PASS per line")
+    parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto")
+    parser.add_argument("--sam-checkpoint", type=Path, help="SAM .pth checkpoint (else STENCIL_SAM_CHECKPOINT)")
+    parser.add_argument("--sam-model", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type of the checkpoint")
+    parser.add_argument("--inpaint-model", help="diffusers model id, folder or .safetensors (else classical)")
+    parser.add_argument("--max-side", type=int, help="refuse photos longer than this many px on a side")
+    parser.add_argument("--queue-size", type=int, default=16, help="how many requests may wait in the queue")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the app does")
+    return parser.parse_args(argv)
+
+
+def read_auth(value: str | None) -> list[tuple[str, str]] | None:
+    """``USER:PASS`` or a file of such lines (blank lines and ``#`` comments skipped) -> pairs."""
+    if not value:
+        return None
+    lines = Path(value).read_text().splitlines() if Path(value).is_file() else [value]
+    pairs = [tuple(line.strip().split(":", 1)) for line in lines if line.strip() and not line.startswith("#")]
+    if not pairs or any(len(p) != 2 or not p[0] or not p[1] for p in pairs):
+        raise SystemExit("--auth wants USER:PASS or a file with one USER:PASS per line")
+    return pairs  # type: ignore[return-value]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="stencil: %(message)s")
+    from ui import build_demo  # gradio is imported here, after the flags are known
+
+    try:
+        settings = Settings(device=args.device).with_overrides(
+            sam_checkpoint=args.sam_checkpoint,
+            sam_model=args.sam_model,
+            inpaint_model=args.inpaint_model,
+            max_side=args.max_side,
+        )
+        demo = build_demo(settings, queue_size=args.queue_size)
+    except PipelineError as error:
+        print(f"stencil: error: {error}", file=sys.stderr)
+        return 2
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        auth=read_auth(args.auth),
+        prevent_thread_lock=True,
+    )
+    if args.share and demo.share_url is None:
+        # gradio keeps serving locally when the tunnel fails (no network); say so plainly
+        log.warning(
+            "warning: --share could not open a public link (no network?); the editor is still served locally at %s",
+            demo.local_url,
+        )
+    demo.block_thread()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

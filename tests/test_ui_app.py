@@ -1,0 +1,62 @@
+"""``app.py``: flags -> Settings, ``--auth`` parsing, the status line, and ``--share`` without network."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+import pytest
+from ui_fakes import fake_services
+from ui_server import running_app
+
+import app
+from ui.page import build_demo
+
+
+def test_flags_parse_with_local_defaults() -> None:
+    args = app.parse_args([])
+    assert args.host == "127.0.0.1" and args.share is False and args.device == "auto" and args.queue_size == 16
+    args = app.parse_args(
+        [
+            "--device",
+            "cpu",
+            "--sam-checkpoint",
+            "sam.pth",
+            "--sam-model",
+            "vit_l",
+            "--inpaint-model",
+            "some/model",
+            "--max-side",
+            "4096",
+            "--queue-size",
+            "4",
+        ]
+    )
+    assert args.sam_checkpoint == Path("sam.pth") and args.sam_model == "vit_l" and args.max_side == 4096
+
+
+def test_auth_is_user_pass_or_a_file(tmp_path: Path) -> None:
+    assert app.read_auth(None) is None
+    assert app.read_auth("ann:secret") == [("ann", "secret")]
+    accounts = tmp_path / "users.txt"
+    accounts.write_text("# team\nann:one\n\nbob:two:with-colon\n")
+    assert app.read_auth(str(accounts)) == [("ann", "one"), ("bob", "two:with-colon")]
+    with pytest.raises(SystemExit, match="USER:PASS"):
+        app.read_auth("no-colon")
+
+
+def test_status_line_names_device_selector_engine_and_why() -> None:
+    services = fake_services()
+    assert "cpu" in services.status and "fake selector: test" in services.status
+    demo = build_demo(services=services)
+    assert demo.config is not None
+    api_names = {d.get("api_name") for d in demo.config["dependencies"]}
+    assert {"select", "background", "remove", "inpaint", "outpaint", "refine"} <= api_names
+
+
+@pytest.mark.slow
+def test_share_without_network_warns_and_keeps_serving(tmp_path: Path) -> None:
+    with running_app(tmp_path, "--share") as url, urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200
+    log = (tmp_path / "app.log").read_text()
+    assert "--share could not open a public link" in log and "still served locally" in log

@@ -1,0 +1,105 @@
+"""What the page shows: display-size copies, mask previews and click markers.
+
+The editors show at most ``DISPLAY_MAX_SIDE`` px on the long side; ``scale`` is display px per
+image px (<= 1). Clicks on the page arrive in display pixels and are mapped back with
+``to_image_xy``; every edit runs on the full-resolution image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from pipeline.types import Box, Image, Mask, Point
+
+DISPLAY_MAX_SIDE = 1536
+THUMB_SIDE = 192
+POSITIVE_RGB = (32, 200, 90)
+NEGATIVE_RGB = (230, 50, 50)
+OVERLAY_RGB = np.array([40, 120, 255], dtype=np.float32)
+
+
+def fit_display(image: Image, max_side: int = DISPLAY_MAX_SIDE) -> tuple[Image, float]:
+    """A copy at most ``max_side`` px on the long side (area-averaged) and its scale (<= 1)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, max_side / max(height, width))
+    if scale >= 1.0:
+        return image, 1.0
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def mask_to_display(mask: Mask, display_shape: tuple[int, ...]) -> Mask:
+    """``mask`` resized to the display copy's height and width (area-averaged, stays in [0, 1])."""
+    height, width = display_shape[:2]
+    if mask.shape == (height, width):
+        return mask
+    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def mask_to_image(mask: Mask, size: tuple[int, int]) -> Mask:
+    """A display-size (or other-size) mask scaled to ``size = (W, H)``, float32 in [0, 1]."""
+    if (mask.shape[1], mask.shape[0]) == size:
+        return mask.astype(np.float32, copy=False)
+    scaled = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    return np.clip(scaled, 0.0, 1.0).astype(np.float32)
+
+
+def to_image_xy(index: Sequence[float], scale: float) -> tuple[float, float]:
+    """Display-pixel click ``(x, y)`` (Gradio's ``SelectData.index``) to image pixels."""
+    x, y = float(index[0]), float(index[1])
+    return (x + 0.5) / scale - 0.5, (y + 0.5) / scale - 0.5
+
+
+def overlay(display: Image, mask: Mask, *, opacity: float = 0.5) -> Image:
+    """Tint the selected area of ``display`` blue (``mask`` at display size) and outline it."""
+    out = display.copy()
+    touched = mask > 0
+    alpha = (mask[touched] * opacity)[:, None]
+    out[touched] = np.clip(display[touched] * (1.0 - alpha) + OVERLAY_RGB * alpha + 0.5, 0, 255).astype(np.uint8)
+    binary = (mask >= 0.5).astype(np.uint8)
+    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    thickness = max(1, round(max(display.shape[:2]) / 500))
+    cv2.drawContours(out, contours, -1, (255, 255, 255), thickness)
+    return out
+
+
+def draw_prompt(
+    image: Image, points: Sequence[Point], box: Box | None, corner: tuple[float, float] | None, scale: float
+) -> Image:
+    """Markers for clicks (green = object, red = background), the box and a pending box corner."""
+    out = image.copy()
+    radius = max(4, round(max(image.shape[:2]) / 120))
+    for point in points:
+        centre = (round(point.x * scale), round(point.y * scale))
+        colour = POSITIVE_RGB if point.positive else NEGATIVE_RGB
+        cv2.circle(out, centre, radius + 2, (255, 255, 255), -1, cv2.LINE_AA)
+        cv2.circle(out, centre, radius, colour, -1, cv2.LINE_AA)
+    thickness = max(2, radius // 3)
+    if box is not None:
+        top_left = (round(box.x0 * scale), round(box.y0 * scale))
+        bottom_right = (round(box.x1 * scale), round(box.y1 * scale))
+        cv2.rectangle(out, top_left, bottom_right, (255, 200, 0), thickness, cv2.LINE_AA)
+    if corner is not None:
+        centre = (round(corner[0] * scale), round(corner[1] * scale))
+        cv2.drawMarker(out, centre, (255, 200, 0), cv2.MARKER_CROSS, radius * 4, thickness, cv2.LINE_AA)
+    return out
+
+
+def mask_thumbnail(mask: Mask, shape: tuple[int, ...]) -> Mask:
+    """A binary mask shrunk to a thumbnail's ``shape`` fast (nearest neighbour: only samples are read)."""
+    height, width = shape[:2]
+    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def thumbnail(image: Image, side: int = THUMB_SIDE) -> Image:
+    """A small copy for galleries (long side ``side`` px)."""
+    return fit_display(image, side)[0]
+
+
+def mask_picture(mask: Mask) -> Image:
+    """A mask as a gray RGB picture (white = selected) for galleries and downloads' previews."""
+    gray = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(gray[..., None], 3, axis=2)
