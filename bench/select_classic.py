@@ -1,6 +1,6 @@
 """Click-to-mask time of the classical selector on a 1 MP photo, beside plain ``cv2.grabCut``.
 
-Run: ``flock -x /tmp/stencil-bench.lock python3 bench/select_classic.py``. Uses a photo from
+Run from the repository root: ``flock -x /tmp/stencil-bench.lock python3 -m bench.select_classic``. Uses a photo from
 ``../shared/datasets/photos`` when present (resized to 1 MP), else a synthetic one. The
 classical figure is one click on a prepared photo (``select``), plus ``prepare`` once; the
 baseline is ``cv2.grabCut`` with a rectangle, 5 iterations, on the same photo.

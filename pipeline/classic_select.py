@@ -1,16 +1,17 @@
 """The classical click selector: colour-model graph cut seeded by clicks and box, no network.
 
-How it works:
+How it works (details in ``classic_select_solve``):
 
 - ``prepare`` downscales the photo to a working copy of about ``work_pixels`` and computes
-  what every click needs: colour histogram bins and contrast-sensitive neighbour weights.
-- A first selection (no ``previous``) is a GrabCut-like loop at the working scale: colour
-  histograms for object and background (from the clicks, the box and the photo border) and a
-  graph cut, re-estimated a few times.
-- With a ``previous`` selection every new click is a local correction: inside a window sized
-  by the distance from the click to the region it contradicts, the previous mask is a prior
-  that weakens towards the click, colour models come from the surroundings, and every click so
-  far is a hard seed. Outside the window nothing changes.
+  what every click needs: colour histogram bins, contrast-sensitive neighbour weights, a
+  geodesic graph (steps across colour edges are long) and the geodesic distance from the border.
+- Every click re-solves the whole working copy: a graph cut whose per-pixel costs combine a
+  colour likelihood (object against background histograms, re-estimated GrabCut-style), the
+  geodesic share of each pixel (nearer to object or to background clicks; the border stands in
+  for background until the first background click) and, after the first click, a prior that
+  keeps the previous mask except within the new click's geodesic reach. Clicks are hard disks.
+- A click's geodesic distances are kept in the selection's state, so a later click costs one
+  shortest-path solve and two max-flow solves (PyMaxflow when installed, else SciPy).
 - The working-scale mask is scaled back to full resolution (bilinear, thresholded at 0.5;
   ``classic_select_refine``). There is one candidate for now, scored by its edge contrast.
 """
@@ -24,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.classic_select_colour import colour_bins
-from pipeline.classic_select_graph import edge_lengths, pair_weights
-from pipeline.classic_select_solve import Features, Seed, correct, first_cut
+from pipeline.classic_select_graph import geodesic_distance, geodesic_graph, pair_weights
+from pipeline.classic_select_solve import TUNING, Distances, Features, Seed, segment
 from pipeline.segment import Candidate, Selection, check_prompt
 from pipeline.types import Box, Point, check_image
 
@@ -53,6 +54,7 @@ class _State:
     seeds: tuple[Seed, ...]
     box: Box | None
     masks: tuple[np.ndarray, ...]  # (h, w) bool, one per candidate, in candidate order
+    distances: Distances  # geodesic distances to the clicks, for the next click
 
 
 class ClassicSelector:
@@ -60,7 +62,7 @@ class ClassicSelector:
 
     name = "classic"
 
-    def __init__(self, *, work_pixels: int = 300_000) -> None:
+    def __init__(self, *, work_pixels: int = 150_000) -> None:
         self.work_pixels = work_pixels
 
     def prepare(self, image: np.ndarray) -> ClassicPrepared:
@@ -76,8 +78,9 @@ class ClassicSelector:
             else cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         )
         lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
-        half = cv2.resize(lab, (max(2, lab.shape[1] // 2), max(2, lab.shape[0] // 2)), interpolation=cv2.INTER_AREA)
-        features = Features(colour_bins(small), pair_weights(lab), edge_lengths(lab), edge_lengths(half))
+        diag = float(np.hypot(*lab.shape[:2]))
+        graph = geodesic_graph(lab, edge_weight=TUNING.edge_weight, border_cost_px=TUNING.border_cost_frac * diag)
+        features = Features(colour_bins(small), pair_weights(lab), graph, geodesic_distance(graph, [], border=True))
         return ClassicPrepared(image, small, features, scale)
 
     def select(
@@ -96,17 +99,18 @@ class ClassicSelector:
         )
         small_box = None if box is None else Box(*(v * prepared.scale for v in (box.x0, box.y0, box.x1, box.y1)))
         state = previous.state if previous is not None and isinstance(previous.state, _State) else None
-        if state is not None and (state.box != box or seeds[: len(state.seeds)] != state.seeds):
+        if state is not None and (
+            state.box != box or len(seeds) <= len(state.seeds) or seeds[: len(state.seeds)] != state.seeds
+        ):
             state = None  # a different prompt: start again rather than refine
-        if state is None or not state.masks or state.masks[0].shape != (h, w):
-            mask = first_cut(prepared.features, seeds, small_box)
-        else:
-            mask = state.masks[0]
-            for k in range(len(state.seeds), len(seeds)):
-                mask = correct(prepared.features, seeds[: k + 1], mask)
-        return self._selection(prepared, mask, seeds, box)
+        before = state.masks[0] if state is not None and state.masks and state.masks[0].shape == (h, w) else None
+        known = state.distances if state is not None and len(seeds) == len(state.seeds) + 1 else None
+        mask, dist = segment(prepared.features, seeds, small_box, before, known if before is not None else None)
+        return self._selection(prepared, mask, seeds, box, dist)
 
-    def _selection(self, prepared: ClassicPrepared, mask: np.ndarray, seeds: tuple[Seed, ...], box: Box | None):
+    def _selection(
+        self, prepared: ClassicPrepared, mask: np.ndarray, seeds: tuple[Seed, ...], box: Box | None, dist: Distances
+    ) -> Selection:
         from pipeline.classic_select_refine import candidates_of, to_full_size
 
         small_masks = candidates_of(mask, seeds, prepared.features.weights)
@@ -114,5 +118,5 @@ class ClassicSelector:
         order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
         return Selection(
             tuple(candidates[i] for i in order),
-            _State(seeds, box, tuple(small_masks[i][0] for i in order)),
+            _State(seeds, box, tuple(small_masks[i][0] for i in order), dist),
         )

@@ -115,3 +115,20 @@ def test_bad_values_raise_invalid_input() -> None:
         Box(10, 10, 10, 40)
     with pytest.raises(InvalidInput, match="uint8"):
         ClassicSelector().prepare(np.zeros((4, 4), np.float32))
+
+
+def test_scipy_fallback_cut_matches_maxflow(rng: np.random.Generator) -> None:
+    pytest.importorskip("maxflow", reason="PyMaxflow is not installed: only the SciPy cut is available")
+    from pipeline.classic_select_graph import PairWeights, _min_cut_scipy, min_cut
+
+    h, w = 24, 32
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = (xx - 14) ** 2 + (yy - 12) ** 2 <= 64
+    cost_fg = np.where(inside, 0.5, 2.0) + rng.uniform(0, 1.5, (h, w))
+    cost_bg = np.where(inside, 2.0, 0.5) + rng.uniform(0, 1.5, (h, w))
+    weights = PairWeights(rng.uniform(0, 1, (h, w - 1)), rng.uniform(0, 1, (h - 1, w)))
+    fast = min_cut(cost_fg, cost_bg, weights, 1.5)
+    slow = _min_cut_scipy(cost_fg, cost_bg, weights, 1.5)
+    assert fast.shape == (h, w) and fast.dtype == bool
+    assert iou(fast, inside) > 0.8
+    assert np.count_nonzero(fast != slow) <= 2  # exact cuts; only integer rounding may flip a tie
