@@ -238,7 +238,7 @@ def _fitted(background: ImageBackground, width: int, height: int) -> Image:
         return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
     out = np.full((height, width, 3), background.pad_rgb, np.uint8)
     x0, y0 = (width - new_w) // 2, (height - new_h) // 2
-    out[y0 : y0 + new_h, x0 : x0 + new_w] = resized[: height, : width]
+    out[y0 : y0 + new_h, x0 : x0 + new_w] = resized[:height, :width]
     return out
 
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline.errors import PipelineError
 
@@ -21,6 +22,7 @@ log = logging.getLogger("stencil")
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 EXIT_ERROR = 2
+T = TypeVar("T")
 
 
 class UsageError(PipelineError):
@@ -78,6 +80,44 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[Job], None], *, label: str) ->
         print(f"stencil {label}: {failed} of {len(jobs)} images failed", file=sys.stderr)
         return EXIT_ERROR
     return 0
+
+
+def argument(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type=`` that turns the parser's ``InvalidInput`` into a usage error."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except PipelineError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
+def number(low: float | None = None, high: float | None = None, *, unit: str = "") -> Callable[[str], float]:
+    """An argparse ``type=`` for a number in ``[low, high]`` (either bound may be open)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number{' of ' + unit if unit else ''}") from None
+        if (low is not None and not value >= low) or (high is not None and not value <= high):
+            bounds = f"{low if low is not None else '-inf'}..{high if high is not None else 'inf'}"
+            raise argparse.ArgumentTypeError(f"{text}{' ' + unit if unit else ''} is outside {bounds}")
+        return value
+
+    return convert
+
+
+def ignore_level(text: str) -> int | None:
+    """An argparse ``type=`` for a ground-truth level to ignore: 0..255, or ``none``."""
+    if text.lower() == "none":
+        return None
+    if not text.isdigit() or int(text) > 255:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an 8-bit level; use 0..255 or 'none'")
+    return int(text)
 
 
 class _Parser(argparse.ArgumentParser):

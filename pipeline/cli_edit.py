@@ -15,50 +15,22 @@ from pathlib import Path
 
 from pipeline import background as bg
 from pipeline import edit, outpaint
-from pipeline.cli import IMAGE_SUFFIXES, Job, UsageError, plan_jobs, run_jobs
+from pipeline.cli import IMAGE_SUFFIXES, Job, UsageError, argument, number, plan_jobs, run_jobs
+from pipeline.colors import RGB, parse_color
+from pipeline.errors import InvalidInput
 from pipeline.inpaint import Inpainter
 from pipeline.settings import Settings
 
-NAMED_COLOURS = {
-    "white": (255, 255, 255), "black": (0, 0, 0), "gray": (128, 128, 128), "grey": (128, 128, 128),
-    "red": (255, 0, 0), "green": (0, 128, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0),
-}  # fmt: skip
+_color = argument(parse_color)
+_length_px = number(0.0, unit="px")
 
 
-def parse_colour(text: str) -> tuple[int, int, int]:
-    """``#rrggbb``, ``rrggbb``, ``r,g,b`` (0..255) or a name (white, black, gray, red...)."""
-    token = text.strip().lower()
-    if token in NAMED_COLOURS:
-        return NAMED_COLOURS[token]
-    hex_part = token.removeprefix("#")
-    if len(hex_part) == 6 and all(c in "0123456789abcdef" for c in hex_part):
-        value = int(hex_part, 16)
-        return (value >> 16) & 255, (value >> 8) & 255, value & 255
-    parts = token.split(",")
-    if len(parts) == 3 and all(p.strip().isdigit() and int(p) <= 255 for p in parts):
-        return int(parts[0]), int(parts[1]), int(parts[2])
-    raise argparse.ArgumentTypeError(f"'{text}' is not a colour; write #RRGGBB, R,G,B or a name such as white")
-
-
-def parse_gradient(text: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+def parse_gradient(text: str) -> tuple[RGB, RGB]:
     """``C1,C2`` with each colour ``#rrggbb`` or a name."""
     parts = [p for p in text.split(",") if p.strip()]
     if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"'{text}' is not two colours; write C1,C2 such as #ffffff,#88aacc")
-    return parse_colour(parts[0]), parse_colour(parts[1])
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
-    return value
-
-
-# ---------------------------------------------------------------- shared plumbing
+        raise InvalidInput(f"'{text}' is not two colours; write C1,C2 such as #ffffff,#88aacc")
+    return parse_color(parts[0]), parse_color(parts[1])
 
 
 def _engine(args: argparse.Namespace, label: str) -> Inpainter:
@@ -228,22 +200,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     back = subparsers.add_parser("background", help="replace the background behind the masked subject")
     _common(back)
     source = back.add_mutually_exclusive_group(required=True)
-    source.add_argument("--color", type=parse_colour, help="a flat colour (#RRGGBB, R,G,B or a name)")
-    source.add_argument("--gradient", type=parse_gradient, help="two colours C1,C2 (top to bottom; see --angle)")
-    source.add_argument("--blur", type=_positive, metavar="PX", help="blur the original background by PX")
+    source.add_argument("--color", type=_color, help="a flat colour (#RRGGBB, R,G,B or a name)")
+    source.add_argument(
+        "--gradient", type=argument(parse_gradient), help="two colours C1,C2 (top to bottom; see --angle)"
+    )
+    source.add_argument("--blur", type=_length_px, metavar="PX", help="blur the original background by PX")
     source.add_argument("--image", dest="image_file", type=Path, metavar="FILE", help="an image as the background")
     source.add_argument("--prompt", help="paint the background from a prompt (diffusion engine)")
     _prompting(back, prompt_required=False)
     back.add_argument("--angle", type=float, default=90.0, help="gradient direction in degrees (90: top to bottom)")
     back.add_argument("--fit", choices=("cover", "fit"), default="cover", help="how --image fills the frame")
-    back.add_argument("--feather", type=_positive, default=0.0, metavar="PX", help="soften the edge outward by PX")
+    back.add_argument("--feather", type=_length_px, default=0.0, metavar="PX", help="soften the edge outward by PX")
     back.add_argument("--matte", type=int, default=0, metavar="PX",
                       help="refine the mask's edge into a soft matte within PX first (0: off)")  # fmt: skip
     back.add_argument("--shadow", action="store_true", help="add a soft shadow under the subject")
     back.add_argument("--shadow-kind", choices=("drop", "contact"), default="drop")
     back.add_argument("--shadow-angle", type=float, default=60.0, help="direction the shadow falls (90: down)")
-    back.add_argument("--shadow-distance", type=_positive, default=20.0, metavar="PX")
-    back.add_argument("--shadow-softness", type=_positive, default=16.0, metavar="PX")
+    back.add_argument("--shadow-distance", type=_length_px, default=20.0, metavar="PX")
+    back.add_argument("--shadow-softness", type=_length_px, default=16.0, metavar="PX")
     back.add_argument("--shadow-opacity", type=float, default=0.45)
     back.set_defaults(run=_background)
 

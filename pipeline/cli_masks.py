@@ -9,18 +9,17 @@ matched to the images by stem (``photos/cat.jpg`` pairs with ``masks/cat.png``).
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
 
 from pipeline import compose, masks
-from pipeline.cli import IMAGE_SUFFIXES, Job, UsageError, plan_jobs, run_jobs
+from pipeline.cli import IMAGE_SUFFIXES, Job, UsageError, argument, ignore_level, number, plan_jobs, run_jobs
+from pipeline.colors import parse_color
 from pipeline.errors import InvalidInput
 from pipeline.imageio import load_gray, load_image, load_labels, load_mask, load_reference, save_mask, save_rgba
 from pipeline.types import Mask
 
-_HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 LabelClass = int | tuple[int, int, int]
 _FOLDERS = (
     "IMAGE may be a folder: then -o is a folder and every image in it is processed; a FILE or MASK "
@@ -30,13 +29,7 @@ _FOLDERS = (
 
 # ---------------------------------------------------------------- argument types
 
-
-def _colour(text: str) -> tuple[int, int, int]:
-    match = _HEX.fullmatch(text.strip())
-    if match is None:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a colour; write it as #RRGGBB, e.g. #ff8800")
-    value = int(match.group(1), 16)
-    return (value >> 16) & 255, (value >> 8) & 255, value & 255
+_PX = number(0.0, 10_000, unit="px")
 
 
 def _classes(text: str) -> list[LabelClass]:
@@ -46,7 +39,7 @@ def _classes(text: str) -> list[LabelClass]:
         if token.isdigit():
             chosen.append(int(token))
         else:
-            chosen.append(_colour(token))
+            chosen.append(parse_color(token))
     if not chosen:
         raise argparse.ArgumentTypeError("--class needs a class id or a #RRGGBB colour")
     return chosen
@@ -61,44 +54,6 @@ def _level_range(text: str) -> tuple[float, float]:
     if not 0.0 <= bounds[0] <= bounds[1] <= 1.0:
         raise argparse.ArgumentTypeError(f"'{text}' must satisfy 0 <= LO <= HI <= 1 (brightness from 0 to 1)")
     return bounds
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside [0, 1]")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value >= 0.0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
-    return value
-
-
-def _pixels(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of pixels") from None
-    if not 0.0 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"{text} px is outside 0..10000")
-    return value
-
-
-def _ignore_level(text: str) -> int | None:
-    if text.lower() == "none":
-        return None
-    if not text.isdigit() or int(text) > 255:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an 8-bit level 0..255 (or 'none')")
-    return int(text)
 
 
 def _companion(given: Path, source: Path, what: str) -> Path:
@@ -242,7 +197,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     iou.add_argument("mask", type=Path, metavar="MASK", help="a mask, or a folder of masks (prints each and the mean)")
     iou.add_argument("reference", type=Path, metavar="REFERENCE", help="the true mask, or a folder named by stem")
     iou.add_argument(
-        "--ignore", type=_ignore_level, default=128, metavar="LEVEL",
+        "--ignore", type=ignore_level, default=128, metavar="LEVEL",
         help="reference level left out of the score (default 128, GrabCut's boundary band; 'none' for none)",
     )  # fmt: skip
     iou.set_defaults(run=run_iou)
@@ -257,15 +212,17 @@ def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
     source.add_argument("--alpha", action="store_true", help="the image's own transparency")
     source.add_argument("--gray", type=Path, metavar="FILE", help="a gray map (soft unless --threshold)")
     source.add_argument("--labels", type=Path, metavar="FILE", help="a label map; pick classes with --class")
-    source.add_argument("--color", type=_colour, metavar="#RRGGBB", help="pixels near this colour")
+    source.add_argument("--color", type=argument(parse_color), metavar="#RRGGBB", help="pixels near this colour")
     source.add_argument("--luminance", type=_level_range, metavar="LO:HI", help="brightness in [LO, HI], 0..1")
-    parser.add_argument("--threshold", type=_fraction, metavar="T", help="binarise --alpha/--gray at T in [0, 1]")
     parser.add_argument(
-        "--class", dest="classes", action="append", type=_classes, default=[], metavar="K",
+        "--threshold", type=number(0.0, 1.0), metavar="T", help="binarise --alpha/--gray at T in [0, 1]"
+    )
+    parser.add_argument(
+        "--class", dest="classes", action="append", type=argument(_classes), default=[], metavar="K",
         help="label id or #RRGGBB colour; repeat it or separate with commas",
     )  # fmt: skip
     parser.add_argument(
-        "--tolerance", type=_non_negative, metavar="T",
+        "--tolerance", type=number(0.0), metavar="T",
         help=f"Delta-E distance accepted by --color (default {masks.DEFAULT_COLOR_TOLERANCE:g}; 2.3 is just visible)",
     )  # fmt: skip
     parser.add_argument("--resize-mask", action="store_true", help="scale a FILE of another size to the image")
@@ -280,11 +237,11 @@ def _add_refine(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
         "MASK may be a folder: then -o is a folder and every mask in it is refined.",
     )  # fmt: skip
     parser.add_argument("mask", type=Path, metavar="MASK", help="a mask, or a folder of masks")
-    parser.add_argument("--grow", type=_pixels, default=0.0, metavar="PX", help="dilate by PX pixels")
-    parser.add_argument("--shrink", type=_pixels, default=0.0, metavar="PX", help="erode by PX pixels")
-    parser.add_argument("--feather", type=_pixels, default=0.0, metavar="PX", help="soften edges over PX pixels")
+    parser.add_argument("--grow", type=_PX, default=0.0, metavar="PX", help="dilate by PX pixels")
+    parser.add_argument("--shrink", type=_PX, default=0.0, metavar="PX", help="erode by PX pixels")
+    parser.add_argument("--feather", type=_PX, default=0.0, metavar="PX", help="soften edges over PX pixels")
     parser.add_argument("--invert", action="store_true", help="select everything else")
     parser.add_argument("--fill-holes", action="store_true", help="fill holes enclosed by the selection")
-    parser.add_argument("--min-island", type=_pixels, default=0.0, metavar="PX", help="drop islands under PX pixels")
+    parser.add_argument("--min-island", type=_PX, default=0.0, metavar="PX", help="drop islands under PX pixels")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.png", help="mask file or folder")
     parser.set_defaults(run=run_refine)

@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.cli import IMAGE_SUFFIXES, Job, UsageError, plan_jobs, run_jobs
+from pipeline.cli import IMAGE_SUFFIXES, Job, UsageError, ignore_level, plan_jobs, run_jobs
 from pipeline.errors import InvalidInput
 from pipeline.settings import Settings
 from pipeline.types import Box, Point
@@ -48,14 +48,6 @@ def _box(text: str) -> Box:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _ignore(text: str) -> int | None:
-    if text.lower() == "none":
-        return None
-    if not text.isdigit() or int(text) > 255:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an 8-bit level; use 0..255 or 'none'")
-    return int(text)
-
-
 def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segmenter", choices=("auto", "sam", "classic"), default="auto",
                         help="auto: SAM when a checkpoint is found, else the classical selector")  # fmt: skip
@@ -82,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--masks", type=Path, required=True, help="folder of ground-truth masks (same stems)")
     _add_backend_options(evaluate)
     evaluate.add_argument("--max-clicks", type=int, default=20, help="clicks per image at most (default 20)")
-    evaluate.add_argument("--ignore", type=_ignore, default=128, metavar="LEVEL",
+    evaluate.add_argument("--ignore", type=ignore_level, default=128, metavar="LEVEL",
                           help="mask level left out of the metrics (default 128, 'none' for no band)")  # fmt: skip
     evaluate.set_defaults(run=run_eval_clicks)
 

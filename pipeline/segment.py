@@ -104,7 +104,8 @@ def check_prompt(size: tuple[int, int], points: Sequence[Point], box: Box | None
         raise InvalidInput("nothing to select from: click on the object or draw a box around it")
     if len(points) > MAX_POINTS:
         raise InvalidInput(
-            f"{len(points)} clicks is more than the {MAX_POINTS} a selection takes; undo some clicks or clear and start again"
+            f"{len(points)} clicks is more than the {MAX_POINTS} a selection takes; "
+            "undo some clicks or clear and start again"
         )
     for point in points:
         if not (0 <= point.x < width and 0 <= point.y < height):
@@ -113,5 +114,6 @@ def check_prompt(size: tuple[int, int], points: Sequence[Point], box: Box | None
             )
     if box is not None and (box.x1 <= 0 or box.y1 <= 0 or box.x0 >= width or box.y0 >= height):
         raise InvalidInput(
-            f"box ({box.x0:g}, {box.y0:g}, {box.x1:g}, {box.y1:g}) lies outside the {width}x{height} photo; draw it on the photo"
+            f"box ({box.x0:g}, {box.y0:g}, {box.x1:g}, {box.y1:g}) lies outside the {width}x{height} photo; "
+            "draw it on the photo"
         )

@@ -75,9 +75,13 @@ class Settings:
         if self.device not in get_args(DevicePreference):
             raise InvalidInput(f"device {self.device!r} is not one of auto, cuda, cpu")
         if self.sam_model not in get_args(SamModel):
-            raise InvalidInput(f"SAM model {self.sam_model!r} is not one of vit_b, vit_l, vit_h (setting STENCIL_SAM_MODEL)")
+            raise InvalidInput(
+                f"SAM model {self.sam_model!r} is not one of vit_b, vit_l, vit_h (setting STENCIL_SAM_MODEL)"
+            )
         if not 0 <= self.context_px <= 4096:
-            raise InvalidInput(f"context margin {self.context_px} px is outside 0..4096 (setting STENCIL_INPAINT_CONTEXT_PX)")
+            raise InvalidInput(
+                f"context margin {self.context_px} px is outside 0..4096 (setting STENCIL_INPAINT_CONTEXT_PX)"
+            )
         if self.sam_cache_mb < 1:
             raise InvalidInput(f"SAM cache of {self.sam_cache_mb} MB is too small (setting STENCIL_SAM_CACHE_MB)")
         if self.max_pixels < 1 or self.max_side < 1:
