@@ -1,4 +1,5 @@
-"""The real page in headless Chromium: example -> click -> sketch -> feather -> background -> download.
+"""The real page in headless Chromium: example -> click -> mask pushed into the sketch, painted on ->
+feather -> background -> download (no console errors allowed).
 
 Screenshots go to ``artifacts/browser/``. With ``STENCIL_LATENCY=1`` the test also times 10 clicks
 and 10 feather moves on the largest example and writes ``artifacts/browser/latency.json``
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import time
@@ -143,6 +145,7 @@ def test_edit_an_example_end_to_end(page) -> None:
     index = names.index("mug_paper") if "mug_paper" in names else 0  # a one-click example
     photo_path, mask_path = examples[index]
     choose_example(tab, index, photo_path.name)
+    tab.wait_for_function("() => document.querySelector('#photo img')?.naturalWidth > 0", timeout=30_000)
     x, y = product_point(mask_path)
     before = img_src(tab, "click-image")
     click_image_at(tab, "click-image", x, y)
@@ -155,17 +158,22 @@ def test_edit_an_example_end_to_end(page) -> None:
     canvas = tab.locator("#sketch canvas").first
     canvas.wait_for(timeout=60_000)
     tab.wait_for_timeout(1000)
+    tab.locator("#push").click()  # the current mask becomes the editor's layer; paint on top of it
+    tab.wait_for_timeout(2500)
     area = canvas.bounding_box()
     cx, cy = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2  # the photo is centred on the canvas
-    tab.mouse.move(cx - 10, cy)
+    tab.mouse.move(cx - 0.3 * area["width"], cy - 0.3 * area["height"])  # away from the product
     tab.mouse.down()
-    tab.mouse.move(cx + 10, cy + 5, steps=8)
+    tab.mouse.move(cx - 0.2 * area["width"], cy - 0.28 * area["height"], steps=8)
     tab.mouse.up()
     info_before = tab.locator("#mask-info").inner_text()
     tab.locator("#apply-sketch").click()
     tab.wait_for_function(
-        "(old) => document.querySelector('#mask-info').innerText !== old", arg=info_before, timeout=60_000
+        "(o) => { const t = document.querySelector('#mask-info').innerText; return t !== o && t.startsWith('Sel'); }",
+        arg=info_before,
+        timeout=60_000,
     )
+    assert selected_px(tab.locator("#mask-info").inner_text()) > selected_px(info_before)
     tab.screenshot(path=str(ARTIFACTS / "2-sketch.png"), full_page=True)
     tab.get_by_role("tab", name="Click").click()  # hide the editor's canvas, which is slow without a GPU
 
@@ -176,13 +184,24 @@ def test_edit_an_example_end_to_end(page) -> None:
     set_color(tab, "bg-color", "#00ff00")
     tab.locator("#run").click()
     tab.locator("#downloads a").first.wait_for(timeout=180_000)
+    tab.locator("#history button.thumbnail-item").first.wait_for(timeout=30_000)
     tab.screenshot(path=str(ARTIFACTS / "3-result.png"), full_page=True)
+    cell = tab.locator("#history button.thumbnail-item").first.bounding_box()
+    assert cell["width"] < 300 and cell["height"] < 300, cell  # a grid of thumbnails, not one big picture
+    assert "background" in tab.locator("#history .caption-label").first.inner_text()
     for name in ("result.png", "mask.png"):
         with tab.expect_download() as caught:
             tab.locator(f'#downloads a[download="{name}"]').click()
         caught.value.save_as(ARTIFACTS / name)
     check_result(ARTIFACTS / "result.png", ARTIFACTS / "mask.png", photo_path, mask_path)
     assert tab.console_errors == [], tab.console_errors
+
+
+def selected_px(info: str) -> int:
+    """The selected area in pixels from the mask summary ("Selection: ≈ 185,494 px (...)")."""
+    match = re.search(r"([\d,]+) px", info)
+    assert match is not None, info
+    return int(match.group(1).replace(",", ""))
 
 
 def check_result(result_path: Path, used_path: Path, photo_path: Path, mask_path: Path) -> None:

@@ -202,6 +202,32 @@ def test_history_restore_and_use_as_input(handlers: Handlers, loaded: Session) -
     state = restored[0]
     assert np.array_equal(state.image, loaded.image) and np.array_equal(state.result, first.result)
     assert len(state.history) == 2  # branching keeps every cell
+    assert np.array_equal(restored[8], state.display)  # the photo box shows the restored photo
+    assert np.array_equal(handlers.on_use_click(first)[8], first.result)  # and the result used as input
+
+
+def test_example_shows_in_the_photo_box_and_its_copy_does_not_reload(handlers: Handlers, tmp_path) -> None:
+    pytest.importorskip("examples.catalog", reason="the examples package is not available")
+    outputs = handlers.on_gallery_select(Session(), gr.SelectData(None, {"index": 0, "value": None}))
+    session, shown = outputs[0], outputs[8]
+    assert shown.shape == session.display.shape and np.array_equal(shown, session.display)
+    copy = tmp_path / "shown.webp"
+    PILImage.fromarray(shown).save(copy, quality=80)  # what the photo box holds (lossy WebP)
+    assert all(isinstance(v, type(gr.skip())) for v in handlers.on_photo_input(str(copy), session))
+    other = tmp_path / "other.png"
+    PILImage.fromarray(255 - shown).save(other)
+    assert handlers.on_photo_input(str(other), session)[0].image.shape == shown.shape
+
+
+def test_downloads_are_lossless_and_the_cutout_hides_nothing(handlers: Handlers, loaded: Session) -> None:
+    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
+    files = handlers.on_run_click(clicked, *run_values("Replace background"), FakeRequest("a"), lambda *a, **k: None)[2]
+    cell = handlers.on_run_click(clicked, *run_values(), FakeRequest("a"), lambda *a, **k: None)[0].history[-1]
+    assert np.array_equal(np.asarray(PILImage.open(files[1])), np.rint(clicked.mask * 255).astype(np.uint8))
+    cutout = np.asarray(PILImage.open(files[2]))
+    inside = cutout[..., 3] > 0
+    assert np.array_equal(cutout[..., :3][inside], loaded.image[inside]) and (cutout[..., :3][~inside] == 0).all()
+    assert cell.preview[0].shape == cell.preview[1].shape == loaded.display.shape
 
 
 def test_errors_say_what_to_do_and_keep_the_state(handlers: Handlers, loaded: Session) -> None:
@@ -244,6 +270,7 @@ def test_background_colour_keeps_the_product_and_outpaint_grows_the_canvas(handl
     result, kept = done[0].result, clicked.mask == 1
     assert np.array_equal(result[kept], loaded.image[kept]) and (result[2, 2] == (0, 255, 0)).all()
     assert done[0].history[-1].params["background"] == "color"
+    assert done[3][-1][1] == "#1 background: color (color=#00ff00)"  # the history caption: operation + parameters
     wider = handlers.on_run_click(
         clicked, *run_values("Extend canvas", left=10, right=6), FakeRequest("a"), lambda *a, **k: None
     )

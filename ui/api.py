@@ -24,7 +24,7 @@ import gradio as gr
 from pipeline.errors import InvalidInput
 from pipeline.imageio import load_image, load_mask, save_mask
 from pipeline.types import Box, Point
-from ui import actions, edits
+from ui import actions, downloads, edits
 from ui.colors import parse_color
 from ui.handlers import Handlers, shows_errors
 from ui.state import Refine, Session
@@ -116,7 +116,7 @@ class Api:
         cancel = self.services.cancel_flag(request.session_hash or "")
         cancel.clear()
         new = edits.run(self.services, session, options, cancel=cancel)
-        result, mask, cutout, recipe = edits.write_downloads(new.history[-1])
+        result, mask, cutout, recipe = downloads.write_downloads(new.history[-1])
         return new, result, mask, cutout, json.loads(Path(recipe).read_text())
 
     @shows_errors

@@ -1,21 +1,17 @@
 """Step 4 and 5: run an edit on the full-resolution photo and package the result.
 
 ``EditOptions`` collects the controls of step 4; ``run`` calls the pipeline and appends a history
-``Cell``; ``write_downloads`` writes the result, mask, cutout and recipe for the browser.
+``Cell``; ``comparison`` gives the slider's display-size pair (downloads: ``ui.downloads``).
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from pipeline.errors import EmptyMask, InvalidInput
-from pipeline.imageio import save_image, save_mask, save_rgba
 from pipeline.inpaint import CancelFlag, Inpainter, ProgressFn
 from pipeline.models import make_inpainter
 from pipeline.types import Image
@@ -184,6 +180,7 @@ def run(
         raise EmptyMask("the mask is empty: select something in step 2 (click the product) before running an edit")
     engine = engine_for(services, options)
     result, used = run_on_gpu(lambda: operations.apply(image, mask, options, engine, progress=progress, cancel=cancel))
+    before, after = comparison_pair(image, result, session.display)
     cell = Cell(
         index=len(session.history) + 1,
         operation=options.operation,
@@ -191,48 +188,22 @@ def run(
         image=image,
         mask=used,
         result=result,
-        thumbnail=thumbnail(result),
+        thumbnail=thumbnail(after),
+        preview=(before, after),
         steps=(*session.steps, Step("refine", session.refine.as_dict())),
     )
     return replace(session, result=result, history=(*session.history, cell))
 
 
-def comparison(cell: Cell) -> tuple[Image, Image]:
-    """Display-size before and after pictures for the slider (the before is padded for outpaint)."""
-    after, _ = fit_display(cell.result)
-    before = cell.image
-    if before.shape != cell.result.shape:
-        before = np.full_like(cell.result, 235)
-        top, left = (cell.result.shape[0] - cell.image.shape[0]) // 2, (cell.result.shape[1] - cell.image.shape[1]) // 2
-        before[top : top + cell.image.shape[0], left : left + cell.image.shape[1]] = cell.image
+def comparison_pair(image: Image, result: Image, display: Image | None) -> tuple[Image, Image]:
+    """Display-size before and after pictures for the slider (the before is padded for outpaint).
+
+    ``display`` is the session's display copy of ``image``; it is reused when the sizes match.
+    """
+    after, _ = fit_display(result)
+    if image.shape == result.shape:
+        return (display if display is not None and display.shape == after.shape else fit_display(image)[0]), after
+    before = np.full_like(result, 235)
+    top, left = (result.shape[0] - image.shape[0]) // 2, (result.shape[1] - image.shape[1]) // 2
+    before[top : top + image.shape[0], left : left + image.shape[1]] = image
     return fit_display(before)[0], after
-
-
-def recipe(cell: Cell) -> dict[str, Any]:
-    """The JSON recipe: the photo, every mask step, the refinement and the edit with its parameters."""
-    return {
-        "stencil_recipe": 1,
-        "steps": [step.as_dict() for step in cell.steps],
-        "edit": {"operation": cell.operation, **cell.params},
-        "result": {"width": int(cell.result.shape[1]), "height": int(cell.result.shape[0]), "history_cell": cell.index},
-    }
-
-
-def write_downloads(cell: Cell) -> list[str]:
-    """Write result.png, mask.png, cutout.png and recipe.json to a fresh folder; return their paths."""
-    from pipeline.compose import cutout
-
-    folder = Path(tempfile.mkdtemp(prefix=f"stencil-{cell.index}-"))
-    paths = [folder / "result.png", folder / "mask.png", folder / "cutout.png", folder / "recipe.json"]
-    save_image(paths[0], cell.result)
-    save_mask(paths[1], cell.mask)
-    source = cell.image if cell.image.shape[:2] == cell.mask.shape else cell.result
-    save_rgba(paths[2], cutout(source, cell.mask))
-    paths[3].write_text(json.dumps(recipe(cell), indent=2, default=_jsonable))
-    return [str(p) for p in paths]
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline.errors import InvalidInput, PipelineError
 from pipeline.imageio import load_image, load_labels, load_mask
-from ui import actions, edits, examples
+from ui import actions, downloads, edits, examples
 from ui.colors import parse_color, to_hex
 from ui.display import mask_to_image, to_image_xy
 from ui.services import Services
@@ -55,6 +55,11 @@ def photo_outputs(session: Session) -> tuple[Any, ...]:
     return (session, *mask_views(session), session.display, sketch_value(session, with_mask=False), info)
 
 
+def loaded_outputs(session: Session) -> tuple[Any, ...]:
+    """A photo loaded without the upload box (example, result, history): also show it in that box."""
+    return (*photo_outputs(session), session.display)
+
+
 class Handlers:
     """Handlers bound to one app's ``Services`` (no user data is kept here)."""
 
@@ -69,6 +74,8 @@ class Handlers:
             raise gr.Error("no photo: upload or paste a PNG, JPEG or WebP photo", print_exception=False)
         settings = self.services.settings
         loaded = load_image(path, max_pixels=settings.max_pixels, max_side=settings.max_side)
+        if is_shown_copy(loaded.rgb, session):
+            return tuple(gr.skip() for _ in range(8))  # the box re-sent the copy it shows: nothing new
         name = getattr(loaded.path, "name", "photo")
         return photo_outputs(actions.load(self.services, loaded.rgb, name, session))
 
@@ -85,7 +92,7 @@ class Handlers:
                 new, "example", mask, "replace", {"example": entry.name, "source": entry.mask_source.source}
             )
         hint = examples.suggestion(entry)
-        return (*photo_outputs(new), hint.operation_label, hint.color_hex, hint.aspect)
+        return (*loaded_outputs(new), hint.operation_label, hint.color_hex, hint.aspect)
 
     # ---------------------------------------------------------------- step 2: mask sources
 
@@ -264,7 +271,7 @@ class Handlers:
         new = actions.load(self.services, session.result, f"result of #{session.history[-1].index}", session)
         if session.mask is not None and session.mask.shape == session.result.shape[:2]:
             new = actions.apply_source(new, "result", session.mask, "replace", {"from": "previous mask"})
-        return photo_outputs(new)
+        return loaded_outputs(new)
 
     @shows_errors
     def on_history_select(self, session: Session, evt: gr.SelectData) -> tuple[Any, ...]:
@@ -275,7 +282,7 @@ class Handlers:
         new = actions.load(self.services, cell.image, f"input of #{cell.index}", session)
         mask = cell.mask if cell.mask.shape == cell.image.shape[:2] else None
         new = replace(new, mask=mask, steps=cell.steps[:-1], result=cell.result)
-        return (*photo_outputs(new), *result_outputs(new, cell)[1:])
+        return (*loaded_outputs(new), *result_outputs(new, cell)[1:])
 
     def on_session_close(self, request: gr.Request) -> None:
         self.services.forget(request.session_hash or "")
@@ -283,8 +290,20 @@ class Handlers:
 
 def result_outputs(session: Session, cell: Cell) -> tuple[Any, ...]:
     """Session, before/after pair (display size), download files, history gallery."""
-    before, after = edits.comparison(cell)
-    return session, (before, after), edits.write_downloads(cell), history_items(session)
+    return session, cell.preview, downloads.write_downloads(cell), history_items(session)
+
+
+SAME_PICTURE_LEVELS = 4.0
+"""Mean absolute difference (0-255 levels) under which an upload is the display copy coming back
+(the photo box stores it as lossy WebP, so it is close to the copy, not equal)."""
+
+
+def is_shown_copy(rgb: np.ndarray, session: Session) -> bool:
+    """Whether ``rgb`` (H, W, 3) is the display copy this session already shows in the photo box."""
+    shown = session.display
+    if shown is None or shown.shape != rgb.shape:
+        return False
+    return float(np.abs(shown.astype(np.int16) - rgb).mean()) < SAME_PICTURE_LEVELS
 
 
 def parse_classes(text: str) -> list[int]:

@@ -16,6 +16,8 @@ ASPECTS = ["Sides only", "1:1", "4:5", "3:2", "16:9", "9:16"]
 ENGINES = ["auto", "classic", "diffusion"]
 CLICK_KINDS = [("Object (+)", "positive"), ("Background (−)", "negative"), ("Box: two corners", "box")]
 PREVIEW = {"format": "jpeg", "interactive": False, "buttons": ["fullscreen"]}
+# Galleries set fit_columns=False: Gradio's default (True) cuts the grid to as many columns as there
+# are items, so a single history cell or candidate is drawn as one picture as wide as the page.
 
 
 @dataclass
@@ -98,6 +100,7 @@ def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
                 label="Example product photos (click one to load it with a suggested mask)",
                 columns=5,
                 height=300,
+                fit_columns=False,
                 allow_preview=False,
                 object_fit="cover",
                 interactive=False,
@@ -139,6 +142,7 @@ def _click_tab() -> dict[str, Any]:
                 label="Candidates (click one to use it)",
                 columns=3,
                 height=170,
+                fit_columns=False,
                 allow_preview=False,
                 object_fit="contain",
                 interactive=False,
@@ -320,8 +324,8 @@ def _result_step() -> dict[str, Any]:
     history = gr.Gallery(
         label="History of this session (click a cell to restore it and branch from it)",
         columns=6,
-        rows=1,
-        height="auto",
+        height=260,
+        fit_columns=False,
         allow_preview=False,
         object_fit="contain",
         interactive=False,

@@ -72,6 +72,11 @@ def _photo_outputs(w: Wiring) -> list[Any]:
     return [*_mask_outputs(w), p.color_image, p.sketch, p.photo_info]
 
 
+def _loaded_outputs(w: Wiring) -> list[Any]:
+    """A photo loaded without the upload box also shows in it (``ui.handlers.loaded_outputs``)."""
+    return [*_photo_outputs(w), w.page.photo]
+
+
 def _result_outputs(w: Wiring) -> list[Any]:
     p = w.page
     return [w.session, p.comparison, p.downloads, p.history]
@@ -83,7 +88,7 @@ def _wire_image(w: Wiring) -> None:
     p.gallery.select(
         h.on_gallery_select,
         [w.session],
-        [*_photo_outputs(w), p.operation, p.bg_color, p.aspect],
+        [*_loaded_outputs(w), p.operation, p.bg_color, p.aspect],
         api_visibility="private",
     )
 
@@ -153,7 +158,7 @@ def _wire_edit(w: Wiring) -> None:
         show_progress="full",
     )
     p.cancel.click(h.on_cancel_click, None, None, cancels=[run], queue=False, api_visibility="private")
-    p.use.click(h.on_use_click, [w.session], _photo_outputs(w), api_visibility="private")
+    p.use.click(h.on_use_click, [w.session], _loaded_outputs(w), api_visibility="private")
     p.history.select(
-        h.on_history_select, [w.session], [*_photo_outputs(w), *_result_outputs(w)[1:]], api_visibility="private"
+        h.on_history_select, [w.session], [*_loaded_outputs(w), *_result_outputs(w)[1:]], api_visibility="private"
     )

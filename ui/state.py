@@ -73,7 +73,8 @@ class Cell:
     """One finished edit in the session history, restorable and branchable.
 
     ``image`` is the edit's input, ``mask`` the refined mask it used, ``result`` its output,
-    ``thumbnail`` a small copy of the result for the history gallery.
+    ``thumbnail`` a small copy of the result for the history gallery and ``preview`` the
+    display-size (before, after) pair for the comparison slider.
     """
 
     index: int
@@ -83,12 +84,16 @@ class Cell:
     mask: Mask
     result: Image
     thumbnail: Image
+    preview: tuple[Image, Image]
     steps: tuple[Step, ...]
 
     @property
     def caption(self) -> str:
-        shown = ", ".join(f"{k}={v}" for k, v in self.params.items() if v not in ("", None))
-        return f"#{self.index} {self.operation}" + (f" ({shown})" if shown else "")
+        """``#2 background: color (color=#00ff00)``: the operation and its parameters, the default engine left out."""
+        params = {k: v for k, v in self.params.items() if v not in ("", None) and (k, v) != ("engine", "auto")}
+        kind = params.pop("background", None)
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        return f"#{self.index} {self.operation}" + (f": {kind}" if kind else "") + (f" ({shown})" if shown else "")
 
 
 @dataclass(frozen=True, eq=False)
