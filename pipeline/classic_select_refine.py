@@ -36,4 +36,7 @@ def to_full_size(prepared: ClassicPrepared, mask: np.ndarray) -> np.ndarray:
     if mask.shape == (height, width):
         return mask.astype(np.float32)
     up = cv2.resize(mask.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    return (up >= 0.5).astype(np.float32)
+    # In place, no bool temporary: "> the float32 just below 0.5" is exactly ">= 0.5".
+    below_half = float(np.nextafter(np.float32(0.5), np.float32(0.0)))
+    cv2.threshold(up, below_half, 1.0, cv2.THRESH_BINARY, dst=up)
+    return up
