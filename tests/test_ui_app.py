@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from pathlib import Path
 
@@ -56,7 +57,13 @@ def test_status_line_names_device_selector_engine_and_why() -> None:
 
 @pytest.mark.slow
 def test_share_without_network_warns_and_keeps_serving(tmp_path: Path) -> None:
-    with running_app(tmp_path, "--share") as url, urllib.request.urlopen(url, timeout=30) as response:
-        assert response.status == 200
-    log = (tmp_path / "app.log").read_text()
+    with running_app(tmp_path, "--share") as url:
+        # the page is served while gradio is still trying to open the tunnel: wait for the warning
+        deadline = time.monotonic() + 90
+        log = ""
+        while "still served locally" not in log and time.monotonic() < deadline:
+            time.sleep(0.5)
+            log = (tmp_path / "app.log").read_text()
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200
     assert "--share could not open a public link" in log and "still served locally" in log
