@@ -245,3 +245,15 @@ def test_bad_prompts_and_foreign_photos(segmenter: SamSegmenter, checkpoint: Pat
         other.select(prepared, [Point(10, 10)])
     with pytest.raises(InvalidInput):
         segmenter.prepare(np.zeros((10, 10), np.uint8))
+
+
+def test_head_softmax_matches_torch_including_far_apart_groups() -> None:
+    from pipeline.sam_fast import _head_softmax
+
+    scores = torch.randn(64, 8 * 7, generator=torch.Generator().manual_seed(0)) * 4
+    scores[3, :7] -= 300.0  # this head's group would underflow after the shared row shift
+    expected = torch.softmax(scores.view(64, 8, 7), dim=-1).reshape(64, -1)
+    got = _head_softmax(scores.clone(), 8)
+    assert torch.isfinite(got).all()
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.allclose(_head_softmax(scores[4:].clone(), 8), expected[4:], atol=1e-6)
