@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -88,13 +87,14 @@ def missing_checkpoint_message(settings: Settings) -> str:
 
 
 def load_segmenter(
-    checkpoint: Path, *, model_type: ModelType, device: str, cache_mb: int | None = None
+    checkpoint: Path, *, model_type: ModelType, device: str, cache_mb: int = DEFAULT_CACHE_MB
 ) -> SamSegmenter:
     """Build SAM ``model_type`` from ``checkpoint`` (a ``.pth`` state dict) on ``device``.
 
     ``vit_b`` / ``vit_l`` / ``vit_h`` use segment-anything's registry and must match the file
     exactly; ``custom`` reads the image-encoder sizes from the file (fine-tuned or test models).
-    ``cache_mb`` bounds the embedding cache (default ``$STENCIL_SAM_CACHE_MB``, else 256).
+    ``cache_mb`` bounds the embedding cache in MiB (``Settings.sam_cache_mb`` reads
+    ``$STENCIL_SAM_CACHE_MB`` for the app and the CLI).
     Raises ``ModelUnavailable`` for a missing, unreadable or mismatched checkpoint.
     """
     import torch
@@ -118,17 +118,8 @@ def load_segmenter(
             f"set STENCIL_SAM_MODEL to the model it was made for, or {fix}"
         ) from error
     sam.eval().to(device)
-    if cache_mb is None:
-        cache_mb = _cache_mb_from_env()
     log.info("SAM %s loaded from %s on %s", model_type, path, device)
     return SamSegmenter(sam, description=f"{model_type}:{path}", cache_bytes=cache_mb << 20)
-
-
-def _cache_mb_from_env() -> int:
-    value = os.environ.get("STENCIL_SAM_CACHE_MB") or str(DEFAULT_CACHE_MB)
-    if not value.isdigit():
-        raise InvalidInput(f"STENCIL_SAM_CACHE_MB must be a whole number of MiB, got {value!r}")
-    return int(value)
 
 
 def _first_line(error: BaseException) -> str:
