@@ -14,6 +14,7 @@ from ui_fakes import fake_services
 
 from ui import actions
 from ui.display import DISPLAY_MAX_SIDE, to_image_xy
+from ui.edits import BackgroundChoice, EditOptions
 from ui.handlers import Handlers
 from ui.state import Session
 
@@ -279,3 +280,16 @@ def test_background_colour_keeps_the_product_and_outpaint_grows_the_canvas(handl
         wider[0].result[:, 10:138][wider[0].history[-1].mask[:, 10:138] == 0],
         loaded.image[wider[0].history[-1].mask[:, 10:138] == 0],
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "recorded"),
+    [
+        (EditOptions(operation="remove"), True),
+        (EditOptions(operation="outpaint", aspect=(1, 1)), True),
+        (EditOptions(operation="background", background=BackgroundChoice(kind="prompt", prompt="a beach")), True),
+        (EditOptions(operation="background"), False),
+    ],
+)
+def test_recipe_records_the_context_margin_whenever_an_engine_runs(options: EditOptions, recorded: bool) -> None:
+    assert ("margin_px" in options.params()) is recorded

@@ -143,7 +143,7 @@ class EditOptions:
             )
         if self.operation == "outpaint":
             shown.update(sides_px=list(self.sides_px), aspect=None if self.aspect is None else list(self.aspect))
-        if self.operation in ("remove", "inpaint"):
+        if self.operation != "background" or self.background.kind == "prompt":  # an engine runs
             shown.update(margin_px=self.margin_px)
         return shown
 
