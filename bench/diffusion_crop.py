@@ -13,8 +13,8 @@ latents) and tiny channels, saved and loaded like a user's model; call counts an
 are those of SD 1.5, the times are not. ``--gpu``: the real SD 1.5 UNet and VAE configurations
 (random weights) in fp16 with SDPA on CUDA, 30 steps; times and peak memory are real there.
 
-    flock -x /tmp/stencil-bench.lock python3 bench/diffusion_crop.py            # CPU, 2 steps
-    python3 bench/diffusion_crop.py --gpu --steps 30                            # needs CUDA
+    flock -x /tmp/stencil-bench.lock python3 -m bench.diffusion_crop            # CPU, 2 steps
+    python3 -m bench.diffusion_crop --gpu --steps 30                            # needs CUDA
 """
 
 from __future__ import annotations

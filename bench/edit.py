@@ -1,7 +1,7 @@
 """Benchmark of the edit operations: removal quality and speed, soft-edge compositing.
 
-    flock -x /tmp/stencil-bench.lock python3 bench/edit.py            # everything (a few minutes)
-    python3 bench/edit.py --skip-12mp                                 # without the slow 12 MP Telea runs
+    flock -x /tmp/stencil-bench.lock python3 -m bench.edit            # everything (a few minutes)
+    python3 -m bench.edit --skip-12mp                                 # without the slow 12 MP Telea runs
 
 Removal: objects (silhouettes from the alphamatting true alphas, thresholded at 0.5) are
 pasted in flat green onto backgrounds whose truth is known: real photos from

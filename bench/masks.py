@@ -7,7 +7,7 @@ Each operation is timed beside a plain baseline measured in the same run:
 - preview: full-resolution GaussianBlur, INTER_AREA resizes, numpy tint, the same encoder.
 
 Run (reported figures under an exclusive lock, since the cores are shared):
-    flock -x /tmp/stencil-bench.lock python3 bench/masks.py
+    flock -x /tmp/stencil-bench.lock python3 -m bench.masks
 Times are in ms: the median of ``--repeat`` runs (baselines: ``--baseline-repeat``), the best
 run in brackets; the speedup compares medians.
 """

@@ -5,7 +5,7 @@ Prints the embedding time and its relative error against stock float32, the clic
 for a 1024 x 768 and a 4000 x 3000 photo with IoU against stock's mask, and the number of
 embeddings run per photo across 20 clicks. Run it alone on the machine:
 
-    flock -x /tmp/stencil-bench.lock python3 bench/select.py --clicks 30
+    flock -x /tmp/stencil-bench.lock python3 -m bench.select --clicks 30
 """
 
 from __future__ import annotations
