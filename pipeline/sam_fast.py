@@ -4,56 +4,116 @@ Segment Anything's mask decoder costs about 3.6 GFLOP per click, nearly all of i
 projections of the 4096 image tokens. This runtime computes the same function with less:
 
 - **Once per photo** (``PhotoFeatures``): the block-0 key, value and image-to-token query
-  projections of the image embedding. They are linear in the embedding, and the dense prompt
-  (no-mask embedding, or the mask input's 16-channel features through the folded last 1x1
-  convolution) only adds a cheap term per click.
-- **Folded attention** while the prompt has few tokens: token-to-image attention scores are
-  computed as ``(q Wk) keys^T`` and its values as ``(attn keys) Wv^T``; image-to-token attention
-  as ``keys (Wq^T k)`` and ``attn (Wo v)``. Products with the 4096 x 256 token matrix then have
-  ``8 * tokens`` columns instead of 128-256, and the projected 4096-row matrices never exist.
-- **Fewer passes over 4096-row tensors**: the image-to-token softmax runs on one contiguous
-  ``(4096, heads * tokens)`` matrix, the residual and biases ride in the ``addmm`` that applies
-  attention, and the upscaling runs per output offset so no pixel-shuffle copy is needed.
+  projections of the image embedding, packed beside it in one ``(4096, 640)`` matrix. They are
+  linear in the embedding, and a mask input (the previous click's logits) only adds its own
+  16-channel features through one ``(17, 640)`` matrix: one product per click.
+- **Folded attention** while the prompt has few tokens (``sam_attention``): products with the
+  4096 image tokens get ``8 * tokens`` columns instead of 128 or 256.
+- **Fewer passes over 4096-row tensors**: residuals, biases and the no-mask prompt ride in the
+  ``addmm`` that applies attention (in place where the residual is this runtime's own), and the
+  upscaling runs as two whole matrix products with one small pixel-shuffle at the end.
 - **Only what is returned**: the final attention and the hypernetworks run for the IoU token
-  and the mask tokens that are returned; the transposed convolutions are plain matrix products.
+  and the mask tokens that are returned.
+- **No page faults per click**: the decoder's temporaries are a few MiB each, above glibc's
+  default ``mmap`` threshold, so every one was fresh memory the kernel had to fault in and zero.
+  ``keep_freed_memory`` raises the thresholds once so freed blocks are reused.
 
 The result matches stock ``Sam.mask_decoder`` to float32 rounding (checked by the tests).
 """
 
 from __future__ import annotations
 
-import math
+import ctypes
+import ctypes.util
+import functools
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline import sam_attention as sa
+
 if TYPE_CHECKING:
     import torch
     from segment_anything.modeling import Sam
-    from segment_anything.modeling.transformer import Attention
 
 FOLD_MAX_TOKENS = 28  # above this many tokens (5 output + prompt) the folded products cost more than stock's
-LOW_RES = 256  # side of SAM's low-resolution mask logits
+MALLOC_MMAP_THRESHOLD_BYTES = 32 << 20  # glibc's largest allowed value
+MALLOC_TRIM_THRESHOLD_BYTES = 128 << 20
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Ask glibc to serve blocks up to 32 MiB from its heap and keep up to 128 MiB of freed memory.
+
+    Process-wide and idempotent; a no-op (False) off glibc. Worth about 4000 page faults, some
+    7 ms, per click on a 2-core CPU.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, MALLOC_MMAP_THRESHOLD_BYTES)) and bool(
+        mallopt(m_trim_threshold, MALLOC_TRIM_THRESHOLD_BYTES)
+    )
 
 
 @dataclass(frozen=True)
 class PhotoFeatures:
-    """Per-photo decoder inputs: image tokens ``(4096, 256)`` and their block-0 projections.
+    """Per-photo decoder inputs, ``(4096, 640)`` float32: ``[embedding | k | v | q]``.
 
-    ``keys_k`` / ``keys_q`` are ``(embedding + pe)`` through the block-0 token-to-image key and
-    image-to-token query projections, ``values`` the embedding through the value projection,
-    each ``(4096, 128)`` float32, biases and the no-mask dense prompt's share included.
+    ``embedding`` holds the image tokens ``(4096, 256)``; ``k``, ``v`` and ``q`` ``(4096, 128)``
+    are block 0's token-to-image key and value and image-to-token query projections, biases and
+    the no-mask dense prompt's share included.
     """
 
-    tokens: torch.Tensor
-    keys_k: torch.Tensor
-    keys_q: torch.Tensor
-    values: torch.Tensor
+    packed: torch.Tensor
+
+    @property
+    def tokens(self) -> torch.Tensor:
+        """The image embedding as ``(4096, 256)`` rows (a view)."""
+        return self.packed[:, : self.packed.shape[1] - 384]
 
     @property
     def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in (self.tokens, self.keys_k, self.keys_q, self.values))
+        return self.packed.numel() * self.packed.element_size()
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One two-way attention block's weights, laid out for this runtime."""
+
+    self_attn: sa.Heads
+    self_qk: sa.Linear
+    t2i: sa.Heads
+    i2t: sa.Heads
+    mlp: tuple[sa.Linear, torch.nn.Module, sa.Linear]
+    norms: tuple[torch.nn.LayerNorm, ...]
+
+    @classmethod
+    def of(cls, block) -> _Block:
+        attn = block.self_attn
+        return cls(sa.Heads.of(attn), sa.Linear.stacked([attn.q_proj, attn.k_proj]),
+                   sa.Heads.of(block.cross_attn_token_to_image), sa.Heads.of(block.cross_attn_image_to_token),
+                   (sa.Linear.of(block.mlp.lin1), block.mlp.act, sa.Linear.of(block.mlp.lin2)),
+                   (block.norm1, block.norm2, block.norm3, block.norm4))  # fmt: skip
+
+    def token_side(self, queries: torch.Tensor, tokens: torch.Tensor, t2i_out: torch.Tensor) -> torch.Tensor:
+        """After token-to-image attention: its residual and norm, then the MLP with its own."""
+        queries = _norm(self.norms[1], queries + t2i_out)
+        lin1, act, lin2 = self.mlp
+        return _norm(self.norms[2], queries + lin2(act(lin1(queries))))
+
+
+def _norm(ln: torch.nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
+    import torch.nn.functional as F
+
+    return F.layer_norm(x, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
 
 
 class DecoderRuntime:
@@ -62,27 +122,36 @@ class DecoderRuntime:
     def __init__(self, sam: Sam) -> None:
         import torch
 
+        if sam.device.type == "cpu":
+            keep_freed_memory()
         self.sam = sam
         decoder = sam.mask_decoder
-        self.transformer = decoder.transformer
-        block0 = self.transformer.layers[0]
+        transformer = decoder.transformer
         with torch.inference_mode():
             pe = sam.prompt_encoder.get_dense_pe()  # (1, 256, 64, 64)
             self.grid = tuple(pe.shape[-2:])
             self.pe = pe.flatten(2)[0].T.contiguous()  # (4096, 256)
             self.output_tokens = torch.cat([decoder.iou_token.weight, decoder.mask_tokens.weight], 0)
-            t2i, i2t = block0.cross_attn_token_to_image, block0.cross_attn_image_to_token
-            self._w0 = [(t2i.k_proj.weight, t2i.k_proj.bias), (t2i.v_proj.weight, t2i.v_proj.bias),
-                        (i2t.q_proj.weight, i2t.q_proj.bias)]  # fmt: skip
-            # The dense prompt enters block 0 through these linear maps only.
+            self.blocks = [_Block.of(block) for block in transformer.layers]
+            self.final = sa.Heads.of(transformer.final_attn_token_to_image)
+            self.final_norm = transformer.norm_final_attn
+            self.iou_head = [sa.Linear.of(layer) for layer in decoder.iou_prediction_head.layers]
+            mlps = decoder.output_hypernetworks_mlps
+            # hypernetwork layers stacked over the masks returned: mask 0 alone, or masks 1 to 3
+            self.hyper = {multimask: [_stacked_layer([mlps[i].layers[j] for i in masks]) for j in range(3)]
+                          for multimask, masks in ((False, [0]), (True, [1, 2, 3]))}  # fmt: skip
+            first = self.blocks[0]
+            self._w0 = [(first.t2i.module.k_proj.weight, first.t2i.module.k_proj.bias),
+                        (first.t2i.module.v_proj.weight, first.t2i.module.v_proj.bias),
+                        (first.i2t.module.q_proj.weight, first.i2t.module.q_proj.bias)]  # fmt: skip
             conv = sam.prompt_encoder.mask_downscaling[-1]  # 1x1 conv, 16 -> 256 channels
             wc, bc = conv.weight.flatten(1), conv.bias  # (256, 16), (256,)
-            no_mask = sam.prompt_encoder.no_mask_embed.weight[0]
-            # features() adds the no-mask term; a mask input swaps it for its own (bias minus no-mask)
-            self._dense_maps = [(w @ wc, w @ (bc - no_mask), w @ no_mask) for w, _ in self._w0]
-            # the same maps with the bias as a 17th input column, for one addmm per projection
-            self._dense_cols = [torch.cat([wh, bh[:, None]], 1).T.contiguous() for wh, bh, _ in self._dense_maps]
-            self._conv = (wc, bc, no_mask)
+            self.no_mask = sam.prompt_encoder.no_mask_embed.weight[0]
+            # A mask input's features (16 channels and a constant 1) -> its share of every packed
+            # column; the no-mask share, already in the packed projections, is taken back out.
+            maps = [torch.cat([wc, bc[:, None]], 1)]
+            maps += [torch.cat([w @ wc, (w @ (bc - self.no_mask))[:, None]], 1) for w, _ in self._w0]
+            self._dense = torch.cat(maps, 0).T.contiguous()  # (17, 640)
             self._upscale = _upscaling_weights(decoder.output_upscaling)
 
     def features(self, embedding: torch.Tensor) -> PhotoFeatures:
@@ -91,13 +160,13 @@ class DecoderRuntime:
         import torch.nn.functional as F
 
         with torch.inference_mode():
-            tokens = embedding.float().flatten(2)[0].T.contiguous()
+            tokens = embedding.float().flatten(2)[0].T
             with_pe = tokens + self.pe
             (wk, bk), (wv, bv), (wq, bq) = self._w0
-            (_, _, dk), (_, _, dv), (_, _, dq) = self._dense_maps
-            return PhotoFeatures(
-                tokens, F.linear(with_pe, wk, bk + dk), F.linear(with_pe, wq, bq + dq), F.linear(tokens, wv, bv + dv)
-            )
+            k = F.linear(with_pe, wk, bk + wk @ self.no_mask)
+            v = F.linear(tokens, wv, bv + wv @ self.no_mask)
+            q = F.linear(with_pe, wq, bq + wq @ self.no_mask)
+            return PhotoFeatures(torch.cat([tokens, k, v, q], 1))
 
     def run(
         self,
@@ -117,90 +186,112 @@ class DecoderRuntime:
         with torch.inference_mode():
             tokens = torch.cat([self.output_tokens, sparse], 0)
             fold = tokens.shape[0] <= FOLD_MAX_TOKENS
-            queries, keys = self._block0(features, tokens, mask_input, fold=fold)
+            dense = None if mask_input is None else self._mask_features(mask_input)
+            queries, keys = self._block0(features.packed, tokens, dense, fold=fold)
             queries, keys = self._block1(queries, keys, tokens, fold=fold)
             picked = [0, 2, 3, 4] if multimask else [0, 1]  # IoU token, then the returned mask tokens
-            final = self.transformer.final_attn_token_to_image
-            qi = queries[picked] + tokens[picked]
-            attn = _t2i(final, qi, keys + self.pe, keys, fold=fold)
-            hs = self.transformer.norm_final_attn(queries[picked] + attn)
-            decoder = self.sam.mask_decoder
-            iou = decoder.iou_prediction_head(hs[:1])[0]
+            attn = sa.token_to_image(self.final, queries[picked] + tokens[picked], keys + self.pe, keys)
+            hs = _norm(self.final_norm, queries[picked] + attn)
+            iou = _mlp(self.iou_head, hs[:1])[0]
             iou = iou[1:] if multimask else iou[:1]
-            mlps = decoder.output_hypernetworks_mlps
-            hyper = torch.stack([mlps[i - 1](hs[j]) for j, i in enumerate(picked) if j > 0])  # (k, 32)
-            return self._masks(keys, hyper), iou
+            hyper = hs[1:, None]  # (k, 1, 256)
+            for i, (bias, weight) in enumerate(self.hyper[multimask]):
+                hyper = torch.baddbmm(bias, hyper, weight)
+                hyper = hyper.relu_() if i < 2 else hyper
+            return self._masks(keys, hyper[:, 0]), iou
 
-    def _block0(self, features: PhotoFeatures, tokens: torch.Tensor, mask_input: torch.Tensor | None, *, fold: bool):
+    def _mask_features(self, mask_input: torch.Tensor) -> torch.Tensor:
+        """A ``(256, 256)`` logit map -> ``(4096, 17)``: its 16 downscaled channels and a constant 1."""
         import torch
-        import torch.nn.functional as F
 
-        block = self.transformer.layers[0]
-        if mask_input is None:
-            keys, dense = features.tokens, self._conv[2]  # the no-mask term joins the residual below
-            k, v, q_img = features.keys_k, features.values, features.keys_q
-        else:
-            hidden = self.sam.prompt_encoder.mask_downscaling[:-1](mask_input[None, None].float())
-            hidden = hidden.flatten(2)[0].T  # (4096, 16)
-            wc, bc, _ = self._conv
-            keys, dense = features.tokens + F.linear(hidden, wc, bc), None
-            hidden = torch.cat([hidden, hidden.new_ones(hidden.shape[0], 1)], 1)  # (4096, 17)
-            wk, wv, wq = self._dense_cols
-            k, v = torch.addmm(features.keys_k, hidden, wk), torch.addmm(features.values, hidden, wv)
-            q_img = torch.addmm(features.keys_q, hidden, wq)
-        queries = block.norm1(_batched(block.self_attn, tokens, tokens, tokens))  # first layer: no PE, no residual
-        t2i = block.cross_attn_token_to_image
-        queries = block.norm2(
-            queries + _attend(t2i, F.linear(queries + tokens, t2i.q_proj.weight, t2i.q_proj.bias), k, v)
-        )
-        queries = block.norm3(queries + block.mlp(queries))
-        i2t = block.cross_attn_image_to_token
+        hidden = self.sam.prompt_encoder.mask_downscaling[:-1](mask_input[None, None].float())
+        hidden = hidden.flatten(2)[0].T  # (4096, 16)
+        return torch.cat([hidden, hidden.new_ones(hidden.shape[0], 1)], 1)
+
+    def _block0(self, packed: torch.Tensor, tokens: torch.Tensor, dense: torch.Tensor | None, *, fold: bool):
+        """The first two-way block (no PE on its self-attention). ``dense``: the mask input's features."""
+        import torch
+
+        channels = packed.shape[1] - 384
+        keys, kv, q_img = torch.split(packed, [channels, 256, 128], 1)
+        block = self.blocks[0]
+        queries = _norm(block.norms[0], sa.self_attention(block.self_attn, block.self_qk, tokens, tokens))
+        if dense is not None:  # the mask's share of the packed projections, instead of the no-mask one
+            kv = torch.addmm(kv, dense, self._dense[:, channels : channels + 256])
+        k, v = kv.chunk(2, 1)
+        queries = block.token_side(queries, tokens, sa.attend(block.t2i, block.t2i.q(queries + tokens), k, v))
+        i2t = block.i2t
         if fold:
-            return queries, block.norm4(_i2t_from_query(i2t, q_img, queries + tokens, queries, keys, dense))
-        keys = keys if dense is None else keys + dense
-        return queries, block.norm4(keys + _i2t_stock(i2t, q_img, queries + tokens, queries))
+            blocks = sa.key_blocks(i2t, queries + tokens)  # (h * d, h * t)
+            scores = q_img @ blocks
+            if dense is not None:
+                scores.addmm_(dense, self._dense[:, channels + 256 :] @ blocks)
+            bias = i2t.out.bias if dense is not None else i2t.out.bias + self.no_mask
+            keys = torch.addmm(keys, sa.head_softmax(scores, i2t.count), sa.token_values(i2t, queries, bias))
+        else:
+            if dense is not None:
+                q_img = torch.addmm(q_img, dense, self._dense[:, channels + 256 :])
+            attn = sa.image_to_token_stock(i2t, q_img, queries + tokens, queries)
+            keys = keys + attn.add_(self.no_mask if dense is None else 0.0)
+        if dense is not None:
+            keys = keys.addmm_(dense, self._dense[:, :channels])
+        return queries, _norm(block.norms[3], keys)
 
     def _block1(self, queries: torch.Tensor, keys: torch.Tensor, tokens: torch.Tensor, *, fold: bool):
-        import torch.nn.functional as F
-
-        block = self.transformer.layers[1]
+        """The second two-way block; ``keys`` (this runtime's own tensor) is updated in place."""
+        block = self.blocks[1]
         q = queries + tokens
-        queries = block.norm1(queries + _batched(block.self_attn, q, q, queries))
+        queries = _norm(block.norms[0], queries + sa.self_attention(block.self_attn, block.self_qk, q, queries))
         keys_pe = keys + self.pe
-        queries = block.norm2(
-            queries + _t2i(block.cross_attn_token_to_image, queries + tokens, keys_pe, keys, fold=fold)
-        )
-        queries = block.norm3(queries + block.mlp(queries))
-        i2t = block.cross_attn_image_to_token
         if fold:
-            return queries, block.norm4(_i2t_folded(i2t, keys_pe, queries + tokens, queries, keys))
-        q_img = F.linear(keys_pe, i2t.q_proj.weight, i2t.q_proj.bias)
-        return queries, block.norm4(keys + _i2t_stock(i2t, q_img, queries + tokens, queries))
+            attn = sa.token_to_image(block.t2i, queries + tokens, keys_pe, keys)
+        else:
+            t2i = block.t2i
+            attn = sa.attend(t2i, t2i.q(queries + tokens), t2i.k(keys_pe), t2i.v(keys))
+        queries = block.token_side(queries, tokens, attn)
+        i2t = block.i2t
+        if fold:
+            attn = sa.head_softmax(sa.image_scores_folded(i2t, keys_pe, queries + tokens), i2t.count)
+            keys = keys.addmm_(attn, sa.token_values(i2t, queries, i2t.out.bias))
+        else:
+            keys = keys.add_(sa.image_to_token_stock(i2t, i2t.q(keys_pe), queries + tokens, queries))
+        return queries, _norm(block.norms[3], keys)
 
     def _masks(self, keys: torch.Tensor, hyper: torch.Tensor) -> torch.Tensor:
-        """The two transposed convolutions as matrix products, then ``hyper`` (k, 32) per pixel.
+        """The two transposed convolutions as two matrix products, then ``hyper`` (k, 32) per pixel.
 
-        Each product runs once per output offset (``dy``, then ``ey``), so every result is a run
-        of whole 256-pixel output rows and no pixel-shuffle copy is needed.
+        Rows of the first product are image tokens ``(y, x)`` and its columns ``(dy, dx, channel)``;
+        rows of the second are ``(y, x, dy, dx)`` and its columns ``(ey, ex, channel)``: the value
+        of pixel ``(4y + 2dy + ey, 4x + 2dx + ex)``, put in place by one ``pixel_shuffle``.
         """
         import torch
         import torch.nn.functional as F
 
         w1, b1, ln, w2, b2 = self._upscale
         channels = ln.weight.shape[0]
+        x = torch.addmm(b1, keys, w1.T).view(-1, channels)  # (4 * 4096, 64)
+        x = F.gelu(F.layer_norm(x, (channels,), ln.weight, ln.bias, ln.eps))
+        y = F.gelu(torch.addmm(b2, x, w2.T)).view(-1, hyper.shape[1])  # (16 * 4096, 32)
         gh, gw = self.grid
-        k, c2 = hyper.shape
-        out = torch.empty(k, gh, 2, 2, gw * 4, dtype=hyper.dtype, device=hyper.device)  # (k, y, dy, ey, (x, dx, ex))
-        rows1, rows2 = w1.shape[0] // 2, w2.shape[0] // 2  # weight rows: (dy, dx, channel), (ey, ex, channel)
-        for dy in range(2):
-            part = slice(dy * rows1, (dy + 1) * rows1)
-            x = F.linear(keys, w1[part], b1[part]).view(-1, channels)  # rows: (y, x, dx)
-            x = F.gelu(F.layer_norm(x, (channels,), ln.weight, ln.bias, ln.eps))
-            for ey in range(2):
-                part = slice(ey * rows2, (ey + 1) * rows2)
-                y = F.gelu(F.linear(x, w2[part], b2[part])).view(-1, c2)  # rows: (y, x, dx, ex)
-                out[:, :, dy, ey] = (hyper @ y.T).view(k, gh, gw * 4)
-        return out.view(k, gh * 4, gw * 4)
+        k = hyper.shape[0]
+        # (k, y, x, dy, dx, ey, ex) -> 16 sub-pixel planes (dy, ey, dx, ex), which pixel_shuffle interleaves
+        planes = (hyper @ y.T).view(k, gh, gw, 2, 2, 2, 2).permute(0, 3, 5, 4, 6, 1, 2).reshape(k, 16, gh, gw)
+        return F.pixel_shuffle(planes, 4).view(k, gh * 4, gw * 4)
+
+
+def _stacked_layer(layers: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Same-shaped layers, one per mask, as ``baddbmm`` operands: ``(k, 1, out)`` and ``(k, in, out)``."""
+    import torch
+
+    weight = torch.stack([layer.weight.detach().T for layer in layers]).contiguous()
+    return torch.stack([layer.bias.detach()[None] for layer in layers]), weight
+
+
+def _mlp(layers: list[sa.Linear], x: torch.Tensor) -> torch.Tensor:
+    """SAM's ``MLP``: ReLU between layers, none after the last."""
+    for layer in layers[:-1]:
+        x = layer(x).relu_()
+    return layers[-1](x)
 
 
 def _upscaling_weights(upscaling):
@@ -214,118 +305,6 @@ def _upscaling_weights(upscaling):
     w1, b1 = as_linear(conv1)
     w2, b2 = as_linear(conv2)
     return w1, b1, ln, w2, b2
-
-
-def _batched(m: Attention, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """A stock ``Attention`` module on unbatched ``(n, c)`` inputs."""
-    return m(q[None], k[None], v[None])[0]
-
-
-def _heads(x: torch.Tensor, heads: int) -> torch.Tensor:
-    """``(n, heads * d)`` -> ``(heads, n, d)``."""
-    return x.view(x.shape[0], heads, -1).transpose(0, 1)
-
-
-def _attend(m: Attention, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Attention from already projected ``q``, ``k``, ``v`` (rows x internal dim), then ``out_proj``."""
-    import torch.nn.functional as F
-
-    out = F.scaled_dot_product_attention(_heads(q, m.num_heads), _heads(k, m.num_heads), _heads(v, m.num_heads))
-    return F.linear(out.transpose(0, 1).reshape(q.shape[0], -1), m.out_proj.weight, m.out_proj.bias)
-
-
-def _i2t_stock(m: Attention, q_img: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
-    """Image-to-token attention as stock computes it, the image queries ``(4096, internal)`` projected."""
-    import torch.nn.functional as F
-
-    k, v = F.linear(k_in, m.k_proj.weight, m.k_proj.bias), F.linear(v_in, m.v_proj.weight, m.v_proj.bias)
-    return _attend(m, q_img, k, v)
-
-
-def _t2i(m: Attention, q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor, *, fold: bool) -> torch.Tensor:
-    """Token-to-image attention for a few query tokens over the 4096 image tokens."""
-    import torch
-
-    if not fold:
-        return _batched(m, q_in, k_in, v_in)
-    h = m.num_heads
-    d = m.internal_dim // h
-    q = _heads(torch.nn.functional.linear(q_in, m.q_proj.weight, m.q_proj.bias), h)  # (h, t, d)
-    qk = torch.bmm(q, m.k_proj.weight.view(h, d, -1)).mul_(1.0 / math.sqrt(d))  # (h, t, 256); q . bk: constant per row
-    attn = torch.softmax(qk.reshape(h * q.shape[1], -1) @ k_in.T, dim=-1)
-    mixed = (attn @ v_in).view(h, q.shape[1], -1)  # (h, t, 256); softmax rows sum to one
-    out = torch.bmm(mixed, m.v_proj.weight.view(h, d, -1).transpose(1, 2)) + m.v_proj.bias.view(h, 1, d)
-    return torch.nn.functional.linear(out.transpose(0, 1).reshape(q.shape[1], -1), m.out_proj.weight, m.out_proj.bias)
-
-
-def _i2t_values(m: Attention, v_in: torch.Tensor, residual_bias: torch.Tensor | None) -> torch.Tensor:
-    """Each token's value through ``out_proj``: ``(heads * t, 256)``, head-major.
-
-    Every head's attention row sums to one, so ``(out_proj.bias + residual_bias) / heads`` added to
-    each value row adds that bias once to every output row.
-    """
-    import torch
-    import torch.nn.functional as F
-
-    h = m.num_heads
-    v = _heads(F.linear(v_in, m.v_proj.weight, m.v_proj.bias), h)  # (h, t, d)
-    wo = m.out_proj.weight.T.reshape(h, v.shape[2], -1)  # (h, d, 256)
-    bias = m.out_proj.bias if residual_bias is None else m.out_proj.bias + residual_bias
-    return torch.bmm(v, wo).reshape(-1, wo.shape[2]).add_(bias / h)
-
-
-def _mix(m: Attention, scores: torch.Tensor, v_in: torch.Tensor, residual: torch.Tensor, residual_bias=None):
-    """``residual`` (+ ``residual_bias``) plus attention: softmax over each head's tokens of ``scores``
-    ``(n, heads * t)`` (contiguous, head-major columns, already scaled), then the out-projected values."""
-    import torch
-
-    return torch.addmm(residual, _head_softmax(scores, m.num_heads), _i2t_values(m, v_in, residual_bias))
-
-
-def _head_softmax(scores: torch.Tensor, heads: int) -> torch.Tensor:
-    """Softmax over each of ``heads`` equal column groups of ``scores`` ``(n, heads * t)``.
-
-    Each row is shifted by its maximum over all groups (softmax is shift-invariant per group),
-    exponentiated and divided by per-group sums: about three times faster than ``torch.softmax``
-    over a last dimension of a few tokens. Should a group's sum underflow towards float32's
-    smallest normal values, the rows are redone with ``torch.softmax``.
-    """
-    import torch
-
-    n = scores.shape[0]
-    e = torch.sub(scores, scores.amax(1, keepdim=True)).exp_().view(n, heads, -1)
-    sums = e.sum(2, keepdim=True)
-    if float(sums.min()) < 1e-30:
-        return torch.softmax(scores.view(n, heads, -1), dim=-1).reshape(n, -1)
-    return e.div_(sums).view(n, -1)
-
-
-def _i2t_from_query(m: Attention, q_img, k_in, v_in, residual, residual_bias):
-    """``residual`` plus image-to-token attention when the image queries ``(4096, internal)`` are
-    already projected (few tokens)."""
-    import torch
-    import torch.nn.functional as F
-
-    h = m.num_heads
-    k = _heads(F.linear(k_in, m.k_proj.weight, m.k_proj.bias), h)  # (h, t, d)
-    blocks = k.mul(1.0 / math.sqrt(k.shape[2])).transpose(1, 2)  # (h, d, t)
-    scores = q_img @ torch.block_diag(*blocks)  # (n, h * t), head-major columns
-    return _mix(m, scores, v_in, residual, residual_bias)
-
-
-def _i2t_folded(m: Attention, keys_pe: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor, residual: torch.Tensor):
-    """``residual`` plus image-to-token attention, the query projection folded into the few token keys."""
-    import torch
-    import torch.nn.functional as F
-
-    h = m.num_heads
-    k = _heads(F.linear(k_in, m.k_proj.weight, m.k_proj.bias), h)  # (h, t, d)
-    d = k.shape[2]
-    k = k.mul(1.0 / math.sqrt(d))
-    wq = m.q_proj.weight.view(h, d, -1)  # (h, d, 256)
-    folded = torch.bmm(k, wq).reshape(-1, wq.shape[2])  # (h * t, 256)
-    bias = torch.bmm(k, m.q_proj.bias.view(h, d, 1)).reshape(-1)  # (h * t,)
-    return _mix(m, torch.addmm(bias, keys_pe, folded.T), v_in, residual)
 
 
 def binary_masks(low_res: np.ndarray, input_hw: tuple[int, int], original_hw: tuple[int, int]) -> np.ndarray:

@@ -248,7 +248,7 @@ def test_bad_prompts_and_foreign_photos(segmenter: SamSegmenter, checkpoint: Pat
 
 
 def test_head_softmax_matches_torch_including_far_apart_groups() -> None:
-    from pipeline.sam_fast import _head_softmax
+    from pipeline.sam_attention import head_softmax as _head_softmax
 
     scores = torch.randn(64, 8 * 7, generator=torch.Generator().manual_seed(0)) * 4
     scores[3, :7] -= 300.0  # this head's group would underflow after the shared row shift
