@@ -38,7 +38,11 @@ if TYPE_CHECKING:
     import torch
     from segment_anything.modeling import Sam
 
-FOLD_MAX_TOKENS = 28  # above this many tokens (5 output + prompt) the folded products cost more than stock's
+# Above these many tokens (5 output + prompt) folded products cost more than stock's projections:
+# 8 heads x t columns against 128 (token-to-image: both sides fold), or about 256 (image-to-token,
+# whose queries fold into one product and values into the one that applies attention).
+FOLD_MAX_TOKENS = 28
+T2I_FOLD_MAX_TOKENS = 16
 MALLOC_MMAP_THRESHOLD_BYTES = 32 << 20  # glibc's largest allowed value
 MALLOC_TRIM_THRESHOLD_BYTES = 128 << 20
 
@@ -243,7 +247,7 @@ class DecoderRuntime:
         q = queries + tokens
         queries = _norm(block.norms[0], queries + sa.self_attention(block.self_attn, block.self_qk, q, queries))
         keys_pe = keys + self.pe
-        if fold:
+        if tokens.shape[0] <= T2I_FOLD_MAX_TOKENS:
             attn = sa.token_to_image(block.t2i, queries + tokens, keys_pe, keys)
         else:
             t2i = block.t2i
@@ -312,18 +316,20 @@ def binary_masks(low_res: np.ndarray, input_hw: tuple[int, int], original_hw: tu
 
     The same two bilinear steps as stock ``Sam.postprocess_masks`` (to the 1024 input frame,
     crop the padding, to the photo size; half-pixel centres, edges clamped), done by
-    ``cv2.resize`` on float32 one mask at a time, thresholded in place.
+    ``cv2.resize`` on float32 one mask at a time. Only the low-res rows and columns that reach
+    the unpadded frame are upsampled (the 4x scale, and so every weight, is unchanged), and the
+    threshold writes straight into the result.
     """
     import cv2
 
     height, width = original_hw
-    side = 4 * low_res.shape[-1]
+    rows = min(low_res.shape[-2], input_hw[0] // 4 + 2)  # the last frame row reads low-res row (h - 0.5) / 4
+    cols = min(low_res.shape[-1], input_hw[1] // 4 + 2)
     out = np.empty((low_res.shape[0], height, width), np.float32)
     for i, logits in enumerate(low_res):
-        framed = cv2.resize(logits, (side, side), interpolation=cv2.INTER_LINEAR)[: input_hw[0], : input_hw[1]]
-        if framed.shape == (height, width):
-            out[i] = framed
-        else:
-            cv2.resize(framed, (width, height), dst=out[i], interpolation=cv2.INTER_LINEAR)
-        cv2.threshold(out[i], 0.0, 1.0, cv2.THRESH_BINARY, dst=out[i])
+        framed = cv2.resize(logits[:rows, :cols], (4 * cols, 4 * rows), interpolation=cv2.INTER_LINEAR)
+        framed = framed[: input_hw[0], : input_hw[1]]
+        if framed.shape != (height, width):
+            framed = cv2.resize(framed, (width, height), dst=out[i], interpolation=cv2.INTER_LINEAR)
+        cv2.threshold(framed, 0.0, 1.0, cv2.THRESH_BINARY, dst=out[i])
     return out

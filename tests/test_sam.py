@@ -109,7 +109,8 @@ def test_embedding_matches_stock(segmenter: SamSegmenter, stock: SamPredictor, p
         ([Point(64, 48), Point(10, 80, positive=False)], None, True),
         ([], Box(30, 15, 100, 85), False),
         ([Point(64, 48)], Box(30, 15, 100, 85), True),
-        ([Point(20 + 5 * i, 48, positive=i % 3 > 0) for i in range(14)], None, True),  # unfolded path
+        ([Point(20 + 5 * i, 48, positive=i % 3 > 0) for i in range(14)], None, True),  # block 1 unfolds its t2i
+        ([Point(10 + 3 * i, 30 + i, positive=i % 4 > 0) for i in range(30)], None, True),  # nothing folded
     ],
 )
 def test_fast_decoder_matches_stock_predictor(
