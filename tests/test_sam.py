@@ -258,3 +258,14 @@ def test_head_softmax_matches_torch_including_far_apart_groups() -> None:
     assert torch.isfinite(got).all()
     assert torch.allclose(got, expected, atol=1e-6)
     assert torch.allclose(_head_softmax(scores[4:].clone(), 8), expected[4:], atol=1e-6)
+
+
+def test_fused_linear_gelu_matches_the_plain_ops() -> None:
+    from pipeline.sam_fast import linear_gelu
+
+    generator = torch.Generator().manual_seed(1)
+    x, weight, bias = (torch.randn(shape, generator=generator) for shape in [(512, 64), (128, 64), (128,)])
+    with torch.inference_mode():
+        fused, plain = linear_gelu(x, weight, bias), linear_gelu(x, weight, bias, fused=False)
+    torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(plain, torch.nn.functional.gelu(x @ weight.T + bias))
