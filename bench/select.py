@@ -79,13 +79,15 @@ def click_run(segmenter, predictor, image, points, *, stock_clicks: int):
             theirs.append(time.perf_counter() - start)
             ious.append(iou(previous.best.mask > 0.5, stock_mask))
     embeddings = segmenter.embeddings_run - before
-    return 1000 * statistics.median(ours), 1000 * statistics.median(theirs), min(ious), embeddings
+    early = (1000 * statistics.median(ours[:5]), 1000 * statistics.median(theirs[:5]))
+    return 1000 * statistics.median(ours), 1000 * statistics.median(theirs), min(ious), embeddings, early
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=30, help="clicks on the 1024 x 768 photo")
     parser.add_argument("--large-clicks", type=int, default=10, help="clicks on the 4000 x 3000 photo")
+    parser.add_argument("--embedding-rounds", type=int, default=2, help="alternated stock / Stencil embeddings")
     args = parser.parse_args()
 
     import torch
@@ -100,20 +102,28 @@ def main() -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, vit_b random weights")
 
     photo = synthetic_photo(768, 1024)
-    start = time.perf_counter()
-    predictor.set_image(photo)
-    stock_s = time.perf_counter() - start
-    start = time.perf_counter()
-    ours = embedding_of(segmenter, sam, photo)  # prepare: embedding plus the decoder's per-photo features
-    ours_s = time.perf_counter() - start
+    stock_s, ours_s = [], []
+    for _ in range(args.embedding_rounds):  # alternated, so a slow spell of a shared machine hits both
+        segmenter.cache.clear()
+        start = time.perf_counter()
+        predictor.set_image(photo)
+        stock_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ours = embedding_of(segmenter, sam, photo)  # prepare: embedding plus the decoder's per-photo features
+        ours_s.append(time.perf_counter() - start)
     error = float((ours - predictor.features).norm() / predictor.features.norm())
-    print(f"embedding 1024x768: stock set_image {stock_s:.2f} s, Stencil prepare {ours_s:.2f} s "
-          f"({stock_s / ours_s:.2f}x faster), relative error vs stock fp32 {error:.2e}")  # fmt: skip
+    ratios = ", ".join(f"{s / o:.2f}x" for s, o in zip(stock_s, ours_s, strict=True))
+    print(f"embedding 1024x768: stock set_image {min(stock_s):.2f} s, Stencil prepare {min(ours_s):.2f} s "
+          f"(best of {args.embedding_rounds}: {min(stock_s) / min(ours_s):.2f}x faster; per round {ratios}), "
+          f"relative error vs stock fp32 {error:.2e}")  # fmt: skip
 
     points = clicks(768, 1024, args.clicks)
-    fast_ms, stock_ms, worst, embeddings = click_run(segmenter, predictor, photo, points, stock_clicks=args.clicks)
+    fast_ms, stock_ms, worst, embeddings, early = click_run(
+        segmenter, predictor, photo, points, stock_clicks=args.clicks
+    )
     print(f"click 1024x768 ({args.clicks} clicks): Stencil {fast_ms:.1f} ms median, stock predict {stock_ms:.1f} ms "
           f"({stock_ms / fast_ms:.2f}x faster), min IoU vs stock {worst:.4f}")  # fmt: skip
+    print(f"  of which clicks 1-5: Stencil {early[0]:.1f} ms median, stock predict {early[1]:.1f} ms")
     print(f"embeddings run for this photo across the {args.clicks} clicks: {embeddings + 1} (the prepare above)")
 
     large = synthetic_photo(3000, 4000, seed=2)
@@ -123,7 +133,8 @@ def main() -> int:
     print(f"embedding 4000x3000 (Stencil prepare): {time.perf_counter() - start:.2f} s")
     predictor.original_size, predictor.input_size = (3000, 4000), (768, 1024)
     points = clicks(3000, 4000, args.large_clicks, seed=3)
-    fast_ms, stock_ms, worst, _ = click_run(segmenter, predictor, large, points, stock_clicks=min(5, args.large_clicks))
+    stock_clicks = min(5, args.large_clicks)
+    fast_ms, stock_ms, worst, _, _ = click_run(segmenter, predictor, large, points, stock_clicks=stock_clicks)
     print(f"click 4000x3000 ({args.large_clicks} clicks): Stencil {fast_ms:.1f} ms median, stock predict "
           f"{stock_ms:.1f} ms ({stock_ms / fast_ms:.2f}x faster), min IoU vs stock {worst:.4f}")  # fmt: skip
     return 0

@@ -45,9 +45,7 @@ class Scribbler:
         return request.image.copy()
 
 
-masks_strategy = st.integers(0, 2**31 - 1).map(
-    lambda seed: _random_mask(np.random.default_rng(seed), 40, 56)
-)
+masks_strategy = st.integers(0, 2**31 - 1).map(lambda seed: _random_mask(np.random.default_rng(seed), 40, 56))
 
 
 def _random_mask(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
