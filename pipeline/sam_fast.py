@@ -120,6 +120,15 @@ def _norm(ln: torch.nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
     return F.layer_norm(x, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
 
 
+def _channel_norm(ln: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """SAM's ``LayerNorm2d`` on ``(channels, pixels)``: each column normalised over the rows."""
+    import torch
+
+    centred = x - x.mean(0)
+    scale = torch.rsqrt((centred * centred).mean(0) + ln.eps)
+    return torch.addcmul(ln.bias[:, None], centred.mul_(scale), ln.weight[:, None])
+
+
 class DecoderRuntime:
     """SAM's prompt encoder and mask decoder for one loaded model, on its device, float32."""
 
@@ -157,6 +166,9 @@ class DecoderRuntime:
             maps += [torch.cat([w @ wc, (w @ (bc - self.no_mask))[:, None]], 1) for w, _ in self._w0]
             self._dense = torch.cat(maps, 0).T.contiguous()  # (17, 640)
             self._upscale = _upscaling_weights(decoder.output_upscaling)
+            down = sam.prompt_encoder.mask_downscaling
+            # stride-2 2x2 convolutions as (out, patch) matrices, patch order (channel, dy, dx)
+            self._mask_convs = [(conv.weight.flatten(1).contiguous(), conv.bias[:, None]) for conv in (down[0], down[3])]
 
     def features(self, embedding: torch.Tensor) -> PhotoFeatures:
         """Per-photo precomputation from the image embedding ``(1, 256, 64, 64)``."""
@@ -205,12 +217,23 @@ class DecoderRuntime:
             return self._masks(keys, hyper[:, 0]), iou
 
     def _mask_features(self, mask_input: torch.Tensor) -> torch.Tensor:
-        """A ``(256, 256)`` logit map -> ``(4096, 17)``: its 16 downscaled channels and a constant 1."""
+        """A ``(256, 256)`` logit map -> ``(4096, 17)`` (a transposed view): its 16 downscaled
+        channels and a constant 1 for every image token.
+
+        The two 2x2 stride-2 convolutions of ``mask_downscaling`` run as products with the 2x2
+        patches laid out channels-first, so SAM's channel layer norms reduce over rows.
+        """
         import torch
 
-        hidden = self.sam.prompt_encoder.mask_downscaling[:-1](mask_input[None, None].float())
-        hidden = hidden.flatten(2)[0].T  # (4096, 16)
-        return torch.cat([hidden, hidden.new_ones(hidden.shape[0], 1)], 1)
+        (w1, b1), (w2, b2) = self._mask_convs
+        _, ln1, act1, _, ln2, act2, _ = self.sam.prompt_encoder.mask_downscaling
+        side = mask_input.shape[-1] // 2
+        patches = mask_input.float().view(side, 2, side, 2).permute(1, 3, 0, 2).reshape(4, -1)  # (dy, dx) x (y, x)
+        x = act1(_channel_norm(ln1, torch.addmm(b1, w1, patches)))
+        side //= 2
+        patches = x.view(-1, side, 2, side, 2).permute(0, 2, 4, 1, 3).reshape(-1, side * side)  # (c, dy, dx) x (y, x)
+        x = act2(_channel_norm(ln2, torch.addmm(b2, w2, patches)))
+        return torch.cat([x, x.new_ones(1, x.shape[1])], 0).T
 
     def _block0(self, packed: torch.Tensor, tokens: torch.Tensor, dense: torch.Tensor | None, *, fold: bool):
         """The first two-way block (no PE on its self-attention). ``dense``: the mask input's features."""
