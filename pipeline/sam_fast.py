@@ -5,9 +5,10 @@ projections of the 4096 image tokens. This runtime computes the same function wi
 
 - **Once per photo** (``PhotoFeatures``): the block-0 key, value and image-to-token query
   projections of the image embedding, packed beside it in one ``(4096, 640)`` matrix. They are
-  linear in the embedding, and a mask input (the previous click's logits) only adds its own
-  16-channel features through one ``(17, 640)`` matrix: one product per click.
-- **Folded attention** while the prompt has few tokens (``sam_attention``): products with the
+  linear in the embedding, so a mask input (the previous click's logits) only adds its own
+  16-channel features through a ``(17, 640)`` matrix, in three thin products where block 0
+  reads keys, values, scores and residual (``_block0``).
+- **Folded attention** while the prompt has few tokens (``sam_layers``): products with the
   4096 image tokens get ``8 * tokens`` columns instead of 128 or 256.
 - **Fewer passes over 4096-row tensors**: residuals, biases and the no-mask prompt ride in the
   ``addmm`` that applies attention (in place where the residual is this runtime's own), and the
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline import sam_attention as sa
+from pipeline import sam_layers as sa
 
 if TYPE_CHECKING:
     import torch
@@ -88,47 +89,6 @@ class PhotoFeatures:
         return self.packed.numel() * self.packed.element_size()
 
 
-@dataclass(frozen=True)
-class _Block:
-    """One two-way attention block's weights, laid out for this runtime."""
-
-    self_attn: sa.Heads
-    self_qk: sa.Linear
-    t2i: sa.Heads
-    i2t: sa.Heads
-    mlp: tuple[sa.Linear, torch.nn.Module, sa.Linear]
-    norms: tuple[torch.nn.LayerNorm, ...]
-
-    @classmethod
-    def of(cls, block) -> _Block:
-        attn = block.self_attn
-        return cls(sa.Heads.of(attn), sa.Linear.stacked([attn.q_proj, attn.k_proj]),
-                   sa.Heads.of(block.cross_attn_token_to_image), sa.Heads.of(block.cross_attn_image_to_token),
-                   (sa.Linear.of(block.mlp.lin1), block.mlp.act, sa.Linear.of(block.mlp.lin2)),
-                   (block.norm1, block.norm2, block.norm3, block.norm4))  # fmt: skip
-
-    def token_side(self, queries: torch.Tensor, tokens: torch.Tensor, t2i_out: torch.Tensor) -> torch.Tensor:
-        """After token-to-image attention: its residual and norm, then the MLP with its own."""
-        queries = _norm(self.norms[1], queries + t2i_out)
-        lin1, act, lin2 = self.mlp
-        return _norm(self.norms[2], queries + lin2(act(lin1(queries))))
-
-
-def _norm(ln: torch.nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
-    import torch.nn.functional as F
-
-    return F.layer_norm(x, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
-
-
-def _channel_norm(ln: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """SAM's ``LayerNorm2d`` on ``(channels, pixels)``: each column normalised over the rows."""
-    import torch
-
-    centred = x - x.mean(0)
-    scale = torch.rsqrt((centred * centred).mean(0) + ln.eps)
-    return torch.addcmul(ln.bias[:, None], centred.mul_(scale), ln.weight[:, None])
-
-
 class DecoderRuntime:
     """SAM's prompt encoder and mask decoder for one loaded model, on its device, float32."""
 
@@ -145,13 +105,13 @@ class DecoderRuntime:
             self.grid = tuple(pe.shape[-2:])
             self.pe = pe.flatten(2)[0].T.contiguous()  # (4096, 256)
             self.output_tokens = torch.cat([decoder.iou_token.weight, decoder.mask_tokens.weight], 0)
-            self.blocks = [_Block.of(block) for block in transformer.layers]
+            self.blocks = [sa.Block.of(block) for block in transformer.layers]
             self.final = sa.Heads.of(transformer.final_attn_token_to_image)
             self.final_norm = transformer.norm_final_attn
             self.iou_head = [sa.Linear.of(layer) for layer in decoder.iou_prediction_head.layers]
             mlps = decoder.output_hypernetworks_mlps
             # hypernetwork layers stacked over the masks returned: mask 0 alone, or masks 1 to 3
-            self.hyper = {multimask: [_stacked_layer([mlps[i].layers[j] for i in masks]) for j in range(3)]
+            self.hyper = {multimask: [sa.stacked_layer([mlps[i].layers[j] for i in masks]) for j in range(3)]
                           for multimask, masks in ((False, [0]), (True, [1, 2, 3]))}  # fmt: skip
             first = self.blocks[0]
             self._w0 = [(first.t2i.module.k_proj.weight, first.t2i.module.k_proj.bias),
@@ -165,10 +125,10 @@ class DecoderRuntime:
             maps = [torch.cat([wc, bc[:, None]], 1)]
             maps += [torch.cat([w @ wc, (w @ (bc - self.no_mask))[:, None]], 1) for w, _ in self._w0]
             self._dense = torch.cat(maps, 0).T.contiguous()  # (17, 640)
-            self._upscale = _upscaling_weights(decoder.output_upscaling)
+            self._upscale = sa.upscaling_weights(decoder.output_upscaling)
             down = sam.prompt_encoder.mask_downscaling
-            # stride-2 2x2 convolutions as (out, patch) matrices, patch order (channel, dy, dx)
-            self._mask_convs = [(conv.weight.flatten(1).contiguous(), conv.bias[:, None]) for conv in (down[0], down[3])]
+            # its stride-2 2x2 convolutions as (out, patch) matrices, patch order (channel, dy, dx)
+            self._mask_convs = [(c.weight.flatten(1).contiguous(), c.bias[:, None]) for c in (down[0], down[3])]
 
     def features(self, embedding: torch.Tensor) -> PhotoFeatures:
         """Per-photo precomputation from the image embedding ``(1, 256, 64, 64)``."""
@@ -207,8 +167,8 @@ class DecoderRuntime:
             queries, keys = self._block1(queries, keys, tokens, fold=fold)
             picked = [0, 2, 3, 4] if multimask else [0, 1]  # IoU token, then the returned mask tokens
             attn = sa.token_to_image(self.final, queries[picked] + tokens[picked], keys + self.pe, keys)
-            hs = _norm(self.final_norm, queries[picked] + attn)
-            iou = _mlp(self.iou_head, hs[:1])[0]
+            hs = sa.norm(self.final_norm, queries[picked] + attn)
+            iou = sa.relu_mlp(self.iou_head, hs[:1])[0]
             iou = iou[1:] if multimask else iou[:1]
             hyper = hs[1:, None]  # (k, 1, 256)
             for i, (bias, weight) in enumerate(self.hyper[multimask]):
@@ -229,10 +189,10 @@ class DecoderRuntime:
         _, ln1, act1, _, ln2, act2, _ = self.sam.prompt_encoder.mask_downscaling
         side = mask_input.shape[-1] // 2
         patches = mask_input.float().view(side, 2, side, 2).permute(1, 3, 0, 2).reshape(4, -1)  # (dy, dx) x (y, x)
-        x = act1(_channel_norm(ln1, torch.addmm(b1, w1, patches)))
+        x = act1(sa.channel_norm(ln1, torch.addmm(b1, w1, patches)))
         side //= 2
         patches = x.view(-1, side, 2, side, 2).permute(0, 2, 4, 1, 3).reshape(-1, side * side)  # (c, dy, dx) x (y, x)
-        x = act2(_channel_norm(ln2, torch.addmm(b2, w2, patches)))
+        x = act2(sa.channel_norm(ln2, torch.addmm(b2, w2, patches)))
         return torch.cat([x, x.new_ones(1, x.shape[1])], 0).T
 
     def _block0(self, packed: torch.Tensor, tokens: torch.Tensor, dense: torch.Tensor | None, *, fold: bool):
@@ -242,11 +202,11 @@ class DecoderRuntime:
         channels = packed.shape[1] - 384
         keys, kv, q_img = torch.split(packed, [channels, 256, 128], 1)
         block = self.blocks[0]
-        queries = _norm(block.norms[0], sa.self_attention(block.self_attn, block.self_qk, tokens, tokens))
+        queries = sa.norm(block.norms[0], sa.self_attention(block.self_attn, block.self_qk, tokens, tokens))
         if dense is not None:  # the mask's share of the packed projections, instead of the no-mask one
             kv = torch.addmm(kv, dense, self._dense[:, channels : channels + 256])
         k, v = kv.chunk(2, 1)
-        queries = block.token_side(queries, tokens, sa.attend(block.t2i, block.t2i.q(queries + tokens), k, v))
+        queries = block.token_side(queries, sa.attend(block.t2i, block.t2i.q(queries + tokens), k, v))
         i2t = block.i2t
         if fold:
             blocks = sa.key_blocks(i2t, queries + tokens)  # (h * d, h * t)
@@ -259,30 +219,30 @@ class DecoderRuntime:
             if dense is not None:
                 q_img = torch.addmm(q_img, dense, self._dense[:, channels + 256 :])
             attn = sa.image_to_token_stock(i2t, q_img, queries + tokens, queries)
-            keys = keys + attn.add_(self.no_mask if dense is None else 0.0)
+            keys = keys + (attn if dense is not None else attn.add_(self.no_mask))
         if dense is not None:
             keys = keys.addmm_(dense, self._dense[:, :channels])
-        return queries, _norm(block.norms[3], keys)
+        return queries, sa.norm(block.norms[3], keys)
 
     def _block1(self, queries: torch.Tensor, keys: torch.Tensor, tokens: torch.Tensor, *, fold: bool):
         """The second two-way block; ``keys`` (this runtime's own tensor) is updated in place."""
         block = self.blocks[1]
         q = queries + tokens
-        queries = _norm(block.norms[0], queries + sa.self_attention(block.self_attn, block.self_qk, q, queries))
+        queries = sa.norm(block.norms[0], queries + sa.self_attention(block.self_attn, block.self_qk, q, queries))
         keys_pe = keys + self.pe
         if tokens.shape[0] <= T2I_FOLD_MAX_TOKENS:
             attn = sa.token_to_image(block.t2i, queries + tokens, keys_pe, keys)
         else:
             t2i = block.t2i
             attn = sa.attend(t2i, t2i.q(queries + tokens), t2i.k(keys_pe), t2i.v(keys))
-        queries = block.token_side(queries, tokens, attn)
+        queries = block.token_side(queries, attn)
         i2t = block.i2t
         if fold:
             attn = sa.head_softmax(sa.image_scores_folded(i2t, keys_pe, queries + tokens), i2t.count)
             keys = keys.addmm_(attn, sa.token_values(i2t, queries, i2t.out.bias))
         else:
             keys = keys.add_(sa.image_to_token_stock(i2t, i2t.q(keys_pe), queries + tokens, queries))
-        return queries, _norm(block.norms[3], keys)
+        return queries, sa.norm(block.norms[3], keys)
 
     def _masks(self, keys: torch.Tensor, hyper: torch.Tensor) -> torch.Tensor:
         """The two transposed convolutions as two matrix products, then ``hyper`` (k, 32) per pixel.
@@ -298,63 +258,12 @@ class DecoderRuntime:
         channels = ln.weight.shape[0]
         x = torch.addmm(b1, keys, w1.T).view(-1, channels)  # (4 * 4096, 64)
         x = F.gelu(F.layer_norm(x, (channels,), ln.weight, ln.bias, ln.eps))
-        y = linear_gelu(x, w2, b2).view(-1, hyper.shape[1])  # (16 * 4096, 32)
+        y = sa.linear_gelu(x, w2, b2).view(-1, hyper.shape[1])  # (16 * 4096, 32)
         gh, gw = self.grid
         k = hyper.shape[0]
         # (k, y, x, dy, dx, ey, ex) -> 16 sub-pixel planes (dy, ey, dx, ex), which pixel_shuffle interleaves
         planes = (hyper @ y.T).view(k, gh, gw, 2, 2, 2, 2).permute(0, 3, 5, 4, 6, 1, 2).reshape(k, 16, gh, gw)
         return F.pixel_shuffle(planes, 4).view(k, gh * 4, gw * 4)
-
-
-@functools.cache
-def _fused_linear_gelu() -> bool:
-    """Whether this torch build has oneDNN's linear with a GELU epilogue (the op Inductor fuses into)."""
-    import torch
-
-    try:
-        return bool(torch.backends.mkldnn.is_available()) and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def linear_gelu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, fused: bool = True) -> torch.Tensor:
-    """``gelu(x @ weight^T + bias)`` (exact GELU). On the CPU, one oneDNN call where the build has it:
-    the GELU runs on each block of the product while it is in cache (2.1 ms instead of 3.5 ms for
-    the upscaling's 16384 x 64 -> 128 on two cores)."""
-    import torch
-    import torch.nn.functional as F
-
-    if fused and x.device.type == "cpu" and _fused_linear_gelu():
-        return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "gelu", [], "none")
-    return F.gelu(F.linear(x, weight, bias))
-
-
-def _stacked_layer(layers: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Same-shaped layers, one per mask, as ``baddbmm`` operands: ``(k, 1, out)`` and ``(k, in, out)``."""
-    import torch
-
-    weight = torch.stack([layer.weight.detach().T for layer in layers]).contiguous()
-    return torch.stack([layer.bias.detach()[None] for layer in layers]), weight
-
-
-def _mlp(layers: list[sa.Linear], x: torch.Tensor) -> torch.Tensor:
-    """SAM's ``MLP``: ReLU between layers, none after the last."""
-    for layer in layers[:-1]:
-        x = layer(x).relu_()
-    return layers[-1](x)
-
-
-def _upscaling_weights(upscaling):
-    """``ConvTranspose2d(k=2, s=2)`` weights ``(in, out, 2, 2)`` as ``F.linear`` weights over (dy, dx, out)."""
-    conv1, ln, _, conv2, _ = upscaling
-
-    def as_linear(conv):
-        weight = conv.weight.permute(2, 3, 1, 0).reshape(-1, conv.weight.shape[0]).contiguous()
-        return weight, conv.bias.repeat(4)
-
-    w1, b1 = as_linear(conv1)
-    w2, b2 = as_linear(conv2)
-    return w1, b1, ln, w2, b2
 
 
 def binary_masks(low_res: np.ndarray, input_hw: tuple[int, int], original_hw: tuple[int, int]) -> np.ndarray:

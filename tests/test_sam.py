@@ -111,6 +111,7 @@ def test_embedding_matches_stock(segmenter: SamSegmenter, stock: SamPredictor, p
         ([Point(64, 48)], Box(30, 15, 100, 85), True),
         ([Point(20 + 5 * i, 48, positive=i % 3 > 0) for i in range(14)], None, True),  # block 1 unfolds its t2i
         ([Point(10 + 3 * i, 30 + i, positive=i % 4 > 0) for i in range(30)], None, True),  # nothing folded
+        ([Point(10 + 3 * i, 30 + i, positive=i % 4 > 0) for i in range(30)], None, False),
     ],
 )
 def test_fast_decoder_matches_stock_predictor(
@@ -249,7 +250,7 @@ def test_bad_prompts_and_foreign_photos(segmenter: SamSegmenter, checkpoint: Pat
 
 
 def test_head_softmax_matches_torch_including_far_apart_groups() -> None:
-    from pipeline.sam_attention import head_softmax as _head_softmax
+    from pipeline.sam_layers import head_softmax as _head_softmax
 
     scores = torch.randn(64, 8 * 7, generator=torch.Generator().manual_seed(0)) * 4
     scores[3, :7] -= 300.0  # this head's group would underflow after the shared row shift
@@ -261,7 +262,7 @@ def test_head_softmax_matches_torch_including_far_apart_groups() -> None:
 
 
 def test_fused_linear_gelu_matches_the_plain_ops() -> None:
-    from pipeline.sam_fast import linear_gelu
+    from pipeline.sam_layers import linear_gelu
 
     generator = torch.Generator().manual_seed(1)
     x, weight, bias = (torch.randn(shape, generator=generator) for shape in [(512, 64), (128, 64), (128,)])
