@@ -166,7 +166,7 @@ class DecoderRuntime:
             queries, keys = self._block0(features.packed, tokens, dense, fold=fold)
             queries, keys = self._block1(queries, keys, tokens, fold=fold)
             picked = [0, 2, 3, 4] if multimask else [0, 1]  # IoU token, then the returned mask tokens
-            attn = sa.token_to_image(self.final, queries[picked] + tokens[picked], keys + self.pe, keys)
+            attn = sa.token_to_image(self.final, queries[picked] + tokens[picked], keys, pe=self.pe)
             hs = sa.norm(self.final_norm, queries[picked] + attn)
             iou = sa.relu_mlp(self.iou_head, hs[:1])[0]
             iou = iou[1:] if multimask else iou[:1]
@@ -231,7 +231,7 @@ class DecoderRuntime:
         queries = sa.norm(block.norms[0], queries + sa.self_attention(block.self_attn, block.self_qk, q, queries))
         keys_pe = keys + self.pe
         if tokens.shape[0] <= T2I_FOLD_MAX_TOKENS:
-            attn = sa.token_to_image(block.t2i, queries + tokens, keys_pe, keys)
+            attn = sa.token_to_image(block.t2i, queries + tokens, keys, keys_pe=keys_pe)
         else:
             t2i = block.t2i
             attn = sa.attend(t2i, t2i.q(queries + tokens), t2i.k(keys_pe), t2i.v(keys))

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from segment_anything.modeling.transformer import Attention
 
 
+FEW_QUERY_ROWS = 32  # heads x tokens up to which scores are computed as (N, rows), then transposed
+
+
 @dataclass(frozen=True)
 class Linear:
     """``x @ weight_t + bias`` for ``(rows, in)`` inputs; ``weight_t`` is ``(in, out)``, contiguous."""
@@ -93,18 +96,30 @@ def self_attention(a: Heads, qk: Linear, q_in: torch.Tensor, v_in: torch.Tensor)
     return attend(a, q, k, a.v(v_in))
 
 
-def token_to_image(a: Heads, q_in: torch.Tensor, keys_pe: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+def token_to_image(
+    a: Heads,
+    q_in: torch.Tensor,
+    keys: torch.Tensor,
+    *,
+    keys_pe: torch.Tensor | None = None,
+    pe: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Folded token-to-image attention: ``t`` query tokens over ``N`` image tokens -> ``(t, C)``.
 
-    ``k_proj.bias`` adds the same amount to every score of a query row, so softmax drops it.
+    The keys are ``keys_pe`` if given, else ``keys + pe``. ``k_proj.bias`` adds the same amount
+    to every score of a query row, so softmax drops it.
     """
     import torch
 
     h, d, t = a.count, a.depth, q_in.shape[0]
     m = a.module
     qk = torch.bmm(heads(a.q(q_in), h), m.k_proj.weight.view(h, d, -1)).mul_(1.0 / math.sqrt(d))  # (h, t, C)
-    attn = torch.softmax(qk.view(h * t, -1) @ keys_pe.T, dim=-1)  # (h * t, N)
-    mixed = (attn @ keys).view(h, t, -1)  # (h, t, C); softmax rows sum to one, so v_proj.bias stays a bias
+    qk = qk.view(h * t, -1)
+    if h * t <= FEW_QUERY_ROWS:  # MKL multiplies faster with the image tokens as rows; pe @ qk^T beats a pass
+        scores = (keys_pe @ qk.T if keys_pe is not None else torch.addmm(pe @ qk.T, keys, qk.T)).T
+    else:
+        scores = qk @ (keys_pe if keys_pe is not None else keys + pe).T
+    mixed = (torch.softmax(scores, dim=-1) @ keys).view(h, t, -1)  # (h, t, C); rows sum to one: v_proj.bias stays
     out = torch.baddbmm(m.v_proj.bias.view(h, 1, d), mixed, m.v_proj.weight.view(h, d, -1).transpose(1, 2))
     return a.out(out.transpose(0, 1).reshape(t, -1))
 
