@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 # whose queries fold into one product and values into the one that applies attention).
 FOLD_MAX_TOKENS = 28
 T2I_FOLD_MAX_TOKENS = 16
+PROJECTED = 384  # packed columns after the embedding: block 0's k, v and q, 128 each
 MALLOC_MMAP_THRESHOLD_BYTES = 32 << 20  # glibc's largest allowed value
 MALLOC_TRIM_THRESHOLD_BYTES = 128 << 20
 
@@ -82,7 +83,7 @@ class PhotoFeatures:
     @property
     def tokens(self) -> torch.Tensor:
         """The image embedding as ``(4096, 256)`` rows (a view)."""
-        return self.packed[:, : self.packed.shape[1] - 384]
+        return self.packed[:, : self.packed.shape[1] - PROJECTED]
 
     @property
     def nbytes(self) -> int:
@@ -110,8 +111,9 @@ class DecoderRuntime:
             self.final_norm = transformer.norm_final_attn
             self.iou_head = [sa.Linear.of(layer) for layer in decoder.iou_prediction_head.layers]
             mlps = decoder.output_hypernetworks_mlps
-            # hypernetwork layers stacked over the masks returned: mask 0 alone, or masks 1 to 3
-            self.hyper = {multimask: [sa.stacked_layer([mlps[i].layers[j] for i in masks]) for j in range(3)]
+            # hypernetwork layers batched over the masks returned: mask 0 alone, or masks 1 to 3
+            depth = len(mlps[0].layers)
+            self.hyper = {multimask: [sa.Batched.of([mlps[i].layers[j] for i in masks]) for j in range(depth)]
                           for multimask, masks in ((False, [0]), (True, [1, 2, 3]))}  # fmt: skip
             first = self.blocks[0]
             self._w0 = [(first.t2i.module.k_proj.weight, first.t2i.module.k_proj.bias),
@@ -170,11 +172,8 @@ class DecoderRuntime:
             hs = sa.norm(self.final_norm, queries[picked] + attn)
             iou = sa.relu_mlp(self.iou_head, hs[:1])[0]
             iou = iou[1:] if multimask else iou[:1]
-            hyper = hs[1:, None]  # (k, 1, 256)
-            for i, (bias, weight) in enumerate(self.hyper[multimask]):
-                hyper = torch.baddbmm(bias, hyper, weight)
-                hyper = hyper.relu_() if i < 2 else hyper
-            return self._masks(keys, hyper[:, 0]), iou
+            hyper = sa.relu_mlp(self.hyper[multimask], hs[1:, None])[:, 0]  # (k, 32)
+            return self._masks(keys, hyper), iou
 
     def _mask_features(self, mask_input: torch.Tensor) -> torch.Tensor:
         """A ``(256, 256)`` logit map -> ``(4096, 17)`` (a transposed view): its 16 downscaled
@@ -199,7 +198,7 @@ class DecoderRuntime:
         """The first two-way block (no PE on its self-attention). ``dense``: the mask input's features."""
         import torch
 
-        channels = packed.shape[1] - 384
+        channels = packed.shape[1] - PROJECTED
         keys, kv, q_img = torch.split(packed, [channels, 256, 128], 1)
         block = self.blocks[0]
         queries = sa.norm(block.norms[0], sa.self_attention(block.self_attn, block.self_qk, tokens, tokens))

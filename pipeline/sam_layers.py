@@ -252,15 +252,27 @@ def linear_gelu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, *, fu
     return F.gelu(F.linear(x, weight, bias))
 
 
-def stacked_layer(layers: list[torch.nn.Linear]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Same-shaped layers, one per mask, as ``baddbmm`` operands: ``(k, 1, out)`` and ``(k, in, out)``."""
-    import torch
+@dataclass(frozen=True)
+class Batched:
+    """Same-shaped layers, one per batch entry (a mask), applied by one ``baddbmm`` to ``(k, rows, in)``."""
 
-    weight = torch.stack([layer.weight.detach().T for layer in layers]).contiguous()
-    return torch.stack([layer.bias.detach()[None] for layer in layers]), weight
+    weight_t: torch.Tensor  # (k, in, out)
+    bias: torch.Tensor  # (k, 1, out)
+
+    @classmethod
+    def of(cls, layers: list[torch.nn.Linear]) -> Batched:
+        import torch
+
+        return cls(torch.stack([layer.weight.detach().T for layer in layers]).contiguous(),
+                   torch.stack([layer.bias.detach()[None] for layer in layers]))  # fmt: skip
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        return torch.baddbmm(self.bias, x, self.weight_t)
 
 
-def relu_mlp(layers: list[Linear], x: torch.Tensor) -> torch.Tensor:
+def relu_mlp(layers: list[Linear] | list[Batched], x: torch.Tensor) -> torch.Tensor:
     """SAM's ``MLP``: ReLU between layers, none after the last."""
     for layer in layers[:-1]:
         x = layer(x).relu_()
