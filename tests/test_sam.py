@@ -272,3 +272,17 @@ def test_fused_linear_gelu_matches_the_plain_ops() -> None:
         fused, plain = linear_gelu(x, weight, bias), linear_gelu(x, weight, bias, fused=False)
     torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(plain, torch.nn.functional.gelu(x @ weight.T + bias))
+
+
+def test_upsampling_of_only_the_framed_rows_equals_the_whole_frame() -> None:
+    import cv2
+
+    rng = np.random.default_rng(5)
+    low = cv2.GaussianBlur(rng.standard_normal((256, 256, 2)).astype(np.float32), (0, 0), 2.0).transpose(2, 0, 1)
+    for original in [(768, 1024), (1024, 768), (333, 517), (3000, 4000), (1001, 999), (37, 1500)]:
+        input_hw = sam_embed.input_size(*original)
+        expected = []
+        for logits in low:  # the whole 1024 frame, cropped, then to the photo: stock's two steps
+            framed = cv2.resize(logits, (1024, 1024), interpolation=cv2.INTER_LINEAR)[: input_hw[0], : input_hw[1]]
+            expected.append(cv2.resize(framed, original[::-1], interpolation=cv2.INTER_LINEAR) > 0)
+        np.testing.assert_array_equal(binary_masks(np.ascontiguousarray(low), input_hw, original) > 0.5, expected)
