@@ -35,10 +35,10 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
 else:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.crop import CropOptions  # noqa: E402
-from pipeline.diffusion import load_inpainter  # noqa: E402
-from pipeline.diffusion_engine import DiffusionInpainter  # noqa: E402
-from pipeline.inpaint import InpaintRequest  # noqa: E402
+from pipeline.inpaint.crop import CropOptions  # noqa: E402
+from pipeline.inpaint.diffusion.engine import DiffusionInpainter  # noqa: E402
+from pipeline.inpaint.diffusion.loader import load_inpainter  # noqa: E402
+from pipeline.inpaint.protocol import InpaintRequest  # noqa: E402
 from tests.tiny_diffusion import build_pipeline, save_tiny_pipeline  # noqa: E402
 
 

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.classic_inpaint import ClassicInpainter  # noqa: E402
-from pipeline.edit import remove  # noqa: E402
+from pipeline.edits.remove import remove  # noqa: E402
+from pipeline.inpaint.classic import ClassicInpainter  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 PHOTOS = [
@@ -152,7 +152,7 @@ def edges_table() -> None:
     from PIL import Image as PILImage
     from pymatting import estimate_foreground_ml
 
-    from pipeline.matting import estimate_foreground, refine_edge
+    from pipeline.edits.matting import estimate_foreground, refine_edge
 
     folder = DATASETS / "alphamatting"
     new_background = read_rgb(DATASETS / "photos" / "hope-image-preview/scene_0002/0000_rgb.jpg")

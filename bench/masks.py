@@ -26,8 +26,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline import compose, masks  # noqa: E402
-from pipeline.feather import BORDER  # noqa: E402
+from pipeline import masks  # noqa: E402
+from pipeline.masks import compose  # noqa: E402
+from pipeline.masks.feather import BORDER  # noqa: E402
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 

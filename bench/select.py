@@ -93,7 +93,7 @@ def main() -> int:
     import torch
     from segment_anything import SamPredictor, sam_model_registry
 
-    from pipeline.sam import SamSegmenter
+    from pipeline.select.sam.segmenter import SamSegmenter
 
     torch.manual_seed(0)
     sam = sam_model_registry["vit_b"](checkpoint=None).eval()

@@ -18,7 +18,7 @@ import numpy as np
 # replace the script folder on the path: bench/select.py would shadow the stdlib module `select`
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from pipeline.classic_select import ClassicSelector  # noqa: E402
+from pipeline.select.classic.selector import ClassicSelector  # noqa: E402
 from pipeline.types import Point  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "photos"

@@ -21,8 +21,9 @@ if __package__ in (None, ""):
 
 from examples.catalog import get_example  # noqa: E402
 from examples.suggest import suggested_mask  # noqa: E402
-from pipeline import compose, masks  # noqa: E402
-from pipeline.imageio import load_image, load_mask, save_image, save_mask, save_rgba  # noqa: E402
+from pipeline import masks  # noqa: E402
+from pipeline.io.images import load_image, load_mask, save_image, save_mask, save_rgba  # noqa: E402
+from pipeline.masks import compose  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@
     ex = get_example("studio_bottle")
     mask = suggested_mask(ex, load_image(ex.file).rgb)
 
-Click suggestions go through a ``Segmenter`` (``pipeline.segment``); by default the classical
+Click suggestions go through a ``Segmenter`` (``pipeline.select.protocol``); by default the classical
 selector, which needs no model weights.
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from examples.catalog import Example
 from pipeline import masks
-from pipeline.imageio import load_labels, load_mask
-from pipeline.segment import Segmenter
+from pipeline.io.images import load_labels, load_mask
+from pipeline.select.protocol import Segmenter
 from pipeline.types import Image, Mask, Point, check_image
 
 
@@ -22,14 +22,14 @@ def suggested_mask(example: Example, image: Image, *, segmenter: Segmenter | Non
     """The mask ``example.mask_source`` describes, for ``image`` ((H, W, 3) uint8, the example's photo).
 
     Returns an ``(H, W)`` float32 mask in [0, 1] (1 = the product). ``segmenter`` is used only for
-    ``click`` sources; it defaults to ``pipeline.classic_select.ClassicSelector``.
+    ``click`` sources; it defaults to ``pipeline.select.classic.selector.ClassicSelector``.
     """
     check_image(image)
     src = example.mask_source
     size = (image.shape[1], image.shape[0])
     if src.source == "click":
         if segmenter is None:
-            from pipeline.classic_select import ClassicSelector
+            from pipeline.select.classic.selector import ClassicSelector
 
             segmenter = ClassicSelector()
         points = [Point(x, y, positive) for x, y, positive in src.points]

@@ -14,8 +14,8 @@ from functools import cache
 from typing import Generic, Literal, TypeVar
 
 from pipeline.errors import InvalidInput, ModelUnavailable
-from pipeline.inpaint import Inpainter
-from pipeline.segment import AnySegmenter
+from pipeline.inpaint.protocol import Inpainter
+from pipeline.select.protocol import AnySegmenter
 from pipeline.settings import DevicePreference, Settings
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,8 @@ def load_once(key: tuple[object, ...], build: Callable[[], T]) -> T:
 
 def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
     """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there."""
-    from pipeline import sam
-    from pipeline.classic_select import ClassicSelector
+    from pipeline.select.classic.selector import ClassicSelector
+    from pipeline.select.sam import segmenter as sam
 
     if kind not in ("auto", "sam", "classic"):
         raise InvalidInput(f"segmenter {kind!r} is not one of auto, sam, classic")
@@ -93,8 +93,8 @@ def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegment
 
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
     """The inpainting engine for ``kind``; ``auto`` picks diffusion when a model is configured."""
-    from pipeline import diffusion
-    from pipeline.classic_inpaint import ClassicInpainter
+    from pipeline.inpaint.classic import ClassicInpainter
+    from pipeline.inpaint.diffusion import loader as diffusion
 
     if kind not in ("auto", "diffusion", "classic"):
         raise InvalidInput(f"engine {kind!r} is not one of auto, diffusion, classic")
@@ -113,7 +113,7 @@ def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
         log.info(reason)
         return Chosen(ClassicInpainter(), reason)
     device = resolve_device(settings.device)
-    from pipeline.crop import CropOptions
+    from pipeline.inpaint.crop import CropOptions
 
     engine = load_once(
         ("diffusion", source, device, settings.cpu_offload, settings.context_px),

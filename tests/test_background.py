@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import background as bg
-from pipeline.classic_inpaint import ClassicInpainter
+from pipeline.edits import background as bg
+from pipeline.edits.matting import estimate_foreground, refine_edge
 from pipeline.errors import EmptyMask, InvalidInput, SizeMismatch
-from pipeline.matting import estimate_foreground, refine_edge
+from pipeline.inpaint.classic import ClassicInpainter
 from tests.test_edit import PaintBlue
 
 

@@ -1,6 +1,6 @@
 """The engine stays importable without the UI and without a model stack.
 
-``import pipeline`` (and every ``pipeline`` submodule) must not import gradio, nor torch and
+``import pipeline`` (and every ``pipeline`` module, subpackages included) must not import gradio, nor torch and
 the libraries built on it: those load inside the functions that need them. Checked in a fresh
 interpreter, since this test process may have imported them already.
 """
@@ -23,8 +23,10 @@ def loaded():
     return sorted(name for name in forbidden if name in sys.modules)
 import pipeline
 report = {{"package": loaded(), "modules": {{}}, "errors": {{}}}}
-for info in sorted(pkgutil.iter_modules(pipeline.__path__), key=lambda i: i.name):
-    name = "pipeline." + info.name
+for info in sorted(pkgutil.walk_packages(pipeline.__path__, "pipeline."), key=lambda i: i.name):
+    name = info.name
+    if name.endswith(".__main__"):
+        continue
     before = set(loaded())
     try:
         importlib.import_module(name)
@@ -51,7 +53,7 @@ def _probe() -> dict:
 def test_importing_pipeline_imports_neither_gradio_nor_torch() -> None:
     report = _probe()
     assert report["package"] == [], f"import pipeline pulled in {report['package']}"
-    assert "pipeline.imageio" in report["modules"] and "pipeline.cli" in report["modules"]
+    assert "pipeline.io.images" in report["modules"] and "pipeline.cli" in report["modules"]
     assert report["errors"] == {}, f"submodules that do not import: {report['errors']}"
     offenders = {name: pulled for name, pulled in report["modules"].items() if pulled}
     assert offenders == {}, f"these modules import heavy or UI libraries at import time: {offenders}"

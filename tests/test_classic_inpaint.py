@@ -7,9 +7,9 @@ import threading
 import numpy as np
 import pytest
 
-from pipeline.classic_inpaint import ClassicInpainter, smooth_fill
 from pipeline.errors import Cancelled, InvalidInput
-from pipeline.inpaint import Inpainter, InpaintRequest
+from pipeline.inpaint.classic import ClassicInpainter, smooth_fill
+from pipeline.inpaint.protocol import Inpainter, InpaintRequest
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.classic_select import ClassicSelector
-from pipeline.clicks import iou
 from pipeline.errors import InvalidInput
-from pipeline.segment import MAX_POINTS, Segmenter
+from pipeline.select.classic.selector import ClassicSelector
+from pipeline.select.clicks import iou
+from pipeline.select.protocol import MAX_POINTS, Segmenter
 from pipeline.types import Box, Point
 
 
@@ -119,7 +119,7 @@ def test_bad_values_raise_invalid_input() -> None:
 
 def test_scipy_fallback_cut_matches_maxflow(rng: np.random.Generator) -> None:
     pytest.importorskip("maxflow", reason="PyMaxflow is not installed: only the SciPy cut is available")
-    from pipeline.classic_select_graph import PairWeights, _min_cut_scipy, min_cut
+    from pipeline.select.classic.graph import PairWeights, _min_cut_scipy, min_cut
 
     h, w = 24, 32
     yy, xx = np.mgrid[0:h, 0:w]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from pipeline import imageio
 from pipeline.cli import main
+from pipeline.io import images as imageio
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from pipeline.clicks import ClickCurve, iou, next_click, run_protocol, summarize
 from pipeline.errors import InvalidInput
-from pipeline.segment import Candidate, Segmenter, Selection
+from pipeline.select.clicks import ClickCurve, iou, next_click, run_protocol, summarize
+from pipeline.select.protocol import Candidate, Segmenter, Selection
 from pipeline.types import Box, Point
 
 

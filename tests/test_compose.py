@@ -1,4 +1,4 @@
-"""Overlays, compositing, cutouts and previews (``pipeline.compose``)."""
+"""Overlays, compositing, cutouts and previews (``pipeline.masks.compose``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from pipeline import compose, masks
+from pipeline import masks
 from pipeline.errors import InvalidInput, SizeMismatch
+from pipeline.masks import compose
 
 FAST = settings(max_examples=30, deadline=None)
 

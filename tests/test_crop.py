@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.crop import (
+from pipeline.errors import EmptyMask, InvalidInput
+from pipeline.inpaint.crop import (
     CropOptions,
     CropPlan,
     cut_image,
@@ -17,7 +18,6 @@ from pipeline.crop import (
     selected_box,
     work_size,
 )
-from pipeline.errors import EmptyMask, InvalidInput
 
 
 def disc(width: int, height: int, cx: float, cy: float, radius: float) -> np.ndarray:

@@ -16,16 +16,16 @@ import pytest
 pytest.importorskip("diffusers")
 torch = pytest.importorskip("torch")
 
-from pipeline.crop import CropOptions  # noqa: E402
-from pipeline.diffusion import (  # noqa: E402
+from pipeline.errors import BackendFailed, Cancelled, EmptyMask, InvalidInput, ModelUnavailable  # noqa: E402
+from pipeline.inpaint.crop import CropOptions  # noqa: E402
+from pipeline.inpaint.diffusion.loader import (  # noqa: E402
     DEFAULT_MODEL_ID,
     DiffusionInpainter,
     find_model,
     load_inpainter,
     missing_model_message,
 )
-from pipeline.errors import BackendFailed, Cancelled, EmptyMask, InvalidInput, ModelUnavailable  # noqa: E402
-from pipeline.inpaint import Inpainter, InpaintRequest  # noqa: E402
+from pipeline.inpaint.protocol import Inpainter, InpaintRequest  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from tests.tiny_diffusion import MAX_TOKENS, save_tiny_pipeline  # noqa: E402
 
@@ -232,9 +232,9 @@ def test_overlong_prompt_is_truncated_with_a_warning(
     engine: DiffusionInpainter, photo: np.ndarray, small_mask: np.ndarray, caplog: pytest.LogCaptureFixture
 ) -> None:
     prompt = "a very detailed description " * 20  # ~560 byte-level tokens against a limit of 77
-    with caplog.at_level(logging.WARNING, logger="pipeline.diffusion_engine"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.inpaint.diffusion.engine"):
         out = engine.inpaint(request(photo, small_mask, prompt=prompt, negative_prompt=prompt))
-    messages = [r.getMessage() for r in caplog.records if r.name == "pipeline.diffusion_engine"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "pipeline.inpaint.diffusion.engine"]
     assert any(m.startswith("prompt is") and f"first {MAX_TOKENS}" in m for m in messages)
     assert any(m.startswith("negative prompt is") for m in messages)
     assert_kept_outside(out, photo, small_mask)
@@ -250,7 +250,7 @@ def test_missing_model_folder_names_the_setting(tmp_path: Path) -> None:
 
 
 def test_missing_model_through_make_inpainter(tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.classic_inpaint")
+    pytest.importorskip("pipeline.inpaint.classic")
     from pipeline.models import make_inpainter
 
     with pytest.raises(ModelUnavailable, match="STENCIL_INPAINT_MODEL"):
@@ -306,7 +306,7 @@ def test_hub_ids_count_only_when_cached_offline(monkeypatch: pytest.MonkeyPatch,
 
 HUB_SCRIPT = """
 import numpy as np
-from pipeline.inpaint import InpaintRequest
+from pipeline.inpaint.protocol import InpaintRequest
 from pipeline.models import make_inpainter
 from pipeline.settings import Settings
 

@@ -1,4 +1,4 @@
-"""``stencil download`` and ``pipeline.download`` against an HTTP server on 127.0.0.1."""
+"""``stencil download`` and ``pipeline.io.download`` against an HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import sam
 from pipeline.cli import main
-from pipeline.download import Artifact, checksum_matches, download
 from pipeline.errors import InvalidInput, ModelUnavailable
+from pipeline.io.download import Artifact, checksum_matches, download
+from pipeline.select.sam import segmenter as sam
 
 PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit: more than one chunk
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()

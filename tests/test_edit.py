@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import edit
-from pipeline.classic_inpaint import ClassicInpainter
+from pipeline.edits import remove as edit
 from pipeline.errors import BackendFailed, EmptyMask, SizeMismatch
-from pipeline.inpaint import InpaintRequest
+from pipeline.inpaint.classic import ClassicInpainter
+from pipeline.inpaint.protocol import InpaintRequest
 
 
 class PaintBlue:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from examples.catalog import EXAMPLES_DIR, Example, load_catalog
 from pipeline import masks
-from pipeline.imageio import load_image, load_labels, load_mask
+from pipeline.io.images import load_image, load_labels, load_mask
 
 CATALOG = load_catalog()
 BY_NAME = {e.name: e for e in CATALOG}

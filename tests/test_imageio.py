@@ -14,8 +14,8 @@ import pytest
 from PIL import ExifTags
 from PIL import Image as PILImage
 
-from pipeline import imageio
 from pipeline.errors import CorruptImage, ImageTooLarge, InvalidInput, SizeMismatch, UnsupportedFormat
+from pipeline.io import images as imageio
 
 
 def encode(img: PILImage.Image, fmt: str, **options: object) -> bytes:

@@ -13,8 +13,8 @@ from scipy import ndimage
 
 from pipeline import masks
 from pipeline.errors import InvalidInput, SizeMismatch
-from pipeline.feather import BORDER, pyramid_levels
-from pipeline.morphology import disc
+from pipeline.masks.feather import BORDER, pyramid_levels
+from pipeline.masks.morphology import disc
 from pipeline.types import Box
 
 FAST = settings(max_examples=25, deadline=None)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.classic_inpaint import ClassicInpainter
-from pipeline.classic_select import ClassicSelector
 from pipeline.colors import parse_color, to_hex
 from pipeline.errors import InvalidInput, ModelUnavailable
+from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.models import make_inpainter, make_segmenter, resolve_device
+from pipeline.select.classic.selector import ClassicSelector
 from pipeline.settings import Settings
 
 

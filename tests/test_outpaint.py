@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import outpaint
-from pipeline.classic_inpaint import ClassicInpainter
+from pipeline.edits import outpaint
 from pipeline.errors import InvalidInput
+from pipeline.inpaint.classic import ClassicInpainter
 from tests.test_edit import PaintBlue
 
 

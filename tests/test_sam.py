@@ -15,14 +15,20 @@ pytest.importorskip("segment_anything")
 from segment_anything import SamPredictor  # noqa: E402
 from segment_anything.build_sam import _build_sam  # noqa: E402
 
-from pipeline import sam as sam_module  # noqa: E402
-from pipeline import sam_embed  # noqa: E402
-from pipeline.embedding_cache import EmbeddingCache  # noqa: E402
 from pipeline.errors import InvalidInput, ModelUnavailable  # noqa: E402
 from pipeline.models import make_segmenter  # noqa: E402
-from pipeline.sam import SamSegmenter, SamState, find_checkpoint, load_segmenter, missing_checkpoint_message  # noqa: E402
-from pipeline.sam_fast import binary_masks  # noqa: E402
-from pipeline.segment import Segmenter  # noqa: E402
+from pipeline.select.protocol import Segmenter  # noqa: E402
+from pipeline.select.sam import embed as sam_embed  # noqa: E402
+from pipeline.select.sam import segmenter as sam_module  # noqa: E402
+from pipeline.select.sam.cache import EmbeddingCache  # noqa: E402
+from pipeline.select.sam.fast import binary_masks  # noqa: E402
+from pipeline.select.sam.segmenter import (  # noqa: E402
+    SamSegmenter,
+    SamState,
+    find_checkpoint,
+    load_segmenter,
+    missing_checkpoint_message,
+)
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.types import Box, Point  # noqa: E402
 
@@ -250,7 +256,7 @@ def test_bad_prompts_and_foreign_photos(segmenter: SamSegmenter, checkpoint: Pat
 
 
 def test_head_softmax_matches_torch_including_far_apart_groups() -> None:
-    from pipeline.sam_layers import head_softmax as _head_softmax
+    from pipeline.select.sam.layers import head_softmax as _head_softmax
 
     scores = torch.randn(64, 8 * 7, generator=torch.Generator().manual_seed(0)) * 4
     scores[3, :7] -= 300.0  # this head's group would underflow after the shared row shift
@@ -264,7 +270,7 @@ def test_head_softmax_matches_torch_including_far_apart_groups() -> None:
 
 
 def test_fused_linear_gelu_matches_the_plain_ops() -> None:
-    from pipeline.sam_layers import linear_gelu
+    from pipeline.select.sam.layers import linear_gelu
 
     generator = torch.Generator().manual_seed(1)
     x, weight, bias = (torch.randn(shape, generator=generator) for shape in [(512, 64), (128, 64), (128,)])

@@ -2,7 +2,7 @@
 
 ``save_tiny_pipeline(folder)`` writes a complete diffusers folder (``model_index.json``, a UNet
 with 9 input channels, a VAE, a CLIP text model and tokenizer, a scheduler) that loads through
-the same ``pipeline.diffusion.load_inpainter`` as a user's model. Nothing is downloaded: the
+the same ``pipeline.inpaint.diffusion.loader.load_inpainter`` as a user's model. Nothing is downloaded: the
 tokenizer's vocabulary is written here (one token per byte, no merges).
 
 Sizes (``Geometry``):

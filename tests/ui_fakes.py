@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.inpaint import CancelFlag, InpaintRequest, ProgressFn
+from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
 from pipeline.models import Chosen
-from pipeline.segment import Candidate, Selection
+from pipeline.select.protocol import Candidate, Selection
 from pipeline.settings import Settings
 from pipeline.types import Box, Image, Point
 from ui.services import Services

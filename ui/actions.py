@@ -15,7 +15,7 @@ import numpy as np
 
 from pipeline import masks
 from pipeline.errors import InvalidInput, SizeMismatch
-from pipeline.segment import Prepared, check_prompt
+from pipeline.select.protocol import Prepared, check_prompt
 from pipeline.types import Box, Image, Mask, Point, check_image
 from ui.display import fit_display
 from ui.services import Services, run_on_gpu

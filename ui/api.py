@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from pipeline.errors import InvalidInput
-from pipeline.imageio import load_image, load_mask, save_mask
+from pipeline.io.images import load_image, load_mask, save_mask
 from pipeline.types import Box, Point
 from ui import actions, downloads, edits
 from ui.colors import parse_color

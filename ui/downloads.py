@@ -34,7 +34,7 @@ def recipe(cell: Cell) -> dict[str, Any]:
 
 
 def mask_levels(mask: np.ndarray) -> np.ndarray:
-    """A float32 [0, 1] mask as 8-bit gray levels, ``round(255 * mask)`` (as ``pipeline.imageio.save_mask``)."""
+    """A float32 [0, 1] mask as 8-bit gray levels, ``round(255 * mask)`` (as ``pipeline.io.images.save_mask``)."""
     return np.rint(mask * np.float32(255.0)).astype(np.uint8)
 
 

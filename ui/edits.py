@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pipeline.errors import EmptyMask, InvalidInput
-from pipeline.inpaint import CancelFlag, Inpainter, ProgressFn
+from pipeline.inpaint.protocol import CancelFlag, Inpainter, ProgressFn
 from pipeline.models import make_inpainter
 from pipeline.types import Image
 from ui import actions
@@ -157,7 +157,7 @@ def engine_for(services: Services, options: EditOptions) -> Inpainter:
     )
     with_crop = getattr(engine, "with_crop", None)
     if with_crop is not None:
-        from pipeline.crop import CropOptions
+        from pipeline.inpaint.crop import CropOptions
 
         engine = with_crop(CropOptions(context_px=options.margin_px))
     return engine

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from pipeline.errors import InvalidInput
-from pipeline.imageio import load_image
+from pipeline.io.images import load_image
 from pipeline.types import Image, Point
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import gradio as gr
 import numpy as np
 
 from pipeline.errors import InvalidInput, PipelineError
-from pipeline.imageio import load_image, load_labels, load_mask
+from pipeline.io.images import load_image, load_labels, load_mask
 from ui import actions, downloads, edits, examples
 from ui.colors import parse_color, to_hex
 from ui.display import mask_to_image, to_image_xy

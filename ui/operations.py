@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline import background, edit, outpaint
+from pipeline.edits import background, outpaint
+from pipeline.edits import remove as edit
 from pipeline.errors import InvalidInput
-from pipeline.inpaint import CancelFlag, Inpainter, ProgressFn
+from pipeline.inpaint.protocol import CancelFlag, Inpainter, ProgressFn
 from pipeline.types import Image, Mask
 from ui.edits import EditOptions
 

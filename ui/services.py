@@ -15,9 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from pipeline.inpaint import Inpainter
+from pipeline.inpaint.protocol import Inpainter
 from pipeline.models import Chosen, make_inpainter, make_segmenter, resolve_device
-from pipeline.segment import Prepared, Segmenter
+from pipeline.select.protocol import Prepared, Segmenter
 from pipeline.settings import Settings
 from pipeline.types import Image
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pipeline.segment import Candidate, Prepared, Selection
+from pipeline.select.protocol import Candidate, Prepared, Selection
 from pipeline.types import Box, Image, Mask, Point
 
 CombineMode = Literal["replace", "add", "subtract"]

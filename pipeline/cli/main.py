@@ -1,0 +1,62 @@
+"""The ``stencil`` command: every pipeline operation on files and folders.
+
+Each group of subcommands lives in its own module of ``pipeline.cli`` (``masks``, ``select``,
+``edit``, ``models``, ``apply``) and registers itself through ``register(subparsers)``; what they
+share lives in ``pipeline.cli.jobs``. This module parses, configures logging and keeps the error
+contract: one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pipeline.cli.jobs import EXIT_ERROR, UsageError
+from pipeline.errors import PipelineError
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors keep to the one-line contract."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli import edit as cli_edit
+    from pipeline.cli import masks as cli_masks
+    from pipeline.cli import models as cli_models
+    from pipeline.cli import select as cli_select
+
+    parser = _Parser(prog="stencil", description="Mask-first image editing from the command line.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    for module in (cli_masks, cli_select, cli_edit, cli_models):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stencil`` console script; returns the exit status."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="stencil: %(message)s",
+            stream=sys.stderr,
+        )
+        return int(args.run(args) or 0)
+    except PipelineError as error:
+        print(f"stencil: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("stencil: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""Diffusion inpainting through ``diffusers``: finding and loading a model (``loader``) and the
+engine that runs it on a crop of the photo (``engine``)."""

@@ -1,0 +1,108 @@
+"""The classical click selector: colour-model graph cut seeded by clicks and box, no network.
+
+How it works (details in ``classic_select_solve``):
+
+- ``prepare`` downscales the photo to a working copy of about ``work_pixels`` and computes
+  what every click needs: colour histogram bins, contrast-sensitive neighbour weights, a
+  geodesic graph (steps across colour edges are long) and the geodesic distance from the border.
+- Every click re-solves the whole working copy: a graph cut whose per-pixel costs combine a
+  colour likelihood (object against background histograms, re-estimated GrabCut-style), the
+  geodesic share of each pixel (nearer to object or to background clicks; the border stands in
+  for background until the first background click) and, after the first click, a prior that
+  keeps the previous mask except within the new click's geodesic reach. Clicks are hard disks.
+- A click's geodesic distances are kept in the selection's state, so a later click costs one
+  shortest-path solve and two max-flow solves (PyMaxflow when installed, else SciPy).
+- The working-scale mask is scaled back to full resolution (bilinear, thresholded at 0.5;
+  ``classic_select_refine``). There is one candidate for now, scored by its edge contrast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.select.classic.colour import colour_bins
+from pipeline.select.classic.graph import geodesic_distance, geodesic_graph, pair_weights
+from pipeline.select.classic.solve import TUNING, ClassicPrepared, Distances, Features, Seed, segment
+from pipeline.select.protocol import Candidate, Selection, check_prompt
+from pipeline.types import Box, Point, check_image
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a later click refines from: the clicks so far and the working-scale masks."""
+
+    seeds: tuple[Seed, ...]
+    box: Box | None
+    masks: tuple[np.ndarray, ...]  # (h, w) bool, one per candidate, in candidate order
+    distances: Distances  # geodesic distances to the clicks, for the next click
+
+
+class ClassicSelector:
+    """Click selection without a network (name ``"classic"``); see the module docstring."""
+
+    name = "classic"
+
+    def __init__(self, *, work_pixels: int = 150_000) -> None:
+        self.work_pixels = work_pixels
+
+    def prepare(self, image: np.ndarray) -> ClassicPrepared:
+        """Downscale ``image`` ((H, W, 3) uint8 RGB) and precompute colour bins and edge weights."""
+        import cv2
+
+        check_image(image)
+        h, w = image.shape[:2]
+        scale = min(1.0, float(np.sqrt(self.work_pixels / (h * w))))
+        small = (
+            image
+            if scale >= 1.0
+            else cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        )
+        lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+        diag = float(np.hypot(*lab.shape[:2]))
+        graph = geodesic_graph(lab, edge_weight=TUNING.edge_weight, border_cost_px=TUNING.border_cost_frac * diag)
+        features = Features(colour_bins(small), pair_weights(lab), graph, geodesic_distance(graph, [], border=True))
+        return ClassicPrepared(image, small, features, scale)
+
+    def select(
+        self,
+        prepared: ClassicPrepared,
+        points: Sequence[Point],
+        box: Box | None = None,
+        previous: Selection | None = None,
+    ) -> Selection:
+        """Candidate masks (full size, binary float32) for the clicks and box, best first."""
+        check_prompt(prepared.size, points, box)
+        h, w = prepared.small.shape[:2]
+        seeds = tuple(
+            Seed(min(h - 1, int(p.y * prepared.scale)), min(w - 1, int(p.x * prepared.scale)), p.positive)
+            for p in points
+        )
+        small_box = None if box is None else Box(*(v * prepared.scale for v in (box.x0, box.y0, box.x1, box.y1)))
+        state = previous.state if previous is not None and isinstance(previous.state, _State) else None
+        if state is not None and (
+            state.box != box or len(seeds) <= len(state.seeds) or seeds[: len(state.seeds)] != state.seeds
+        ):
+            state = None  # a different prompt: start again rather than refine
+        before = state.masks[0] if state is not None and state.masks and state.masks[0].shape == (h, w) else None
+        known = state.distances if state is not None and len(seeds) == len(state.seeds) + 1 else None
+        mask, dist = segment(prepared.features, seeds, small_box, before, known if before is not None else None)
+        return self._selection(prepared, mask, seeds, box, dist)
+
+    def _selection(
+        self, prepared: ClassicPrepared, mask: np.ndarray, seeds: tuple[Seed, ...], box: Box | None, dist: Distances
+    ) -> Selection:
+        from pipeline.select.classic.refine import candidates_of, to_full_size
+
+        small_masks = candidates_of(mask, seeds, prepared.features.weights)
+        candidates = [Candidate(to_full_size(prepared, m), score) for m, score in small_masks]
+        order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
+        return Selection(
+            tuple(candidates[i] for i in order),
+            _State(seeds, box, tuple(small_masks[i][0] for i in order), dist),
+        )

@@ -1,0 +1,245 @@
+"""The solve of the classical selector, at the working scale.
+
+Every click re-solves the whole working-scale photo from all clicks so far (so undoing a
+click gives back the earlier mask exactly):
+
+- Geodesic distances (paths that cross colour edges are long) from the object clicks and
+  from the background clicks; before the first background click the photo border stands in
+  for the background, at a cost, so it is weak evidence only.
+- Per-pixel costs: colour likelihood from two smoothed colour histograms (object against
+  background) plus a geodesic term that favours, for each pixel, the label of the clicks it
+  is geodesically nearer to; every click is a hard disk of its label.
+- A contrast-sensitive graph cut, re-estimating the colour histograms from the cut a few
+  times (GrabCut-style); object parts that hold no object click are dropped.
+
+Masks here are boolean ``(h, w)`` arrays at the working scale; seeds are in working pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.select.classic.colour import histogram, likelihood_costs
+from pipeline.select.classic.graph import HARD_COST, GeodesicGraph, PairWeights, geodesic_distance, min_cut
+from pipeline.types import Box
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A click at working-scale row ``y`` and column ``x``; ``positive`` marks object."""
+
+    y: int
+    x: int
+    positive: bool
+
+
+@dataclass(frozen=True)
+class Features:
+    """Per-photo features at the working scale (computed once by ``prepare``)."""
+
+    bins: np.ndarray  # (h, w) int32 colour-histogram bins
+    weights: PairWeights
+    geodesic: GeodesicGraph
+    border_distance: np.ndarray  # (h, w) float32 geodesic distance from the border node, working px
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Energy weights of the classical selector (dimensionless unless marked ``_px`` / ``_frac``)."""
+
+    smoothness: float = 3.5  # Potts weight against colour costs of ~[0, 9]
+    seed_radius_frac: float = 0.012  # hard disk around each click, fraction of the diagonal
+    geodesic_weight: float = 4.0  # cost of the label of the geodesically farther clicks
+    sample_frac: float = 0.08  # geodesic reach of a click's colour sample, fraction of the diagonal
+    iterations: int = 2
+    edge_weight: float = 4.0  # geodesic step cost per relative colour distance
+    border_cost_frac: float = 0.08  # geodesic head start of the border, fraction of the diagonal
+    prior_weight: float = 1.5  # cost of changing the previous label far from the new click
+    prior_reach: float = 3.0  # the prior fades in from this many geodesic reaches of the new click
+    pull_weight: float = 3.0  # with a box and no object click: cost of refusing the new click's label near it
+    previous_sample: float = 1.0  # weight of the previous mask in the colour samples
+
+
+TUNING = Tuning()
+
+
+def _diag(shape: tuple[int, ...]) -> float:
+    return float(np.hypot(shape[0], shape[1]))
+
+
+def _disk_mask(shape: tuple[int, ...], seeds: tuple[Seed, ...], radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean maps of the hard object and background disks around ``seeds``."""
+    import cv2
+
+    fg = np.zeros(shape[:2], np.uint8)
+    bg = np.zeros(shape[:2], np.uint8)
+    r = max(1, round(radius))
+    for s in seeds:
+        cv2.circle(fg if s.positive else bg, (s.x, s.y), r, 1, -1)
+    for s in seeds:  # a click always holds its own pixel
+        (fg if s.positive else bg)[s.y, s.x], (bg if s.positive else fg)[s.y, s.x] = 1, 0
+    both = (fg > 0) & (bg > 0)
+    return (fg > 0) & ~both, (bg > 0) & ~both
+
+
+def keep_seeded(mask: np.ndarray, seeds: tuple[Seed, ...]) -> np.ndarray:
+    """Drop the object components that hold no positive seed (unchanged when none holds one)."""
+    import cv2
+
+    _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    keep = {labels[s.y, s.x] for s in seeds if s.positive} - {0}
+    if not keep:
+        return mask
+    return np.isin(labels, sorted(keep))
+
+
+def _box_inside(shape: tuple[int, ...], box: Box | None) -> np.ndarray:
+    inside = np.zeros(shape[:2], bool)
+    if box is None:
+        inside[:] = True
+    else:
+        x0, y0 = max(0, int(box.x0)), max(0, int(box.y0))
+        inside[y0 : int(np.ceil(box.y1)), x0 : int(np.ceil(box.x1))] = True
+    return inside
+
+
+@dataclass(frozen=True)
+class Distances:
+    """Geodesic distances (working px, ``(h, w)`` float32) to the nearest object / background click.
+
+    Before the first background click, ``negative`` is the distance to the photo border.
+    """
+
+    positive: np.ndarray
+    negative: np.ndarray
+
+
+def distances(features: Features, seeds: tuple[Seed, ...], before: Distances | None) -> tuple[Distances, np.ndarray]:
+    """Distances for ``seeds`` and the distance from the last seed alone.
+
+    ``before`` holds the distances of ``seeds[:-1]`` (one shortest-path solve then) or is None.
+    """
+    click = seeds[-1]
+    d_click = geodesic_distance(features.geodesic, [(click.y, click.x)])
+    if before is None:
+        earlier = seeds[:-1]
+        pos = [(s.y, s.x) for s in earlier if s.positive]
+        neg = [(s.y, s.x) for s in earlier if not s.positive]
+        border = features.border_distance if not neg else np.full(d_click.shape, np.inf, np.float32)
+        d_neg = np.minimum(border, geodesic_distance(features.geodesic, neg))
+        before = Distances(geodesic_distance(features.geodesic, pos), d_neg)
+    if click.positive:
+        return Distances(np.minimum(before.positive, d_click), before.negative), d_click
+    has_negative = any(not s.positive for s in seeds[:-1])
+    negative = np.minimum(before.negative, d_click) if has_negative else d_click
+    return Distances(before.positive, negative), d_click
+
+
+def _prior(d_click: np.ndarray, click: Seed, previous: np.ndarray, tuning: Tuning) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel costs ``(keep, pull)``: of changing ``previous`` (zero near the new click,
+    ``prior_weight`` far from it) and of refusing the click's label (``pull_weight`` at the click,
+    fading to zero at the edge of "near").
+
+    "Near" is within ``prior_reach`` times the click's geodesic reach: its geodesic distance to
+    the nearest pixel that already has its label (the protocol, and a user, click in the middle
+    of a wrong region, so the reach measures how large a region the click means to flip).
+    """
+    own = previous == click.positive
+    reach = float(d_click[own].min()) if own.any() else float(d_click.max())
+    relative = d_click / max(tuning.prior_reach * reach, 1.0)
+    return tuning.prior_weight * np.clip(relative - 1.0, 0.0, 1.0), tuning.pull_weight * np.clip(
+        1.0 - relative, 0.0, 1.0
+    )
+
+
+def _location_costs(
+    dist: Distances, d_click: np.ndarray | None, seeds: tuple[Seed, ...], previous: np.ndarray | None, tuning: Tuning
+) -> tuple[np.ndarray, np.ndarray]:
+    """Non-colour costs ``(cost_fg, cost_bg)``: the geodesic share of each label plus the previous-mask prior."""
+    d_pos, d_neg = dist.positive, dist.negative
+    geo_fg = np.zeros(d_pos.shape, np.float32)
+    geo_bg = np.zeros(d_pos.shape, np.float32)
+    has_share = bool(np.isfinite(d_pos).any() and np.isfinite(d_neg).any())
+    if has_share:
+        share = d_pos / np.maximum(d_pos + d_neg, 1e-6)  # 0 at object clicks, 1 at background ones
+        geo_fg, geo_bg = tuning.geodesic_weight * share, tuning.geodesic_weight * (1 - share)
+    if previous is not None and d_click is not None:
+        prior, pull = _prior(d_click, seeds[-1], previous, tuning)
+        pull = pull * (not has_share)  # without object clicks (a box) nothing else pulls
+        geo_fg = geo_fg + prior * ~previous + (0 if seeds[-1].positive else pull)
+        geo_bg = geo_bg + prior * previous + (pull if seeds[-1].positive else 0)
+    return geo_fg, geo_bg
+
+
+def _colour_samples(
+    dist: Distances, inside: np.ndarray, boxed: bool, previous: np.ndarray | None, tuning: Tuning
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel weights ``(object, background)`` of the first colour histograms."""
+    sigma = tuning.sample_frac * _diag(inside.shape)
+    fg_w = np.exp(-dist.positive / sigma) if np.isfinite(dist.positive).any() else inside.astype(np.float64)
+    bg_w = np.exp(-dist.negative / sigma) + 0.05 * np.clip(1 - fg_w, 0, 1)
+    if boxed:  # outside the box is background; it gets the same say as the click samples
+        fg_w = fg_w * inside
+        bg_w = bg_w / max(float(bg_w.sum()), 1e-6) + ~inside / max(float(np.count_nonzero(~inside)), 1.0)
+    if previous is not None:
+        fg_w = fg_w + tuning.previous_sample * previous
+        bg_w = bg_w + tuning.previous_sample * ~previous
+    return fg_w, bg_w
+
+
+def segment(
+    features: Features,
+    seeds: tuple[Seed, ...],
+    box: Box | None,
+    previous: np.ndarray | None = None,
+    before: Distances | None = None,
+    tuning: Tuning | None = None,
+) -> tuple[np.ndarray, Distances]:
+    """Object mask (bool, working scale) and click distances from all clicks so far, a box and the previous mask.
+
+    ``previous`` is the mask of ``seeds[:-1]`` (or None); ``before`` their distances (or None).
+    """
+    tuning = tuning or TUNING
+    bins = features.bins
+    shape = bins.shape
+    hard_fg, hard_bg = _disk_mask(shape, seeds, tuning.seed_radius_frac * _diag(shape))
+    inside = _box_inside(shape, box)
+    hard_bg |= ~inside
+    if seeds:
+        dist, d_click = distances(features, seeds, before)
+    else:
+        dist, d_click = Distances(np.full(shape, np.inf, np.float32), features.border_distance), None
+    geo_fg, geo_bg = _location_costs(dist, d_click, seeds, previous, tuning)
+    fg_w, bg_w = _colour_samples(dist, inside, box is not None, previous, tuning)
+    if previous is not None and d_click is not None and not np.isfinite(dist.positive).any():
+        # no object click (a box): the new click's own sample is its whole reach, as much as the rest
+        own = fg_w if seeds[-1].positive else bg_w
+        pull = _prior(d_click, seeds[-1], previous, tuning)[1]
+        own += pull * (float(own.sum()) / max(float(pull.sum()), 1e-6))
+    mask = hard_fg
+    for _ in range(tuning.iterations):
+        cost_fg, cost_bg = likelihood_costs(bins, histogram(bins, fg_w), histogram(bins, bg_w))
+        cost_fg += geo_fg
+        cost_bg += geo_bg
+        cost_fg[hard_bg] = HARD_COST
+        cost_bg[hard_fg] = HARD_COST
+        mask = keep_seeded(min_cut(cost_fg, cost_bg, features.weights, tuning.smoothness), seeds)
+        fg_w = mask.astype(np.float64)
+        bg_w = (~mask).astype(np.float64)
+    return mask, dist
+
+
+@dataclass(frozen=True)
+class ClassicPrepared:
+    """A photo ready for clicks: the full image and its working-scale copy and features."""
+
+    image: np.ndarray  # (H, W, 3) uint8, full size
+    small: np.ndarray  # (h, w, 3) uint8 working copy
+    features: Features
+    scale: float  # working pixels per image pixel (<= 1)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.image.shape[1]), int(self.image.shape[0])
