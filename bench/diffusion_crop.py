@@ -38,7 +38,7 @@ else:
 from pipeline.inpaint.crop import CropOptions  # noqa: E402
 from pipeline.inpaint.diffusion.engine import DiffusionInpainter  # noqa: E402
 from pipeline.inpaint.diffusion.loader import load_inpainter  # noqa: E402
-from pipeline.inpaint.protocol import InpaintRequest  # noqa: E402
+from pipeline.inpaint.protocol import InpaintRequest, Prompting  # noqa: E402
 from tests.tiny_diffusion import build_pipeline, save_tiny_pipeline  # noqa: E402
 
 
@@ -93,7 +93,7 @@ def reset_peak(device: str) -> None:
 
 
 def ours(name: str, engine: DiffusionInpainter, image: np.ndarray, mask: np.ndarray, args: argparse.Namespace) -> Row:
-    request = InpaintRequest(image, mask, prompt="a stone", seed=1, steps=args.steps, guidance=args.guidance)
+    request = InpaintRequest(image, mask, Prompting("a stone", seed=1, steps=args.steps, guidance=args.guidance))
     reset_peak(engine.device)
     start = time.perf_counter()
     run = engine.run(request)

@@ -11,6 +11,7 @@ from pipeline.edits import background as bg
 from pipeline.edits.matting import estimate_foreground, refine_edge
 from pipeline.errors import EmptyMask, InvalidInput, SizeMismatch
 from pipeline.inpaint.classic import ClassicInpainter
+from pipeline.inpaint.protocol import Prompting
 from tests.test_edit import PaintBlue
 
 
@@ -21,7 +22,7 @@ def _modes(photo: np.ndarray) -> list[bg.Background]:
         bg.BlurredOriginal(12),
         bg.ImageBackground(photo[::2, ::3].copy(), fit="cover"),
         bg.ImageBackground(photo[::2, ::3].copy(), fit="fit", pad_rgb=(1, 2, 3)),
-        bg.PromptBackground("a beach at dusk", seed=3),
+        bg.PromptBackground(Prompting("a beach at dusk", seed=3)),
     ]
 
 
@@ -61,15 +62,17 @@ def test_each_mode_paints_the_background(photo: np.ndarray, disc_mask: np.ndarra
 
 def test_prompt_mode_runs_the_engine_on_the_inverted_mask(photo: np.ndarray, disc_mask: np.ndarray) -> None:
     engine = PaintBlue()
-    result = bg.replace_background(photo, disc_mask, bg.PromptBackground("sky"), inpainter=engine)
+    result = bg.replace_background(photo, disc_mask, bg.PromptBackground(Prompting("sky")), inpainter=engine)
     assert result.engine == "fake"
     assert np.array_equal(engine.requests[0].mask, 1.0 - disc_mask)
-    assert engine.requests[0].prompt == "sky"
+    assert engine.requests[0].prompting.prompt == "sky"
     assert (result.image[disc_mask == 0] == (0, 0, 255)).all()
     assert np.array_equal(result.image[disc_mask == 1], photo[disc_mask == 1])
     with pytest.raises(InvalidInput, match="needs an inpainting engine"):
-        bg.replace_background(photo, disc_mask, bg.PromptBackground("sky"))
-    classic = bg.replace_background(photo, disc_mask, bg.PromptBackground("sky"), inpainter=ClassicInpainter())
+        bg.replace_background(photo, disc_mask, bg.PromptBackground(Prompting("sky")))
+    classic = bg.replace_background(
+        photo, disc_mask, bg.PromptBackground(Prompting("sky")), inpainter=ClassicInpainter()
+    )
     assert classic.engine == "classic"
 
 
@@ -111,7 +114,7 @@ def test_bad_input(photo: np.ndarray, disc_mask: np.ndarray) -> None:
     with pytest.raises(InvalidInput):
         bg.BlurredOriginal(0)
     with pytest.raises(InvalidInput):
-        bg.PromptBackground("  ")
+        bg.PromptBackground(Prompting("  "))
 
 
 def test_full_subject_mask_keeps_the_image(photo: np.ndarray) -> None:

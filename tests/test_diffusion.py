@@ -25,7 +25,7 @@ from pipeline.inpaint.diffusion.loader import (  # noqa: E402
     load_inpainter,
     missing_model_message,
 )
-from pipeline.inpaint.protocol import Inpainter, InpaintRequest  # noqa: E402
+from pipeline.inpaint.protocol import Inpainter, InpaintRequest, Prompting  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from tests.tiny_diffusion import MAX_TOKENS, save_tiny_pipeline  # noqa: E402
 
@@ -62,7 +62,7 @@ def small_mask() -> np.ndarray:
 
 def request(image: np.ndarray, mask: np.ndarray, **fields: object) -> InpaintRequest:
     values: dict[str, object] = {"prompt": "a red apple", "seed": 7, "steps": 2, "guidance": 5.0, **fields}
-    return InpaintRequest(image=image, mask=mask, **values)  # type: ignore[arg-type]
+    return InpaintRequest(image, mask, Prompting(**values))  # type: ignore[arg-type]
 
 
 def assert_kept_outside(out: np.ndarray, image: np.ndarray, mask: np.ndarray) -> None:
@@ -306,14 +306,14 @@ def test_hub_ids_count_only_when_cached_offline(monkeypatch: pytest.MonkeyPatch,
 
 HUB_SCRIPT = """
 import numpy as np
-from pipeline.inpaint.protocol import InpaintRequest
+from pipeline.inpaint.protocol import InpaintRequest, Prompting
 from pipeline.models import make_inpainter
 from pipeline.settings import Settings
 
 chosen = make_inpainter("auto", Settings())
 mask = np.zeros((40, 40), np.float32)
 mask[10:20, 10:20] = 1.0
-out = chosen.backend.inpaint(InpaintRequest(np.full((40, 40, 3), 90, np.uint8), mask, seed=1, steps=2))
+out = chosen.backend.inpaint(InpaintRequest(np.full((40, 40, 3), 90, np.uint8), mask, Prompting(seed=1, steps=2)))
 print(chosen.backend.name, out.shape, int((out[mask == 0] == 90).all()), chosen.reason)
 """
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pipeline.edits import remove as edit
 from pipeline.errors import BackendFailed, EmptyMask, SizeMismatch
 from pipeline.inpaint.classic import ClassicInpainter
-from pipeline.inpaint.protocol import InpaintRequest
+from pipeline.inpaint.protocol import InpaintRequest, Prompting
 
 
 class PaintBlue:
@@ -64,20 +64,20 @@ def test_promise_for_remove_and_inpaint(engine_factory, mask: np.ndarray, rng: n
     before = image.copy()
     for result in (
         edit.remove(image, mask, engine_factory()),
-        edit.inpaint(image, mask, engine_factory(), prompt="a plant", strength=0.6),
+        edit.inpaint(image, mask, engine_factory(), prompting=Prompting("a plant", strength=0.6)),
     ):
         outside = result.mask == 0
         assert np.array_equal(result.image[outside], image[outside])
         assert np.array_equal(image, before)
         assert (result.mask >= mask).all()
-    fake = edit.inpaint(image, mask, PaintBlue(), prompt="blue")
+    fake = edit.inpaint(image, mask, PaintBlue(), prompting=Prompting("blue"))
     assert (fake.image[mask == 1] == (0, 0, 255)).all()
 
 
 def test_soft_band_blends(photo: np.ndarray) -> None:
     mask = np.zeros(photo.shape[:2], np.float32)
     mask[10:20, 10:20] = 0.5
-    out = edit.inpaint(photo, mask, PaintBlue(), prompt="x").image
+    out = edit.inpaint(photo, mask, PaintBlue(), prompting=Prompting("x")).image
     expected = np.round(0.5 * photo[10:20, 10:20].astype(float) + 0.5 * np.array([0, 0, 255]))
     assert np.abs(out[10:20, 10:20].astype(float) - expected).max() <= 1
 
@@ -101,7 +101,7 @@ def test_remove_grows_large_masks_less(photo: np.ndarray) -> None:
 def test_engine_gets_read_only_inputs(photo: np.ndarray, disc_mask: np.ndarray) -> None:
     before = photo.copy()
     with pytest.raises(ValueError):
-        edit.inpaint(photo, disc_mask, Scribbler(), prompt="x")
+        edit.inpaint(photo, disc_mask, Scribbler(), prompting=Prompting("x"))
     assert np.array_equal(photo, before)
 
 
@@ -110,7 +110,7 @@ def test_empty_mask_runs_no_engine(photo: np.ndarray) -> None:
     with pytest.raises(EmptyMask, match="nothing selected"):
         edit.remove(photo, np.zeros(photo.shape[:2], np.float32), engine)
     with pytest.raises(EmptyMask):
-        edit.inpaint(photo, np.zeros(photo.shape[:2], np.float32), engine, prompt="x")
+        edit.inpaint(photo, np.zeros(photo.shape[:2], np.float32), engine, prompting=Prompting("x"))
     assert engine.requests == []
 
 
@@ -118,13 +118,13 @@ def test_size_mismatch(photo: np.ndarray) -> None:
     with pytest.raises(SizeMismatch, match="but the image is"):
         edit.remove(photo, np.ones((10, 10), np.float32), PaintBlue())
     with pytest.raises(SizeMismatch):
-        edit.inpaint(photo, np.ones((10, 10), np.float32), PaintBlue(), prompt="x")
+        edit.inpaint(photo, np.ones((10, 10), np.float32), PaintBlue(), prompting=Prompting("x"))
 
 
 def test_full_mask_works(photo: np.ndarray) -> None:
     full = np.ones(photo.shape[:2], np.float32)
     assert edit.remove(photo, full, ClassicInpainter()).image.shape == photo.shape
-    assert (edit.inpaint(photo, full, PaintBlue(), prompt="x").image == (0, 0, 255)).all()
+    assert (edit.inpaint(photo, full, PaintBlue(), prompting=Prompting("x")).image == (0, 0, 255)).all()
 
 
 def test_bad_engine_output_is_backend_failed(photo: np.ndarray, disc_mask: np.ndarray) -> None:
@@ -134,11 +134,17 @@ def test_bad_engine_output_is_backend_failed(photo: np.ndarray, disc_mask: np.nd
 
 def test_request_fields_reach_the_engine(photo: np.ndarray, disc_mask: np.ndarray) -> None:
     engine = PaintBlue()
-    edit.inpaint(photo, disc_mask, engine, prompt="a cat", negative_prompt="dog", seed=7, steps=12,
-                 strength=0.5, guidance=4.0)  # fmt: skip
+    edit.inpaint(
+        photo, disc_mask, engine, prompting=Prompting("a cat", "dog", seed=7, steps=12, strength=0.5, guidance=4.0)
+    )
     request = engine.requests[0]
-    assert (request.prompt, request.negative_prompt, request.seed, request.steps) == ("a cat", "dog", 7, 12)
-    assert (request.strength, request.guidance) == (0.5, 4.0)
+    assert (
+        request.prompting.prompt,
+        request.prompting.negative_prompt,
+        request.prompting.seed,
+        request.prompting.steps,
+    ) == ("a cat", "dog", 7, 12)
+    assert (request.prompting.strength, request.prompting.guidance) == (0.5, 4.0)
 
 
 def test_keep_outside_exact_at_zero_and_one(rng: np.random.Generator) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pipeline.edits import outpaint
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import ClassicInpainter
+from pipeline.inpaint.protocol import Prompting
 from tests.test_edit import PaintBlue
 
 
@@ -24,7 +25,7 @@ def test_original_kept_where_mask_is_zero(photo: np.ndarray, sides, overlap: int
     padding = outpaint.Padding(*sides)
     before = photo.copy()
     inpainter = ClassicInpainter() if engine == "classic" else PaintBlue()
-    result = outpaint.extend_canvas(photo, padding, inpainter, overlap_px=overlap, prompt="more")
+    result = outpaint.extend_canvas(photo, padding, inpainter, overlap_px=overlap, prompting=Prompting("more"))
     h, w = photo.shape[:2]
     assert result.image.shape == (h + padding.top + padding.bottom, w + padding.left + padding.right, 3)
     inner_mask = _inner(result.mask, padding, photo.shape)

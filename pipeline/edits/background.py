@@ -22,7 +22,7 @@ from pipeline.edits.matting import estimate_foreground
 from pipeline.edits.remove import EditResult, read_only, require_selection, run_engine, selected_box
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import smooth_fill
-from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn
+from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
 from pipeline.masks import compose
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
@@ -90,16 +90,12 @@ class ImageBackground:
 
 @dataclass(frozen=True)
 class PromptBackground:
-    """A background painted by an inpainting engine from a text prompt (the subject is not repainted)."""
+    """A background painted by an inpainting engine from ``prompting.prompt`` (the subject is not repainted)."""
 
-    prompt: str
-    negative_prompt: str = ""
-    seed: int | None = None
-    steps: int = 30
-    guidance: float = 7.5
+    prompting: Prompting
 
     def __post_init__(self) -> None:
-        if not self.prompt.strip():
+        if not self.prompting.prompt.strip():
             raise InvalidInput("the background prompt is empty; describe the new background")
 
 
@@ -191,11 +187,7 @@ def render_plate(
             raise InvalidInput("a prompt background needs an inpainting engine; pass one (make_inpainter)")
         # The engine repaints the background (the inverted mask); the subject is pasted back exactly.
         region = (1.0 - subject).astype(np.float32)
-        request = InpaintRequest(
-            read_only(image), read_only(region), prompt=background.prompt,
-            negative_prompt=background.negative_prompt, seed=background.seed,
-            steps=background.steps, guidance=background.guidance,
-        )  # fmt: skip
+        request = InpaintRequest(read_only(image), read_only(region), background.prompting)
         return run_engine(inpainter, request, progress=progress, cancel=cancel)
     raise InvalidInput(f"unknown background {type(background).__name__}; use one of {Background}")
 
@@ -247,7 +239,7 @@ def edge_alpha(subject: Mask, feather_px: float) -> Mask:
     """Compositing alpha: ``subject`` softened outward by ``feather_px`` (never below ``subject``)."""
     if feather_px <= 0:
         return subject.copy()
-    return np.maximum(subject, masks.feather(subject, feather_px)).astype(np.float32)
+    return masks.feather_outward(subject, feather_px)
 
 
 def decontaminated(image: Image, subject: Mask, alpha: Mask) -> Image:

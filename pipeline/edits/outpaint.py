@@ -23,7 +23,7 @@ from pipeline import masks
 from pipeline.edits.remove import EditResult, keep_outside, read_only, run_engine
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import ClassicInpainter
-from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn
+from pipeline.inpaint.protocol import DEFAULT_PROMPTING, CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
 from pipeline.types import Image, Mask, check_image
 
 log = logging.getLogger(__name__)
@@ -158,11 +158,7 @@ def extend_canvas(
     inpainter: Inpainter,
     *,
     overlap_px: int = 16,
-    prompt: str = "",
-    negative_prompt: str = "",
-    seed: int | None = None,
-    steps: int = 30,
-    guidance: float = 7.5,
+    prompting: Prompting = DEFAULT_PROMPTING,
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> EditResult:
@@ -177,10 +173,7 @@ def extend_canvas(
         # The canvas already is the classical extension; the overlap band blends it in.
         out = keep_outside(_placed(image, padding, canvas), canvas, mask)
         return EditResult(out, mask, inpainter.name)
-    request = InpaintRequest(
-        read_only(canvas), read_only(mask), prompt=prompt, negative_prompt=negative_prompt,
-        seed=seed, steps=steps, guidance=guidance,
-    )  # fmt: skip
+    request = InpaintRequest(read_only(canvas), read_only(mask), prompting)
     out = run_engine(inpainter, request, progress=progress, cancel=cancel)
     return EditResult(out, mask, inpainter.name)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline import masks
 from pipeline.errors import BackendFailed, EmptyMask
-from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn
+from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
 from pipeline.masks import compose
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
@@ -183,27 +183,19 @@ def inpaint(
     mask: Mask,
     inpainter: Inpainter,
     *,
-    prompt: str,
-    negative_prompt: str = "",
-    seed: int | None = None,
-    steps: int = 30,
-    strength: float = 1.0,
-    guidance: float = 7.5,
+    prompting: Prompting,
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> EditResult:
-    """Repaint what ``mask`` selects following ``prompt``; ``strength`` < 1 keeps its structure.
+    """Repaint what ``mask`` selects as ``prompting`` asks; its ``strength`` < 1 keeps the structure.
 
-    The mask is used as given. See ``InpaintRequest`` for the meaning and ranges of the settings.
+    The mask is used as given. See ``Prompting`` for the meaning and ranges of the settings.
     """
     check_image(image)
     check_mask(mask)
     check_same_size(mask, image)
     require_selection(mask)
-    request = InpaintRequest(
-        read_only(image), read_only(mask), prompt=prompt, negative_prompt=negative_prompt,
-        seed=seed, steps=steps, strength=strength, guidance=guidance,
-    )  # fmt: skip
+    request = InpaintRequest(read_only(image), read_only(mask), prompting)
     out = run_engine(inpainter, request, progress=progress, cancel=cancel)
     return EditResult(out, mask.copy(), inpainter.name)
 

@@ -2,13 +2,10 @@
 
 Field rules, the same for every engine:
 - ``image`` and ``mask`` are required; the result has the image's size, and pixels where the
-  mask is 0 come out byte-identical to the input (``edit.keep_outside`` enforces it).
-- ``prompt``, ``negative_prompt``, ``guidance`` and ``steps`` steer diffusion engines; engines
-  without a text model (the classical one) ignore them.
-- ``seed`` makes a run repeatable; ``None`` means "pick one" (engines that are deterministic
-  ignore it).
-- ``strength`` in (0, 1]: 1 replaces the masked content, lower keeps more of its structure.
-  Engines that cannot keep structure treat every strength as 1.
+  mask is 0 come out byte-identical to the input (``edits.remove.keep_outside`` enforces it).
+- ``prompting`` (a ``Prompting``: prompt, negative prompt, seed, steps, strength, guidance)
+  steers diffusion engines; engines without a text model (the classical one) ignore it.
+  ``seed`` None means "pick one"; strength below 1 keeps more of the masked structure.
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pipeline.errors import InvalidInput
+from pipeline.inpaint.crop import CropOptions
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
 ProgressFn = Callable[[int, int], None]
@@ -33,11 +31,17 @@ class CancelFlag(Protocol):
 
 
 @dataclass(frozen=True)
-class InpaintRequest:
-    """One inpainting job. See the module docstring for which engine reads which field."""
+class Prompting:
+    """What a generative engine is asked for, and how: the one home of these defaults.
 
-    image: Image
-    mask: Mask
+    - ``prompt`` / ``negative_prompt``: what to paint and what to avoid (diffusion only).
+    - ``seed``: ``None`` picks a random one per run; a fixed seed repeats the result exactly.
+    - ``steps``: denoising steps, 1 to 500; ``strength`` in (0, 1]: below 1 keeps the masked
+      area's structure; ``guidance``: classifier-free guidance scale, 0 to 50.
+
+    The classical engine ignores all of them.
+    """
+
     prompt: str = ""
     negative_prompt: str = ""
     seed: int | None = None
@@ -46,17 +50,45 @@ class InpaintRequest:
     guidance: float = 7.5
 
     def __post_init__(self) -> None:
-        check_image(self.image)
-        check_mask(self.mask)
-        check_same_size(self.mask, self.image)
-        if not 1 <= self.steps <= 500:
+        if not isinstance(self.prompt, str) or not isinstance(self.negative_prompt, str):
+            raise InvalidInput("prompt and negative prompt must be text")
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= 500:
             raise InvalidInput(f"steps is {self.steps}; use between 1 and 500 (20 to 50 is typical)")
-        if not (0.0 < self.strength <= 1.0):
+        if not (math.isfinite(self.strength) and 0.0 < self.strength <= 1.0):
             raise InvalidInput(f"strength is {self.strength}; use a value in (0, 1], 1 replaces the masked area fully")
         if not (math.isfinite(self.guidance) and 0.0 <= self.guidance <= 50.0):
             raise InvalidInput(f"guidance is {self.guidance}; use a value between 0 and 50 (7.5 is typical)")
-        if self.seed is not None and not 0 <= self.seed < 2**63:
-            raise InvalidInput(f"seed is {self.seed}; use a non-negative integer below 2**63")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63
+        ):
+            raise InvalidInput(f"seed is {self.seed}; use a whole number from 0 to 2**63 - 1, or none for random")
+
+
+DEFAULT_PROMPTING = Prompting()
+"""No prompt and every setting at its default."""
+
+
+@dataclass(frozen=True)
+class InpaintRequest:
+    """One inpainting job: fill ``mask`` (1 = change) of ``image`` as ``prompting`` asks."""
+
+    image: Image
+    mask: Mask
+    prompting: Prompting = DEFAULT_PROMPTING
+
+    def __post_init__(self) -> None:
+        check_image(self.image)
+        check_mask(self.mask)
+        check_same_size(self.mask, self.image)
+
+
+@runtime_checkable
+class CropsContext(Protocol):
+    """An engine that works on a crop around the mask and can keep a chosen context margin."""
+
+    def with_crop(self, crop: CropOptions) -> Inpainter:
+        """The same engine with the crop settings ``crop`` (the model is shared, not copied)."""
+        ...
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.errors import InvalidInput
 from pipeline.masks.checks import require_level, require_mask, require_same_size
-from pipeline.masks.feather import feather, gaussian_sigma
+from pipeline.masks.feather import feather, feather_outward, gaussian_sigma
 from pipeline.masks.morphology import fill_holes, grow, remove_islands, shrink
 from pipeline.masks.sources import (
     DEFAULT_COLOR_TOLERANCE,
@@ -40,6 +40,7 @@ __all__ = [
     "bounding_box",
     "combine",
     "feather",
+    "feather_outward",
     "fill_holes",
     "from_alpha",
     "from_color",

@@ -58,6 +58,19 @@ def feather(mask: Mask, radius_px: float) -> Mask:
     return gaussian_feather(np.ascontiguousarray(mask), gaussian_sigma(radius_px))
 
 
+def feather_outward(mask: Mask, radius_px: float) -> Mask:
+    """``feather`` that only adds: ``max(mask, feather(mask, radius_px))``.
+
+    Every pixel keeps at least its value, so what the mask fully selects stays fully selected and
+    the soft band lies outside the selection. This is Stencil's one meaning of "feather" in the
+    page, the CLI and recipes (``pipeline.recipe.Refine``).
+    """
+    mask = require_mask(mask)
+    if require_radius(radius_px) == 0:
+        return mask.copy()
+    return np.maximum(mask, gaussian_feather(np.ascontiguousarray(mask), gaussian_sigma(radius_px)))
+
+
 def gaussian_feather(mask: Mask, sigma: float) -> Mask:
     """``feather`` for a C-contiguous ``(H, W)`` float32 mask and ``sigma`` >= 0 px.
 

@@ -125,15 +125,16 @@ class DiffusionInpainter:
         released first, so the next run can succeed).
         """
         plan = plan_crop(request.mask, native_px=self.native_px, options=self.crop)
-        if int(request.steps * request.strength) < 1:
+        prompting = request.prompting
+        if int(prompting.steps * prompting.strength) < 1:
             raise InvalidInput(
-                f"steps {request.steps} x strength {request.strength} leaves no denoising step; raise either"
+                f"steps {prompting.steps} x strength {prompting.strength} leaves no denoising step; raise either"
             )
         if cancel is not None and cancel.is_set():
             raise Cancelled("inpainting was cancelled before it started")
-        seed = request.seed if request.seed is not None else secrets.randbelow(2**63)
-        self._warn_if_long(request.prompt, "prompt")
-        self._warn_if_long(request.negative_prompt, "negative prompt")
+        seed = request.prompting.seed if request.prompting.seed is not None else secrets.randbelow(2**63)
+        self._warn_if_long(request.prompting.prompt, "prompt")
+        self._warn_if_long(request.prompting.negative_prompt, "negative prompt")
         image = cut_image(request.image, plan)
         mask = cut_mask(request.mask, plan, grow_px=int(self.pipe.vae_scale_factor))
         counter = _UNetCounter()
@@ -160,15 +161,15 @@ class DiffusionInpainter:
         try:
             with torch.inference_mode():
                 output = self.pipe(
-                    prompt=request.prompt,
-                    negative_prompt=request.negative_prompt or None,
+                    prompt=request.prompting.prompt,
+                    negative_prompt=request.prompting.negative_prompt or None,
                     image=image,
                     mask_image=mask,
                     height=plan.work_h,
                     width=plan.work_w,
-                    num_inference_steps=request.steps,
-                    strength=request.strength,
-                    guidance_scale=request.guidance,
+                    num_inference_steps=request.prompting.steps,
+                    strength=request.prompting.strength,
+                    guidance_scale=request.prompting.guidance,
                     generator=torch.Generator("cpu").manual_seed(seed),
                     output_type="np",
                     callback_on_step_end=callback,

@@ -1,0 +1,297 @@
+"""What each kind of step does: a mask source, the refinement, an edit, the output frame.
+
+The page, the API and ``run`` all call these functions, so a step made in the page and the
+same step replayed by ``stencil apply`` give the same pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+import cv2
+import numpy as np
+
+from pipeline import masks
+from pipeline.edits import background, outpaint
+from pipeline.edits import remove as fill
+from pipeline.edits.matting import refine_edge
+from pipeline.edits.remove import EditResult
+from pipeline.errors import InvalidInput, SizeMismatch
+from pipeline.inpaint.crop import CropOptions
+from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
+from pipeline.masks.sources import to_unit
+from pipeline.models import Chosen, make_inpainter, make_segmenter
+from pipeline.recipe.steps import (
+    AlphaChannel,
+    Clicks,
+    ColorRange,
+    Edit,
+    EngineKind,
+    ExtendCanvas,
+    Inpaint,
+    LabelClasses,
+    LuminanceRange,
+    MaskStep,
+    Output,
+    Refine,
+    Remove,
+    ReplaceBackground,
+    StoredMask,
+)
+from pipeline.select.protocol import Prepared, Segmenter, Selection
+from pipeline.settings import Settings
+from pipeline.types import Image, Mask
+
+
+@dataclass
+class Engines:
+    """The backends a replay uses: chosen once, then shared by every photo of a run.
+
+    ``segmenter`` and ``inpainter`` are the "auto" choices; None picks them from ``settings``
+    (SAM and diffusion when configured, the classical backends otherwise) on first use.
+    """
+
+    settings: Settings = field(default_factory=Settings)
+    segmenter: Chosen[Segmenter] | None = None
+    inpainter: Chosen[Inpainter] | None = None
+
+    def selector(self) -> Segmenter:
+        if self.segmenter is None:
+            self.segmenter = make_segmenter("auto", self.settings)
+        return self.segmenter.backend
+
+    def chosen_engine(self, kind: EngineKind) -> Chosen[Inpainter]:
+        """The engine for ``kind`` and the reason it was picked."""
+        if kind != "auto":
+            return make_inpainter(kind, self.settings)
+        if self.inpainter is None:
+            self.inpainter = make_inpainter("auto", self.settings)
+        return self.inpainter
+
+    def engine(self, kind: EngineKind, margin_px: int | None) -> Inpainter:
+        """The engine for ``kind``, keeping ``margin_px`` of context when it works on a crop."""
+        engine = self.chosen_engine(kind).backend
+        if margin_px is not None and isinstance(engine, CropsContext):
+            engine = engine.with_crop(CropOptions(context_px=margin_px))
+        return engine
+
+
+# ---------------------------------------------------------------- mask steps
+
+
+@dataclass(frozen=True, eq=False)
+class ClickChain:
+    """The selection after a run of clicks: ``points`` in order, ``box``, and the selector's answer."""
+
+    step: Clicks
+    selection: Selection
+
+
+def check_photo_size(step: MaskStep, image: Image) -> None:
+    """Raise ``SizeMismatch`` when a photo-specific ``step`` was made on a photo of another size."""
+    size = step.size if isinstance(step, (Clicks, StoredMask, LabelClasses)) else None
+    height, width = image.shape[:2]
+    if size is not None and tuple(size) != (width, height):
+        raise SizeMismatch(
+            f"this step was made on a {size[0]}x{size[1]} photo but this one is {width}x{height}; "
+            "clicks and painted masks replay only on the photo they were made on"
+        )
+
+
+def select_clicks(
+    segmenter: Segmenter, prepared: Prepared, step: Clicks, *, after: ClickChain | None = None
+) -> ClickChain:
+    """Run ``step``'s clicks: each point refines the selection of the points before it.
+
+    ``after``: the chain of an earlier step whose points are a prefix of ``step``'s with the same
+    box; the work starts from there (one selector call per new point) instead of from scratch.
+    """
+    points = list(step.points)
+    start, selection = 0, None
+    if (
+        after is not None
+        and after.step.box == step.box
+        and tuple(points[: len(after.step.points)]) == after.step.points
+    ):
+        start, selection = len(after.step.points), after.selection
+    if not points:
+        selection = segmenter.select(prepared, [], step.box, None)
+    for count in range(max(start, 0) + 1, len(points) + 1):
+        selection = segmenter.select(prepared, points[:count], step.box, selection)
+    assert selection is not None  # at least one point or a box, checked by Clicks
+    return ClickChain(step, selection)
+
+
+def clicks_mask(chain: ClickChain) -> Mask:
+    """The candidate the step chose (0 = best) of the chain's last selection."""
+    candidates = chain.selection.candidates
+    if chain.step.candidate >= len(candidates):
+        raise InvalidInput(f"candidate {chain.step.candidate} does not exist; the selector offered {len(candidates)}")
+    return candidates[chain.step.candidate].mask
+
+
+def source_mask(
+    step: MaskStep,
+    image: Image,
+    *,
+    alpha: Mask | None = None,
+    labels: np.ndarray | None = None,
+) -> Mask:
+    """The mask a source step selects on ``image`` (``Clicks`` go through ``select_clicks``).
+
+    ``alpha``: the photo's own alpha channel, for ``AlphaChannel``; ``labels``: the label map that
+    comes with this photo, for a ``LabelClasses`` step that does not carry its own.
+    """
+    check_photo_size(step, image)
+    if isinstance(step, ColorRange):
+        return masks.from_color(image, step.color, tolerance=step.tolerance, softness=step.softness)
+    if isinstance(step, LuminanceRange):
+        return masks.from_luminance(image, step.low, step.high, softness=step.softness)
+    if isinstance(step, AlphaChannel):
+        if alpha is None:
+            raise InvalidInput("this photo has no transparency to take the mask from; use a PNG or WebP with alpha")
+        return masks.from_alpha(alpha, threshold=step.threshold)
+    if isinstance(step, StoredMask):
+        return stored_levels(step.levels)
+    if isinstance(step, LabelClasses):
+        return _label_mask(step, image, labels)
+    raise InvalidInput(f"{type(step).__name__} is not a mask source this function runs")
+
+
+def stored_levels(levels: np.ndarray) -> Mask:
+    """8-bit levels back to a mask, exactly as ``StoredMask`` replays them."""
+    return to_unit(levels, "stored mask")
+
+
+def to_levels(mask: Mask) -> np.ndarray:
+    """A mask as 8-bit levels, ``round(255 * mask)``: what ``StoredMask`` keeps."""
+    return np.rint(mask * np.float32(255.0)).astype(np.uint8)
+
+
+def _label_mask(step: LabelClasses, image: Image, labels: np.ndarray | None) -> Mask:
+    chosen = step.labels if step.labels is not None else labels
+    if chosen is None:
+        raise InvalidInput(
+            "this label step takes the label map that comes with each photo; pass one (stencil apply --labels FOLDER)"
+        )
+    if chosen.shape[:2] != image.shape[:2]:
+        raise SizeMismatch(
+            f"the label map is {chosen.shape[1]}x{chosen.shape[0]} but the photo is {image.shape[1]}x{image.shape[0]}"
+        )
+    return masks.from_labels(chosen, list(step.classes))  # type: ignore[arg-type]
+
+
+def combine(current: Mask | None, mask: Mask, mode: masks.CombineMode) -> Mask:
+    """``mask`` combined into ``current`` (None: nothing selected yet) with ``mode``."""
+    if mode == "replace":
+        return mask.astype(np.float32, copy=False)
+    base = current if current is not None else np.zeros_like(mask)
+    return masks.combine(base, mask, mode)
+
+
+# ---------------------------------------------------------------- refine
+
+
+def refine_mask(refine: Refine, mask: Mask, image: Image | None = None, *, scale: float = 1.0) -> Mask:
+    """Apply ``refine`` (see its docstring for the order and the feather rule) to ``mask``.
+
+    ``scale`` multiplies every radius and area, so that a display-size preview matches the
+    full-size result; ``image`` (same size as ``mask``) is needed only for the edge matte.
+    """
+    out = mask
+    if refine.fill_holes:
+        out = masks.fill_holes(out)
+    if refine.min_speck_px > 0:
+        out = masks.remove_islands(out, max(1, round(refine.min_speck_px * scale * scale)))
+    radius = round(abs(refine.grow_px) * scale)
+    if radius and refine.grow_px > 0:
+        out = masks.grow(out, radius)
+    elif radius:
+        out = masks.shrink(out, radius)
+    band = round(refine.matte_px * scale)
+    if band >= 1 and image is not None:
+        out = refine_edge(image, out, band_px=min(band, 64))
+    if refine.invert:
+        out = masks.invert(out)
+    if refine.feather_px * scale >= 0.5:
+        out = masks.feather_outward(out, refine.feather_px * scale)
+    return out
+
+
+# ---------------------------------------------------------------- edits
+
+
+def apply_edit(
+    edit: Edit,
+    image: Image,
+    mask: Mask,
+    engines: Engines,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag | None = None,
+) -> EditResult:
+    """Run ``edit`` on ``image`` with ``mask`` (full resolution); pixels the edit must keep stay exact."""
+    if isinstance(edit, Remove):
+        engine = engines.engine(edit.engine, edit.margin_px)
+        return fill.remove(image, mask, engine, grow_px=edit.grow_px, progress=progress, cancel=cancel)
+    if isinstance(edit, Inpaint):
+        engine = engines.engine(edit.engine, edit.margin_px)
+        return fill.inpaint(image, mask, engine, prompting=edit.prompting, progress=progress, cancel=cancel)
+    if isinstance(edit, ReplaceBackground):
+        generated = isinstance(edit.fill, background.PromptBackground)
+        engine = engines.engine(edit.engine, edit.margin_px) if generated else None
+        return background.replace_background(
+            image, mask, edit.fill, shadow=edit.shadow, inpainter=engine, progress=progress, cancel=cancel
+        )
+    if isinstance(edit, ExtendCanvas):
+        engine = engines.engine(edit.engine, edit.margin_px)
+        height, width = image.shape[:2]
+        padding = edit.padding or outpaint.padding_for_aspect((width, height), cast(tuple[int, int], edit.aspect))
+        return outpaint.extend_canvas(
+            image, padding, engine, overlap_px=edit.overlap_px, prompting=edit.prompting,
+            progress=progress, cancel=cancel,
+        )  # fmt: skip
+    raise InvalidInput(f"{type(edit).__name__} is not an edit")
+
+
+# ---------------------------------------------------------------- output
+
+
+def frame(image: Image, subject: Mask | None, output: Output) -> Image:
+    """``image`` placed on ``output.canvas``: the subject's box scaled to ``subject_share`` of it, centred.
+
+    Without a subject (or with an empty one) the whole image is fitted. Without a canvas,
+    ``image`` is returned as it is.
+    """
+    if output.canvas is None:
+        return image
+    width, height = output.canvas
+    box = masks.bounding_box(subject) if subject is not None and subject.shape == image.shape[:2] else None
+    if box is None:
+        box = masks.bounding_box(np.ones(image.shape[:2], np.float32))
+    assert box is not None
+    scale = output.subject_share * min(width / box.width, height / box.height)
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    scaled = cv2.resize(image, size, interpolation=interpolation) if scale != 1 else image
+    left = round(width / 2 - scale * (box.x0 + box.x1) / 2)
+    top = round(height / 2 - scale * (box.y0 + box.y1) / 2)
+    canvas = np.empty((height, width, 3), np.uint8)
+    canvas[:] = output.fill
+    src_y, src_x = slice(max(0, -top), min(size[1], height - top)), slice(max(0, -left), min(size[0], width - left))
+    dst_y = slice(src_y.start + top, src_y.stop + top)
+    dst_x = slice(src_x.start + left, src_x.stop + left)
+    if src_y.stop > src_y.start and src_x.stop > src_x.start:
+        canvas[dst_y, dst_x] = scaled[src_y, src_x]
+    return canvas
+
+
+def crop_to(image: Image, mask: Mask | None, margin_px: int) -> Image:
+    """``image`` cropped to the box of ``mask`` plus ``margin_px`` (full resolution; all of it without a mask)."""
+    if mask is None or mask.shape != image.shape[:2]:
+        return image
+    rows, cols = fill.selected_box(mask, pad_px=margin_px)
+    if rows.stop <= rows.start:
+        return image
+    return np.ascontiguousarray(image[rows, cols])
