@@ -1,62 +1,60 @@
-"""Stencil without the browser: mask a product, refine the mask, put it on a new background.
+"""Stencil without the browser: a recipe that masks a product, refines the mask and puts it on a
+new background, replayed on an example photo.
 
     python examples/quickstart.py                       # the white-studio bottle, colour key
     python examples/quickstart.py --example mug_paper   # a click selection (classical selector)
-    python examples/quickstart.py --true-mask           # start from the example's true mask
+    python examples/quickstart.py --out /tmp/q          # where the files go
 
-Writes ``<name>.mask.png``, ``<name>.cutout.png`` (transparent PNG) and ``<name>.result.png``
-(the product on the suggested background colour) into ``--out`` (default ``quickstart-out``).
+Writes ``<name>.result.png`` (the product on the suggested background colour), ``.mask.png``,
+``.cutout.png`` (transparent PNG) and ``.recipe.json`` (replay it with ``stencil apply``) into
+``--out``, by default a new folder in the system's temporary directory (never the current one).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
-
-import numpy as np
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples.catalog import get_example  # noqa: E402
-from examples.suggest import suggested_mask  # noqa: E402
-from pipeline import masks  # noqa: E402
+from examples.suggest import suggested_steps  # noqa: E402
+from pipeline import masks, recipe  # noqa: E402
+from pipeline.edits.background import SolidColor  # noqa: E402
 from pipeline.io.images import load_image, load_mask, save_image, save_mask, save_rgba  # noqa: E402
-from pipeline.masks import compose  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mask an example photo and replace its background.")
     parser.add_argument("--example", default="studio_bottle", help="catalog name (default: studio_bottle)")
-    parser.add_argument("--true-mask", action="store_true", help="use the example's true mask as the source")
     parser.add_argument("--feather", type=float, default=1.5, help="feather radius in px (default: 1.5)")
-    parser.add_argument("--out", type=Path, default=Path("quickstart-out"), help="output folder")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new temporary folder)")
     args = parser.parse_args(argv)
 
     example = get_example(args.example)
     image = load_image(example.file).rgb  # (H, W, 3) uint8 RGB
-    true_mask = load_mask(example.mask_file, size=example.size)  # (H, W) float32 in [0, 1]
-
-    # 1. a mask from a source: the suggested one (colour key, clicks, ...) or the true mask
-    mask = true_mask if args.true_mask else suggested_mask(example, image)
-    # 2. refine: close small holes, drop specks, soften the edge a little
-    mask = masks.fill_holes(mask, max_hole_px=2000)
-    mask = masks.remove_islands(mask, min_area_px=500)
-    mask = masks.feather(mask, radius_px=args.feather)
+    # 1. a mask step: the example's suggestion (a colour key, clicks...)
+    source, suggested = suggested_steps(example, image)
+    # 2. refine: close holes, drop specks, soften the edge outward (the product's pixels stay exact)
+    refine = recipe.Refine(fill_holes=True, min_speck_px=500, invert=suggested.invert, feather_px=args.feather)
     # 3. edit: the product on a plain background of the suggested colour (white if none)
-    color = example.operation.color or (255, 255, 255)
-    background = np.empty_like(image)
-    background[:] = color
-    result = compose.composite(image, background, mask)
+    studio = recipe.ReplaceBackground(fill=SolidColor(example.operation.color or (255, 255, 255)))
+    steps = recipe.Recipe((source, refine, studio))
+    done = recipe.run(steps, image)  # classical backends unless SAM / diffusion weights are configured
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_mask(args.out / f"{example.name}.mask.png", mask)
-    save_rgba(args.out / f"{example.name}.cutout.png", compose.cutout(image, mask))
-    save_image(args.out / f"{example.name}.result.png", result)
-    score = masks.iou(masks.threshold(mask), masks.threshold(true_mask))
+    out = args.out or Path(tempfile.mkdtemp(prefix="stencil-quickstart-"))
+    out.mkdir(parents=True, exist_ok=True)
+    save_image(out / f"{example.name}.result.png", done.image)
+    save_mask(out / f"{example.name}.mask.png", done.mask)
+    save_rgba(out / f"{example.name}.cutout.png", done.cutout)
+    (out / f"{example.name}.recipe.json").write_text(recipe.dumps(steps))
+    truth = load_mask(example.mask_file, size=example.size)
+    score = masks.iou(masks.threshold(done.mask), masks.threshold(truth))
     print(f"{example.title}: {example.mask_source.source} mask, IoU {score:.3f} against the true mask")
-    print(f"wrote {example.name}.mask.png, .cutout.png and .result.png to {args.out}/")
+    print(f"wrote {example.name}.result.png, .mask.png, .cutout.png and .recipe.json to {out}/")
     return 0
 
 

@@ -17,6 +17,7 @@ SamModel = Literal["vit_b", "vit_l", "vit_h"]
 
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_SIDE = 8192
+DEFAULT_SESSION_TTL_S = 1800
 
 
 def default_models_dir() -> Path:
@@ -43,7 +44,7 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise InvalidInput(f"{name}={value!r} is not a whole number of pixels") from None
+        raise InvalidInput(f"{name}={value!r} is not a whole number") from None
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Settings:
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
     - ``max_pixels`` / ``max_side``: images larger than either are refused before decoding.
+    - ``session_ttl_s``: a page or API session idle this long is freed with its files
+      (``STENCIL_SESSION_TTL_S``, default 1800 s); closing the page frees it at once.
     """
 
     device: DevicePreference = "auto"
@@ -70,6 +73,7 @@ class Settings:
     sam_cache_mb: int = field(default_factory=lambda: _env_int("STENCIL_SAM_CACHE_MB", 256))
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_side: int = DEFAULT_MAX_SIDE
+    session_ttl_s: int = field(default_factory=lambda: _env_int("STENCIL_SESSION_TTL_S", DEFAULT_SESSION_TTL_S))
 
     def __post_init__(self) -> None:
         if self.device not in get_args(DevicePreference):
@@ -84,6 +88,10 @@ class Settings:
             )
         if self.sam_cache_mb < 1:
             raise InvalidInput(f"SAM cache of {self.sam_cache_mb} MB is too small (setting STENCIL_SAM_CACHE_MB)")
+        if not 5 <= self.session_ttl_s <= 7 * 24 * 3600:
+            raise InvalidInput(
+                f"session time-to-live {self.session_ttl_s} s is outside 5 s..7 days (setting STENCIL_SESSION_TTL_S)"
+            )
         if self.max_pixels < 1 or self.max_side < 1:
             raise InvalidInput("max_pixels and max_side must be positive")
 

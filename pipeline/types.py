@@ -65,8 +65,11 @@ class Box:
         return self.y1 - self.y0
 
 
-def check_image(image: np.ndarray, name: str = "image") -> Image:
-    """Return ``image`` if it is an ``(H, W, 3)`` uint8 array, else raise ``InvalidInput``."""
+_ONE_BITS = 0x3F800000  # float32 1.0 read as an unsigned integer
+
+
+def check_image(image: object, name: str = "image") -> Image:
+    """Return ``image`` if it is a non-empty ``(H, W, 3)`` uint8 array, else raise ``InvalidInput``."""
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         shape = getattr(image, "shape", None)
         dtype = getattr(image, "dtype", type(image).__name__)
@@ -76,22 +79,43 @@ def check_image(image: np.ndarray, name: str = "image") -> Image:
     return image
 
 
-def check_mask(mask: np.ndarray, name: str = "mask") -> Mask:
-    """Return ``mask`` if it is an ``(H, W)`` float32 array in [0, 1], else raise ``InvalidInput``."""
+def check_mask(mask: object, name: str = "mask") -> Mask:
+    """Return ``mask`` if it is a non-empty ``(H, W)`` float32 array in [0, 1], else raise ``InvalidInput``.
+
+    One pass over the bits: non-negative float32 values sort like their bit patterns read as
+    unsigned integers, and 1.0 is 0x3F800000; negative numbers, NaN and infinity all read as
+    larger integers. Only a mask that fails this gets a second look (to pass -0.0 and to say
+    which values are wrong).
+    """
     if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.dtype != np.float32:
         shape = getattr(mask, "shape", None)
         dtype = getattr(mask, "dtype", type(mask).__name__)
-        raise InvalidInput(f"{name} must be an (H, W) float32 array in [0, 1], got shape {shape} and dtype {dtype}")
-    if mask.size and (not np.isfinite(mask).all() or mask.min() < 0.0 or mask.max() > 1.0):
-        raise InvalidInput(f"{name} has values outside [0, 1] or NaN; clip it to [0, 1] first")
+        raise InvalidInput(
+            f"{name} must be an (H, W) float32 array in [0, 1], got shape {shape} and dtype {dtype}; "
+            "convert it with masks.from_gray or masks.from_alpha"
+        )
+    if mask.shape[0] == 0 or mask.shape[1] == 0:
+        raise InvalidInput(f"{name} is empty ({mask.shape[1]}x{mask.shape[0]})")
+    if int(mask.view(np.uint32).max()) > _ONE_BITS:
+        low, high = float(mask.min()), float(mask.max())
+        if not (low >= 0.0 and high <= 1.0):  # -0.0 passes, NaN fails
+            raise InvalidInput(
+                f"{name} has values from {low:.9g} to {high:.9g}, outside [0, 1] (or NaN); clip it to [0, 1] first"
+            )
     return mask
 
 
-def check_same_size(mask: Mask, image: Image, what: str = "mask") -> None:
-    """Raise ``SizeMismatch`` unless ``mask`` and ``image`` share height and width."""
-    if mask.shape[:2] != image.shape[:2]:
-        mh, mw = mask.shape[:2]
-        ih, iw = image.shape[:2]
+def check_same_size(
+    first: np.ndarray, second: np.ndarray, first_name: str = "mask", second_name: str = "the image"
+) -> None:
+    """Raise ``SizeMismatch`` unless ``first`` and ``second`` share height and width.
+
+    The message names both: "mask is 512x512 but the image is 640x480".
+    """
+    if first.shape[:2] != second.shape[:2]:
+        h1, w1 = first.shape[:2]
+        h2, w2 = second.shape[:2]
         raise SizeMismatch(
-            f"{what} is {mw}x{mh} but the image is {iw}x{ih}; use a mask made for this image or ask to resize it"
+            f"{first_name} is {w1}x{h1} but {second_name} is {w2}x{h2}; "
+            "use arrays made for the same image (or resize one to match)"
         )

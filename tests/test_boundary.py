@@ -57,3 +57,96 @@ def test_importing_pipeline_imports_neither_gradio_nor_torch() -> None:
     assert report["errors"] == {}, f"submodules that do not import: {report['errors']}"
     offenders = {name: pulled for name, pulled in report["modules"].items() if pulled}
     assert offenders == {}, f"these modules import heavy or UI libraries at import time: {offenders}"
+
+
+RANKS = {
+    "pipeline.errors": 0,
+    "pipeline.types": 1,
+    "pipeline.colors": 1,
+    "pipeline.settings": 1,
+    "pipeline.io": 2,
+    "pipeline.masks": 2,
+    "pipeline.select": 3,
+    "pipeline.inpaint": 3,
+    "pipeline.edits": 4,
+    "pipeline.models": 5,
+    "pipeline.recipe": 6,
+    "pipeline.cli": 7,
+}
+"""The layers, bottom up: a module may import its own layer's package or lower layers, never higher."""
+
+
+def _layer(module: str) -> str:
+    return next(name for name in sorted(RANKS, key=len, reverse=True) if module == name or module.startswith(name + "."))
+
+
+def _imports(path: Path) -> set[str]:
+    """Every ``pipeline`` module ``path`` imports, at module level or inside functions."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("pipeline"))
+    return {name for name in found if any(name == r or name.startswith(r + ".") for r in RANKS)}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_imports_run_one_way_down_the_layers() -> None:
+    upward = []
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        name = _module_name(path)
+        if name == "pipeline":
+            continue
+        mine = _layer(name)
+        for target in _imports(path):
+            theirs = _layer(target)
+            if RANKS[theirs] > RANKS[mine] or (RANKS[theirs] == RANKS[mine] and theirs != mine):
+                upward.append(f"{name} -> {target}")
+    assert upward == [], "imports that go up or sideways across the layers:\n" + "\n".join(upward)
+
+
+def test_no_import_cycles_between_modules() -> None:
+    """No two modules of ``pipeline`` or ``ui`` import each other, directly or round a loop (module level)."""
+    import ast
+
+    graph: dict[str, set[str]] = {}
+    for package in ("pipeline", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            targets = set()
+            for node in tree.body:  # module level only: imports inside functions are deliberate and lazy
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("pipeline", "ui"):
+                    targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+            graph[_module_name(path)] = targets
+    known = set(graph)
+
+    def resolve(name: str) -> str | None:
+        while name and name not in known:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    edges = {m: {t for t in (resolve(x) for x in targets) if t and t != m} for m, targets in graph.items()}
+    state: dict[str, int] = {}
+    cycles: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycles.append(" -> ".join([*trail[trail.index(nxt) :], nxt]))
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == [], "import cycles:\n" + "\n".join(cycles)

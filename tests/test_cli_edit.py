@@ -107,3 +107,13 @@ def test_error_exits(files: dict[str, Path], tmp_path: Path, capsys) -> None:  #
     assert main(["outpaint", str(files["image"]), "--aspect", "4:3", "-o", out]) == 2  # already 4:3
     assert main(["inpaint", str(files["image"]), str(files["mask"]), "-o", out]) == 2  # no prompt
     assert main(["remove", str(tmp_path / "missing.png"), str(files["mask"]), "-o", out]) == 2
+
+
+@pytest.mark.parametrize(("flag", "word"), [(["--steps", "0"], "steps"), (["--strength", "1.5"], "strength")])
+def test_bad_prompt_settings_are_one_line_errors(files: dict[str, Path], capsys, flag, word) -> None:  # noqa: ANN001
+    out = files["dir"] / "out.png"
+    args = ["inpaint", str(files["image"]), str(files["mask"]), "--prompt", "a plant", "--engine", "classic"]
+    assert main([*args, *flag, "-o", str(out)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("stencil: error:") and word in lines[-1]
+    assert not out.exists()

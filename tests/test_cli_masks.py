@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
+from pipeline import recipe as rc
 from pipeline.cli import main
 from pipeline.io import images as imageio
 
@@ -114,12 +115,54 @@ def test_refine_steps(tmp_path: Path, disc_mask: np.ndarray) -> None:
     assert stencil("refine", tmp_path / "m.png", "--fill-holes", "--min-island", "10", "--grow", "3", "-o", out) == 0
     grown = imageio.load_mask(out)
     assert (grown >= disc_mask).all() and grown.sum() > disc_mask.sum() + 100
-    assert stencil("refine", out, "--shrink", "3", "--invert", "-o", tmp_path / "inv.png") == 0
+    assert stencil("refine", out, "--invert", "-o", tmp_path / "inv.png") == 0
     inverted = imageio.load_mask(tmp_path / "inv.png")
-    assert disc_iou(1.0 - inverted, disc_mask) > 0.97
+    np.testing.assert_array_equal(1.0 - inverted, grown)
+    # invert comes first: shrinking then works on what the invert selects (the backdrop)
+    assert stencil("refine", out, "--shrink", "3", "--invert", "-o", tmp_path / "inv3.png") == 0
+    shrunk = imageio.load_mask(tmp_path / "inv3.png")
+    assert (shrunk <= inverted).all() and shrunk.sum() < inverted.sum() - 100
+    assert disc_iou(1.0 - shrunk, disc_mask) < disc_iou(1.0 - inverted, disc_mask)
     assert stencil("refine", tmp_path / "m.png", "--feather", "4", "-o", tmp_path / "soft.png") == 0
     soft = imageio.load_mask(tmp_path / "soft.png")
     assert ((soft > 0.05) & (soft < 0.95)).sum() > 200  # feathering leaves soft edges
+
+
+def test_refine_feather_is_outward_only(tmp_path: Path, disc_mask: np.ndarray) -> None:
+    imageio.save_mask(tmp_path / "m.png", disc_mask)
+    assert stencil("refine", tmp_path / "m.png", "--feather", "6", "-o", tmp_path / "soft.png") == 0
+    soft = imageio.load_mask(tmp_path / "soft.png")
+    assert (soft[disc_mask == 1] == 1.0).all()  # what was selected stays fully selected
+    assert (soft >= disc_mask).all() and soft[disc_mask == 0].max() > 0.3  # the soft band lies outside
+
+
+def test_refine_grow_and_shrink_together_is_a_usage_error(
+    tmp_path: Path, disc_mask: np.ndarray, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imageio.save_mask(tmp_path / "m.png", disc_mask)
+    assert stencil("refine", tmp_path / "m.png", "--grow", "2", "--shrink", "3", "-o", tmp_path / "out.png") == 2
+    one_line_error(capsys, "--grow", "--shrink")
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_gray_mask_recipe_keeps_the_mask_and_needs_one_photo(
+    tmp_path: Path, photo: np.ndarray, capsys: pytest.CaptureFixture[str]
+) -> None:
+    imageio.save_image(tmp_path / "photo.png", photo)
+    ramp = np.tile(np.linspace(0, 1, 128, dtype=np.float32), (96, 1))
+    imageio.save_mask(tmp_path / "ramp.png", ramp)
+    args = ("mask", tmp_path / "photo.png", "--gray", tmp_path / "ramp.png", "-o", tmp_path / "m.png")
+    assert stencil(*args, "--save-recipe", tmp_path / "r.json") == 0
+    recipe = rc.loads((tmp_path / "r.json").read_bytes())
+    assert len(recipe.steps) == 1 and isinstance(recipe.steps[0], rc.StoredMask)
+    np.testing.assert_array_equal(recipe.steps[0].levels, np.asarray(PILImage.open(tmp_path / "m.png")))
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    imageio.save_image(folder / "a.png", photo)
+    args = ("mask", folder, "--gray", tmp_path / "ramp.png", "-o", tmp_path / "masks")
+    assert stencil(*args, "--save-recipe", tmp_path / "r2.json") == 2
+    one_line_error(capsys, "--save-recipe", "one photo")
+    assert not (tmp_path / "r2.json").exists()
 
 
 def test_refine_without_a_step_is_a_usage_error(

@@ -48,30 +48,91 @@ def test_composite_blends_linearly(case: tuple[np.ndarray, np.ndarray, np.ndarra
     assert np.array_equal(out[exact_pixels], np.where((mask == 1)[..., None], fg, bg)[exact_pixels])
 
 
-def test_cutout_puts_the_mask_in_the_alpha_channel(photo: np.ndarray) -> None:
+def test_cutout_puts_the_mask_in_the_alpha_channel_and_hides_nothing(photo: np.ndarray) -> None:
     mask = masks.feather(masks.from_color(photo, tuple(int(v) for v in photo[48, 64]), tolerance=40), 6)
+    saved = mask.copy()
     rgba = compose.cutout(photo, mask)
     assert rgba.shape == (*photo.shape[:2], 4) and rgba.dtype == np.uint8
-    assert np.array_equal(rgba[..., :3], photo)
-    assert np.array_equal(rgba[..., 3], np.rint(mask * 255).astype(np.uint8))
+    alpha = rgba[..., 3]
+    assert np.array_equal(alpha, np.rint(mask * np.float32(255)).astype(np.uint8))
+    visible = alpha > 0
+    assert 0 < np.count_nonzero(visible) < visible.size
+    assert np.array_equal(rgba[..., :3][visible], photo[visible])
+    assert not rgba[..., :3][~visible].any()  # invisible pixels are stored as black
+    assert np.array_equal(mask, saved)
+
+
+@FAST
+@given(triples)
+def test_cutout_rounds_like_rint_and_blacks_out_only_transparent_pixels(
+    case: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    image, _, mask = case
+    rgba = compose.cutout(image, mask)
+    alpha = np.rint(mask * np.float32(255)).astype(np.uint8)
+    assert np.array_equal(rgba[..., 3], alpha)
+    assert np.array_equal(rgba[..., :3], np.where((alpha > 0)[..., None], image, 0))
+
+
+def _full_frame_overlay(
+    image: np.ndarray, mask: np.ndarray, color: tuple[int, int, int], opacity: float, px: int
+) -> np.ndarray:
+    """The overlay computed over the whole frame, the plain way: what the bounding-box version must equal."""
+    weight = mask * np.float32(opacity)
+    solid = np.empty_like(image)
+    solid[:] = color
+    out = cv2.blendLinear(solid, image, weight, np.float32(1.0) - weight)
+    inside = (mask >= 0.5).astype(np.uint8)
+    band = (inside - cv2.erode(inside, np.ones((3, 3), np.uint8), iterations=px)).astype(bool)
+    out[band] = compose.OUTLINE_RGB
+    return out
+
+
+@FAST
+@given(triples, st.integers(1, 3), st.floats(0.0, 1.0))
+def test_overlay_equals_the_full_frame_computation(
+    case: tuple[np.ndarray, np.ndarray, np.ndarray], px: int, opacity: float
+) -> None:
+    image, _, mask = case
+    mask = mask * (mask > 0.3)  # some exact zeros, so the bounding box is often smaller than the frame
+    saved = (image.copy(), mask.copy())
+    out = compose.overlay(image, mask, color=(10, 200, 30), opacity=opacity, outline_px=px)
+    assert np.array_equal(out, _full_frame_overlay(image, mask, (10, 200, 30), opacity, px))
+    assert np.array_equal(saved[0], image) and np.array_equal(saved[1], mask)
 
 
 def test_overlay_tints_the_selection_and_outlines_it(photo: np.ndarray, disc_mask: np.ndarray) -> None:
-    out = compose.overlay(photo, disc_mask, color=(0, 0, 255), opacity=0.5)
+    out = compose.overlay(photo, disc_mask, color=(0, 0, 255), opacity=0.5, outline_px=2)
     outside = disc_mask == 0
     assert np.array_equal(out[outside], photo[outside])
     centre = out[48, 64].astype(int)
     assert centre[2] > photo[48, 64, 2] + 80 and abs(centre[2] - (int(photo[48, 64, 2]) + 255) / 2) <= 1
     edge = (disc_mask > 0) & (cv2.erode(disc_mask, np.ones((3, 3), np.uint8), iterations=2) == 0)
-    assert np.all(out[edge] == (0, 0, 255))
+    assert np.all(out[edge] == compose.OUTLINE_RGB)
+    red = compose.overlay(photo, disc_mask, outline_px=2, outline_color=(255, 0, 0))
+    assert np.all(red[edge] == (255, 0, 0))
     plain = compose.overlay(photo, disc_mask, opacity=0.0, outline=False)
     assert np.array_equal(plain, photo)
+    assert np.array_equal(compose.overlay(photo, np.zeros_like(disc_mask)), photo)
+
+
+def test_overlay_line_scales_with_the_picture() -> None:
+    image = np.zeros((1000, 1500, 3), np.uint8)
+    mask = np.zeros((1000, 1500), np.float32)
+    mask[200:800, 300:1200] = 1.0
+    out = compose.overlay(image, mask, opacity=0.0)
+    assert np.all(out[200:203, 600] == 255) and np.all(out[203:797, 600] == 0)  # 1500 / 500 = 3 px
+    assert np.all(compose.overlay(image[:100, :100], mask[:100, :100] + 1, opacity=0.0) == 0)
 
 
 def test_overlay_draws_no_outline_along_the_frame() -> None:
     image = np.zeros((10, 10, 3), np.uint8)
-    out = compose.overlay(image, np.ones((10, 10), np.float32), color=(255, 0, 0), opacity=0.0)
+    out = compose.overlay(image, np.ones((10, 10), np.float32), opacity=0.0)
     assert out.max() == 0
+    corner = np.zeros((10, 10), np.float32)
+    corner[:4, :4] = 1.0
+    lined = compose.overlay(image, corner, opacity=0.0, outline_px=1)
+    assert lined[3, 0].tolist() == [255, 255, 255] and lined[0, 0].max() == 0  # inner edge only
 
 
 def test_fit_within_downscales_the_long_side_only_when_needed() -> None:
@@ -121,6 +182,12 @@ def test_bad_input_raises_helpful_errors(photo: np.ndarray, disc_mask: np.ndarra
         compose.composite(photo.astype(np.float32), photo, disc_mask)
     with pytest.raises(InvalidInput, match="colour"):
         compose.overlay(photo, disc_mask, color=(0, 0, 256))
+    with pytest.raises(InvalidInput, match="outline colour"):
+        compose.overlay(photo, disc_mask, outline_color=(0, 0))
+    with pytest.raises(InvalidInput, match="outline_px"):
+        compose.overlay(photo, disc_mask, outline_px=-1)
+    with pytest.raises(InvalidInput, match="opacity"):
+        compose.overlay(photo, disc_mask, opacity=1.5)
     with pytest.raises(InvalidInput, match=">= 0"):
         compose.preview(photo, disc_mask, feather_px=-2)
     with pytest.raises(InvalidInput, match="uint8"):

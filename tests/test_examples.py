@@ -158,6 +158,27 @@ def test_quickstart_replaces_the_background(tmp_path: Path, capsys: pytest.Captu
     assert np.abs(result[mask == 0].astype(int) - np.array(example.operation.color)).max() == 0
     photo = load_image(example.file).rgb
     assert np.array_equal(result[mask == 1], photo[mask == 1])
+    from pipeline import recipe
+
+    replayed = recipe.run(recipe.loads((tmp_path / "studio_bottle.recipe.json").read_text()), photo)
+    assert np.array_equal(replayed.image, result)
+
+
+def test_quickstart_never_writes_into_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from examples.quickstart import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert main(["--example", "mug_paper"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    written = next((tmp_path / "tmp").iterdir())
+    assert (written / "mug_paper.result.png").exists() and str(written) in capsys.readouterr().out
 
 
 def test_catalog_imports_without_gradio_or_the_pipeline() -> None:

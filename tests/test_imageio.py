@@ -293,6 +293,43 @@ def test_mask_and_rgba_saving(tmp_path: Path, rng: np.random.Generator) -> None:
         imageio.save_mask(tmp_path / "no-such-folder" / "m.png", soft)
 
 
+def test_png_compression_level_is_lossless_and_chosen_by_the_caller(tmp_path: Path, photo: np.ndarray) -> None:
+    mask = np.zeros(photo.shape[:2], np.float32)
+    mask[20:70, 30:100] = 0.75
+    rgba = np.dstack([photo, np.full(photo.shape[:2], 200, np.uint8)])
+    sizes = {}
+    for level in (0, 1, 9):
+        imageio.save_image(tmp_path / f"p{level}.png", photo, compression=level)
+        imageio.save_mask(tmp_path / f"m{level}.png", mask, compression=level)
+        imageio.save_rgba(tmp_path / f"c{level}.png", rgba, compression=level)
+        np.testing.assert_array_equal(imageio.load_image(tmp_path / f"p{level}.png").rgb, photo)
+        np.testing.assert_array_equal(imageio.load_mask(tmp_path / f"m{level}.png"), np.rint(mask * 255) / 255)
+        np.testing.assert_array_equal(np.asarray(PILImage.open(tmp_path / f"c{level}.png")), rgba)
+        sizes[level] = (tmp_path / f"p{level}.png").stat().st_size
+    assert sizes[0] > sizes[1] >= sizes[9]  # level 0 is stored, uncompressed
+    imageio.save_image(tmp_path / "default.png", photo)
+    imageio.save_image(tmp_path / "six.png", photo, compression=6)
+    assert (tmp_path / "default.png").read_bytes() == (tmp_path / "six.png").read_bytes()
+    imageio.save_image(tmp_path / "q.png", photo, compression=1, quality=50)  # quality: not a PNG setting
+    np.testing.assert_array_equal(imageio.load_image(tmp_path / "q.png").rgb, photo)
+    for bad in (10, -1, True, 1.5):
+        with pytest.raises(InvalidInput, match="compression"):
+            imageio.save_mask(tmp_path / "bad.png", mask, compression=bad)  # type: ignore[arg-type]
+
+
+def test_quality_sets_jpeg_and_makes_webp_lossy(tmp_path: Path, rng: np.random.Generator) -> None:
+    noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    for suffix in (".jpg", ".webp"):
+        imageio.save_image(tmp_path / f"low{suffix}", noise, quality=10)
+        imageio.save_image(tmp_path / f"high{suffix}", noise, quality=95)
+        assert (tmp_path / f"low{suffix}").stat().st_size < (tmp_path / f"high{suffix}").stat().st_size
+        assert not np.array_equal(imageio.load_image(tmp_path / f"high{suffix}").rgb, noise)
+    imageio.save_image(tmp_path / "lossless.webp", noise)
+    np.testing.assert_array_equal(imageio.load_image(tmp_path / "lossless.webp").rgb, noise)
+    with pytest.raises(InvalidInput, match="quality"):
+        imageio.save_image(tmp_path / "bad.jpg", noise, quality=0)
+
+
 # ---------------------------------------------------------------- masks, labels, references
 
 

@@ -15,7 +15,7 @@ from pipeline import masks
 from pipeline.errors import InvalidInput, SizeMismatch
 from pipeline.masks.feather import BORDER, pyramid_levels
 from pipeline.masks.morphology import disc
-from pipeline.types import Box
+from pipeline.types import Box, check_image, check_mask, check_same_size
 
 FAST = settings(max_examples=25, deadline=None)
 
@@ -387,3 +387,20 @@ def test_mask_check_reads_the_bits_right() -> None:
         mask[2, 2] = bad
         with pytest.raises(InvalidInput, match="outside"):
             masks.area_px(mask)
+
+
+def test_the_one_array_check_says_what_is_wrong_and_what_to_do() -> None:
+    good = np.zeros((2, 3), np.float32)
+    assert check_mask(good) is good
+    with pytest.raises(InvalidInput, match=r"float32.*float64.*from_gray"):
+        check_mask(good.astype(np.float64))
+    with pytest.raises(InvalidInput, match="alpha is empty"):
+        check_mask(np.zeros((0, 3), np.float32), "alpha")
+    with pytest.raises(InvalidInput, match=r"from -1 to -1.*clip it"):
+        check_mask(good - 1)
+    with pytest.raises(InvalidInput, match=r"uint8 RGB.*float32"):
+        check_image(good)
+    with pytest.raises(SizeMismatch, match=r"^mask is 3x2 but the image is 4x2; .*resize"):
+        check_same_size(good, np.zeros((2, 4, 3), np.uint8))
+    with pytest.raises(SizeMismatch, match=r"^base is 3x2 but other is 3x1"):
+        check_same_size(good, good[:1], "base", "other")

@@ -115,12 +115,13 @@ def test_edits_keep_pixels_outside_the_mask(client: Client, files: dict[str, Pat
     out = read(result)
     assert out.shape == (240, 320, 3) and np.array_equal(out[truth], photo[truth])
     assert (out[5, 5] == (0, 255, 0)).all()
-    assert read(cutout).shape == (240, 320, 4) and recipe["edit"]["operation"] == "background"
+    assert read(cutout).shape == (240, 320, 4) and recipe["steps"][-1]["step"] == "background"
     removed, used, _, _ = client.predict("auto", 1, api_name="/remove")
     outside = read(used) == 0
     assert np.array_equal(read(removed)[outside], photo[outside]) and not np.array_equal(read(removed), photo)
     painted, used, _, recipe = client.predict("a lamp", "", "classic", 5, 1.0, 7.5, 1, 32, api_name="/inpaint")
-    assert np.array_equal(read(painted)[read(used) == 0], photo[read(used) == 0]) and recipe["edit"]["prompt"]
+    assert np.array_equal(read(painted)[read(used) == 0], photo[read(used) == 0])
+    assert recipe["steps"][-1]["prompting"]["prompt"] == "a lamp"
     wider, _, _, _ = client.predict(40, 40, 0, 0, "Sides only", "", "auto", 1, api_name="/outpaint")
     assert read(wider).shape == (240, 400, 3)
     assert client.predict(api_name="/use_result")["width"] == 400
@@ -176,6 +177,8 @@ def test_api_lists_every_endpoint_and_rest_cannot_bypass_the_queue(client: Clien
         "/background",
         "/outpaint",
         "/use_result",
+        "/recipe",
+        "/apply_recipe",
     }
     assert expected <= names
     request = urllib.request.Request(
@@ -185,3 +188,39 @@ def test_api_lists_every_endpoint_and_rest_cannot_bypass_the_queue(client: Clien
     )
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(request, timeout=30)
+
+
+def test_recipe_from_the_api_replays_identically_there_and_in_the_cli(
+    client: Client, files: dict[str, Path], tmp_path: Path
+) -> None:
+    client.predict(handle_file(str(files["photo"])), api_name="/load_image")
+    client.predict("#c8281e", 12, "replace", api_name="/mask_from_color")
+    client.predict(2, 3, False, True, 0, api_name="/refine")
+    result, mask, cutout, recipe = client.predict(
+        "Gradient", "#ffffff", "#3366ff", 10, None, "", "classic", api_name="/background"
+    )
+    assert [s["step"] for s in recipe["steps"]] == ["color", "refine", "background"]
+    assert client.predict(api_name="/recipe") == recipe  # the session's recipe is the shown result's
+    again, again_mask, again_cutout, _ = client.predict(
+        json.dumps(recipe), handle_file(str(files["photo"])), api_name="/apply_recipe"
+    )
+    assert np.array_equal(read(again), read(result)) and np.array_equal(read(again_mask), read(mask))
+    assert np.array_equal(read(again_cutout), read(cutout))
+    from pipeline.cli import main
+
+    saved = tmp_path / "recipe.json"
+    saved.write_text(json.dumps(recipe))
+    assert main(["apply", str(saved), str(files["photo"]), "-o", str(tmp_path / "cli.png")]) == 0
+    assert np.array_equal(read(str(tmp_path / "cli.png")), read(result))
+
+
+def test_bad_recipes_are_refused_with_the_step_and_field(client: Client, files: dict[str, Path]) -> None:
+    photo = handle_file(str(files["photo"]))
+    bad = {"stencil_recipe": 2, "steps": [{"step": "refine", "grow_px": 5000}]}
+    with pytest.raises(AppError, match=r"step 1 \(refine\).*grow_px"):
+        client.predict(json.dumps(bad), photo, api_name="/apply_recipe")
+    with pytest.raises(AppError, match="version 9"):
+        client.predict(json.dumps({"stencil_recipe": 9, "steps": []}), photo, api_name="/apply_recipe")
+    clicks = {"stencil_recipe": 2, "steps": [{"step": "clicks", "size": [10, 10], "points": [{"x": 1, "y": 1}]}]}
+    with pytest.raises(AppError, match="10x10 photo but this one is 320x240"):
+        client.predict(json.dumps(clicks), photo, api_name="/apply_recipe")

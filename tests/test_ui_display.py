@@ -1,11 +1,12 @@
-"""The editors' display helpers: fast mask downscaling and the tinted overlay."""
+"""The editors' display helpers: fast mask downscaling, and the tinted overlay the page shows."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from ui.display import OVERLAY_RGB, mask_to_display, overlay
+from pipeline.masks.compose import DEFAULT_TINT, overlay
+from ui.display import mask_to_display
 
 
 def test_mask_to_display_matches_one_step_area_average() -> None:
@@ -42,6 +43,6 @@ def test_overlay_tints_only_the_mask_and_outlines_it() -> None:
     far[35:85, 44:115] = False  # away from the mask and its outline
     assert np.array_equal(out[far], display[far])
     inner = (slice(45, 75), slice(55, 105))
-    expected = display[inner] * 0.5 + OVERLAY_RGB * 0.5
+    expected = display[inner] * 0.5 + np.array(DEFAULT_TINT, np.float32) * 0.5
     assert np.abs(out[inner].astype(np.float32) - expected).max() <= 1.0
     assert np.all(overlay(display, np.zeros_like(mask)) == display)

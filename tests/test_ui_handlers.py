@@ -1,22 +1,52 @@
-"""Handler unit tests with fake backends: fast, no server, no browser."""
+"""Handler tests with fake backends: the page's handlers driven with component-keyed dicts, no server.
+
+One page is built per module (``build_demo(services=fake_services())``); every handler takes one
+dict keyed by component and returns one. The fake selector paints discs of radius 20, 10 and 30
+px at the first positive click; the fake engine paints the masked area grey.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import math
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image as PILImage
-from ui_fakes import fake_services
+from ui_fakes import FakeSegmenter, fake_services
 
-from ui import actions
-from ui.display import DISPLAY_MAX_SIDE, to_image_xy
-from ui.edits import BackgroundChoice, EditOptions
+from pipeline import recipe as recipes
+from pipeline.edits.background import Shadow, SolidColor
+from pipeline.inpaint.classic import ClassicInpainter
+from pipeline.io.images import load_image
+from pipeline.models import Chosen
+from pipeline.recipe import (
+    Clicks,
+    ExtendCanvas,
+    LuminanceRange,
+    Output,
+    Recipe,
+    Refine,
+    Remove,
+    ReplaceBackground,
+    StoredMask,
+)
+from pipeline.settings import Settings
+from pipeline.types import Point
+from ui import cells, notebook
+from ui.display import DISPLAY_MAX_SIDE
 from ui.handlers import Handlers
-from ui.state import Session
+from ui.page import build_demo
+from ui.services import Services
+from ui.state import FULL_SIZE_CELLS, MAX_CELLS, Session, forget
+from ui.views import click_region
+
+V = dict[Any, Any]
+MASK_PARTS = ("combine", "click_kind", "zoom", "picked", "tolerance", "lum_low", "lum_high")
 
 
 class FakeRequest:
@@ -24,18 +54,36 @@ class FakeRequest:
         self.session_hash = session_hash
 
 
-def select_at(x: float, y: float) -> gr.SelectData:
-    return gr.SelectData(None, {"index": [x, y], "value": None})
+def no_progress(*args: object, **kwargs: object) -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+def h() -> Handlers:
+    return build_demo(services=fake_services()).stencil_handlers  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def classic_h() -> Handlers:
+    """A page without a diffusion model: the "auto" engine is the classical one."""
+    services = Services(
+        Settings(),
+        Chosen(FakeSegmenter(), "fake selector: test"),
+        Chosen(ClassicInpainter(), "classic: no diffusion model"),
+        "cpu",
+    )
+    return build_demo(services=services).stencil_handlers  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def session_folders_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session and cell folders go under the test's own temporary folder."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture
-def handlers() -> Handlers:
-    return Handlers(fake_services())
-
-
-@pytest.fixture
-def loaded(handlers: Handlers, photo: np.ndarray) -> Session:
-    return actions.load(handlers.services, photo, "disc.png", Session())
+def loaded(h: Handlers, photo: np.ndarray) -> Session:
+    return notebook.load(h.services, photo, "disc.png", Session())
 
 
 @pytest.fixture
@@ -46,250 +94,562 @@ def big_photo() -> np.ndarray:
     return image
 
 
-def run_values(operation: str = "Remove", **overrides: object) -> list[object]:
-    values: dict[str, object] = {
-        "operation": operation,
-        "prompt": "",
-        "negative": "",
-        "bg_kind": "Colour",
-        "bg_color": "#00ff00",
-        "bg_color2": "#0000ff",
-        "bg_blur": 8,
-        "bg_image": None,
-        "bg_prompt": "",
-        "left": 0,
-        "right": 0,
-        "top": 0,
-        "bottom": 0,
-        "aspect": "Sides only",
-        "engine": "auto",
-        "steps": 10,
-        "strength": 1.0,
-        "guidance": 7.5,
-        "seed": 3,
-        "margin": 32,
-    }
-    values.update(overrides)
-    return list(values.values())
+# ---------------------------------------------------------------- helpers
 
 
-def test_photo_upload_shows_a_display_copy_and_starts_the_embedding(handlers: Handlers, big_photo, tmp_path) -> None:
+def component(h: Handlers, name: str) -> Any:
+    p = h.p
+    return p.refine.get(name) or p.edit.get(name) or p.parts[name]
+
+
+def values(h: Handlers, session: Session | None, **by_name: object) -> V:
+    """A handler's input: every refine, edit and mask-step control at its default, then ``by_name``."""
+    p = h.p
+    v: V = {p.session: session}
+    for comp in (*p.refine.values(), *p.edit.values(), *(p.parts[n] for n in MASK_PARTS)):
+        v[comp] = comp.value
+    for name, value in by_name.items():
+        v[component(h, name)] = value
+    return v
+
+
+def at(x: float, y: float) -> gr.SelectData:
+    return gr.SelectData(None, {"index": [x, y], "value": None})
+
+
+def item(index: int) -> gr.SelectData:
+    return gr.SelectData(None, {"index": index, "value": None})
+
+
+def click(h: Handlers, s: Session, x: float, y: float, kind: str = "positive", combine: str = "replace") -> Session:
+    return h.on_click_image_select(values(h, s, click_kind=kind, combine=combine), at(x, y))[h.p.session]
+
+
+def run(h: Handlers, s: Session, operation: str = "Remove", **controls: object) -> V:
+    v = values(h, s, operation=operation, **controls)
+    return h.on_run_click(v, FakeRequest("tab"), no_progress)  # type: ignore[arg-type]
+
+
+def recipe_of(out: V, h: Handlers) -> Recipe:
+    return recipes.loads(Path(out[h.p.downloads][-1]).read_text())
+
+
+def png(path: str) -> np.ndarray:
+    return np.asarray(PILImage.open(path))
+
+
+def kinds(steps: tuple) -> list[str]:
+    return [type(s).kind for s in steps]
+
+
+# ---------------------------------------------------------------- step 1: photo
+
+
+def test_photo_upload_shows_a_display_copy_and_starts_the_embedding(h: Handlers, big_photo, tmp_path) -> None:
     path = tmp_path / "big.png"
-    PILImage.fromarray(big_photo).save(path)
-    session, click_view, candidates, preview, info, color_view, sketch, photo_info = handlers.on_photo_input(
-        str(path), Session()
-    )
-    assert session.image.shape == big_photo.shape and np.array_equal(session.image, big_photo)
-    assert max(click_view.shape[:2]) == DISPLAY_MAX_SIDE and click_view.shape[:2] == (768, 1536)
-    assert color_view.shape == click_view.shape and sketch["background"].shape == click_view.shape
-    assert session.prepared is not None and session.prepared.result().size == (3000, 1500)
-    assert "3000×1500" in photo_info and "empty" in info and candidates == []
+    PILImage.fromarray(big_photo).save(path, compress_level=1)
+    before = h.services.segmenter.backend.prepared
+    out = h.on_photo_input({h.p.photo: str(path), h.p.session: None})
+    p, s = h.p, out[h.p.session]
+    assert np.array_equal(s.photo.image, big_photo) and s.photo.name == "big.png"
+    assert out[p.click_image].shape[:2] == (768, 1536) and max(out[p.click_image].shape[:2]) == DISPLAY_MAX_SIDE
+    assert out[p.color_image].shape == out[p.click_image].shape
+    assert out[p.sketch]["background"].shape == out[p.click_image].shape and out[p.sketch]["layers"] == []
+    assert s.photo.prepared is not None and s.photo.prepared.result().size == (3000, 1500)
+    assert h.services.segmenter.backend.prepared == before + 1  # embedded once, in the background
+    assert "3000×1500" in out[p.photo_info] and "shown at 51%" in out[p.photo_info]
+    assert "empty" in out[p.mask_info] and out[p.candidates] == []
+    assert p.photo not in out  # an upload is already in the photo box
 
 
-def test_click_maps_display_pixels_back_to_full_resolution(handlers: Handlers, big_photo) -> None:
-    session = actions.load(handlers.services, big_photo, "big", Session())
-    new, click_view, candidates, preview, info = handlers.on_click_image_select(
-        session, "positive", "replace", select_at(768, 384)
-    )
+def test_click_maps_display_pixels_back_to_full_resolution(h: Handlers, big_photo) -> None:
+    s = notebook.load(h.services, big_photo, "big", Session())
+    out = h.on_click_image_select(values(h, s), at(768, 384))
+    new = out[h.p.session]
     assert new.mask.shape == (1500, 3000)
     ys, xs = np.nonzero(new.mask)
     assert abs(xs.mean() - 1500) < 2 and abs(ys.mean() - 750) < 2  # the disc is centred where clicked
-    assert len(candidates) == 3 and "score 0.90" in candidates[0][1]
-    assert click_view.shape[:2] == (768, 1536)
-    assert not np.array_equal(click_view, session.display)  # overlay and marker drawn
-    assert "Selection:" in info and new.steps[-1].name == "click"
+    assert len(out[h.p.candidates]) == 3 and "score 0.90" in out[h.p.candidates][0][1]
+    assert out[h.p.click_image].shape[:2] == (768, 1536)
+    assert not np.array_equal(out[h.p.click_image], s.photo.display)  # overlay and marker drawn
+    assert "Selection:" in out[h.p.mask_info] and kinds(new.steps) == ["clicks"]
+    (point,) = new.steps[0].points  # the centre of display pixel (768, 384), in image pixels
+    assert point.positive and (point.x, point.y) == pytest.approx((768.5 / 0.512 - 0.5, 384.5 / 0.512 - 0.5))
 
 
-def test_to_image_xy_inverts_the_display_scale() -> None:
-    assert to_image_xy([0, 0], 1.0) == (0.0, 0.0)
-    x, y = to_image_xy([767.5, 383.5], 0.512)
-    assert abs(x - 1499.5) < 1e-6 and abs(y - 749.5) < 1e-6
+def test_zoomed_view_maps_clicks_into_its_region(h: Handlers, big_photo) -> None:
+    s = click(h, notebook.load(h.services, big_photo, "big", Session()), 768, 384)
+    zoomed = h.on_zoom_change(values(h, s, zoom=2.0))
+    view = click_region(zoomed[h.p.session])
+    assert (view.x0, view.y0, view.scale) == (732, 366, 1.0)  # 1536x768 px around the click, at 1:1
+    assert zoomed[h.p.click_image].shape[:2] == (768, 1536)
+    assert view.to_image([0, 0]) == (732.0, 366.0)
+    moved = h.on_click_image_select(values(h, zoomed[h.p.session], combine="add"), at(100, 50))[h.p.session]
+    assert moved.steps[-1].points == (Point(832.0, 416.0, True),)
 
 
-def test_negative_click_and_undo_and_clear(handlers: Handlers, loaded: Session) -> None:
-    first = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    second = handlers.on_click_image_select(first, "negative", "replace", select_at(70, 48))[0]
-    assert len(second.points) == 2 and not second.points[1].positive
+def test_candidates_are_kept_at_display_size(h: Handlers, big_photo) -> None:
+    s = click(h, notebook.load(h.services, big_photo, "big", Session()), 768, 384)
+    assert [m.shape for m, _ in s.candidates] == [(768, 1536)] * 3
+    assert [round(score, 2) for _, score in s.candidates] == [0.9, 0.6, 0.3]
+    assert s.mask.shape == (1500, 3000)  # the chosen mask stays full size
+    assert all(c.mask.size == 1 for c in s.chain.selection.candidates)  # no full-size copies kept
+    chosen = h.on_candidates_select(values(h, s), item(2))[h.p.session]
+    assert chosen.mask.shape == (1500, 3000) and chosen.mask.sum() > s.mask.sum()
+
+
+# ---------------------------------------------------------------- step 2: mask steps
+
+
+def test_negative_click_and_undo_and_clear(h: Handlers, loaded: Session) -> None:
+    first = click(h, loaded, 64, 48)
+    second = click(h, first, 70, 48, "negative")
+    assert len(second.steps) == 1 and len(second.steps[0].points) == 2 and not second.steps[0].points[1].positive
     assert second.mask[48, 70] == 0.0 and first.mask[48, 70] == 1.0
-    undone = handlers.on_undo_click(second, "replace")[0]
-    assert len(undone.points) == 1 and undone.mask[48, 70] == 1.0
-    cleared = handlers.on_clear_click(undone)[0]
-    assert cleared.points == () and cleared.mask is None and cleared.steps[-1].name == "image"
+    undone = h.on_undo_click(values(h, second))[h.p.session]
+    assert len(undone.steps[0].points) == 1 and undone.mask[48, 70] == 1.0
+    cleared_out = h.on_clear_click(values(h, undone))
+    cleared = cleared_out[h.p.session]
+    assert cleared.steps == () and cleared.mask is None and "empty" in cleared_out[h.p.mask_info]
 
 
-def test_box_by_two_clicks(handlers: Handlers, loaded: Session) -> None:
-    corner = handlers.on_click_image_select(loaded, "box", "replace", select_at(40, 20))[0]
-    assert corner.corner is not None and corner.mask is None
-    boxed = handlers.on_click_image_select(corner, "box", "replace", select_at(90, 80))[0]
-    assert boxed.box is not None and boxed.corner is None
+def test_clear_drops_only_the_open_clicks_step(h: Handlers, loaded: Session) -> None:
+    first = click(h, loaded, 40, 48)
+    second = click(h, first, 90, 48, combine="add")
+    cleared = h.on_clear_click(values(h, second))[h.p.session]
+    assert len(cleared.steps) == 1 and np.array_equal(cleared.mask, first.mask)
+
+
+def test_box_by_two_clicks(h: Handlers, loaded: Session) -> None:
+    corner = click(h, loaded, 40, 20, "box")
+    assert corner.corner == (40.0, 20.0) and corner.mask is None
+    boxed = click(h, corner, 90, 80, "box")
+    assert boxed.steps[-1].box is not None and boxed.corner is None
     ys, xs = np.nonzero(boxed.mask)
     assert abs(xs.mean() - 65.5) < 1.5 and abs(ys.mean() - 50.5) < 1.5
 
 
-def test_candidate_choice_replaces_the_click_mask(handlers: Handlers, loaded: Session) -> None:
-    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    chosen, _, candidates, _, _ = handlers.on_candidates_select(
-        clicked, "replace", gr.SelectData(None, {"index": 2, "value": None})
-    )
-    assert chosen.chosen == 2 and chosen.mask.sum() > clicked.mask.sum()  # radius 30 > radius 20
-    assert "(in use)" in candidates[2][1]
+def test_candidate_choice_replaces_the_click_mask(h: Handlers, loaded: Session) -> None:
+    clicked = click(h, loaded, 64, 48)
+    out = h.on_candidates_select(values(h, clicked), item(2))
+    chosen = out[h.p.session]
+    assert chosen.steps[-1].candidate == 2 and len(chosen.steps) == 1
+    assert chosen.mask.sum() > clicked.mask.sum()  # radius 30 > radius 20
+    assert "(in use)" in out[h.p.candidates][2][1] and "(in use)" not in out[h.p.candidates][0][1]
+    replayed = recipes.run(chosen.recipe(), loaded.photo.image, h.services.engines)
+    assert np.array_equal(replayed.mask, chosen.mask)
+    with pytest.raises(gr.Error, match="no candidate 5"):
+        h.on_candidates_select(values(h, clicked), item(5))
 
 
-def test_sources_add_and_subtract_within_a_series(handlers: Handlers, loaded: Session) -> None:
-    disc = handlers.on_click_image_select(loaded, "positive", "replace", select_at(20, 20))[0]
-    # a colour series that adds the red disc of the photo to the click's small disc
-    added, picked, *_ = handlers.on_color_image_select(disc, 30.0, "add", select_at(64, 48))
+def test_each_mask_step_owns_its_clicks(h: Handlers, loaded: Session) -> None:
+    replaced = click(h, loaded, 64, 48)  # disc of radius 20 around (64, 48)
+    subtracted = click(h, replaced, 80, 48, combine="subtract")  # takes a disc around (80, 48) away
+    assert subtracted.mask[48, 80] == 0.0 and subtracted.mask[48, 50] == 1.0
+    added = click(h, subtracted, 30, 48, combine="add")
+    assert [s.combine for s in added.steps] == ["replace", "subtract", "add"]
+    assert added.steps[-1].points == (Point(30.0, 48.0, True),)  # only its own point
+    assert added.mask[48, 80] == 0.0  # the Add click does not bring back what Subtract removed
+    assert added.mask[48, 30] == 1.0 and added.mask[48, 50] == 1.0
+    more = click(h, added, 20, 48, "negative", combine="add")  # same source and mode: the open step grows
+    assert len(more.steps) == 3 and len(more.steps[-1].points) == 2
+    replayed = recipes.run(more.recipe(), loaded.photo.image, h.services.engines)
+    assert np.array_equal(replayed.mask, more.mask)
+
+
+def test_intersect_keeps_only_the_overlap(h: Handlers, loaded: Session) -> None:
+    first = click(h, loaded, 64, 48)
+    both = click(h, first, 80, 48, combine="intersect")
+    assert both.mask[48, 72] == 1.0 and both.mask[48, 50] == 0.0 and both.mask[48, 95] == 0.0
+    assert both.mask.sum() < first.mask.sum() and kinds(both.steps) == ["clicks", "clicks"]
+
+
+def test_sources_combine_within_a_series(h: Handlers, loaded: Session) -> None:
+    disc = click(h, loaded, 20, 20)
+    # a colour step that adds the red disc of the photo to the click's small disc
+    out = h.on_color_image_select(values(h, disc, tolerance=30.0, combine="add"), at(64, 48))
+    added, picked = out[h.p.session], out[h.p.picked]
     assert picked.startswith("#") and added.mask[20, 20] == 1.0 and added.mask[48, 64] == 1.0
-    # moving the tolerance redoes the colour part only; the click part stays
-    retuned = handlers.on_tolerance_release(added, picked, 0.5, "add")[0]
+    # moving the tolerance redoes the open colour step only; the click step stays
+    retuned = h.on_tolerance_release(values(h, added, picked=picked, tolerance=0.5, combine="add"))[h.p.session]
     assert retuned.mask[20, 20] == 1.0 and retuned.mask.sum() < added.mask.sum()
-    subtracted = handlers.on_luminance_release(added, 0.0, 0.5, "subtract")[0]
-    assert subtracted.mask[48, 64] == 0.0  # the dark red disc was subtracted
-    assert [s.name for s in subtracted.steps] == ["image", "click", "color", "luminance"]
+    assert kinds(retuned.steps) == ["clicks", "color"] and retuned.steps[-1].tolerance == 0.5
+    subtracted = h.on_luminance_release(values(h, added, lum_low=0.5, lum_high=0.0, combine="subtract"))
+    s = subtracted[h.p.session]
+    assert s.mask[48, 64] == 0.0 and s.mask[20, 20] == 1.0  # the dark red disc was subtracted
+    assert kinds(s.steps) == ["clicks", "color", "luminance"] and (s.steps[-1].low, s.steps[-1].high) == (0.0, 0.5)
 
 
-def test_sketch_layer_becomes_a_full_resolution_mask(handlers: Handlers, big_photo) -> None:
-    session = actions.load(handlers.services, big_photo, "big", Session())
+def test_sketch_layer_becomes_a_full_resolution_mask(h: Handlers, big_photo) -> None:
+    s = notebook.load(h.services, big_photo, "big", Session())
     layer = np.zeros((768, 1536, 4), np.uint8)
     layer[100:200, 300:500] = (255, 59, 48, 128)
-    new = handlers.on_sketch_apply(session, {"background": None, "layers": [layer], "composite": None}, "replace")[0]
-    assert new.mask.shape == (1500, 3000)
+    sketch = {"background": None, "layers": [layer], "composite": None}
+    new = h.on_sketch_apply({**values(h, s), h.p.sketch: sketch})[h.p.session]
+    assert new.mask.shape == (1500, 3000) and set(np.unique(new.mask)) == {0.0, 1.0}
     ys, xs = np.nonzero(new.mask)
     assert abs(ys.min() - 195) < 4 and abs(xs.max() - 977) < 4
-    pushed = handlers.on_push_click(new)
-    assert pushed["layers"][0][150, 400, 3] > 0 and pushed["layers"][0][10, 10, 3] == 0
+    assert isinstance(new.steps[-1], StoredMask) and new.steps[-1].origin == "sketch"
+    pushed = h.on_push_click(values(h, new))[h.p.sketch]["layers"][0]
+    assert pushed[150, 400, 3] > 0 and pushed[10, 10, 3] == 0
+    with pytest.raises(gr.Error, match="nothing painted"):
+        h.on_sketch_apply({**values(h, s), h.p.sketch: {"background": None, "layers": [], "composite": None}})
 
 
-def test_refine_preview_follows_the_sliders(handlers: Handlers, loaded: Session) -> None:
-    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    plain, preview0, info0 = handlers.on_refine_input(clicked, 0, 0, False, False, 0)
-    grown, preview1, info1 = handlers.on_refine_input(clicked, 8, 6, False, False, 0)
-    assert grown.refine.grow_px == 8 and grown.refine.feather_px == 6
-    assert not np.array_equal(preview0, preview1) and info0 != info1
-    assert actions.refined(grown).sum() > actions.refined(plain).sum()
-    inverted = handlers.on_refine_input(clicked, 0, 0, True, False, 0)[0]
-    assert actions.refined(inverted)[48, 64] == 0.0
+# ---------------------------------------------------------------- step 3: refine
 
 
-def test_run_keeps_pixels_outside_the_mask_and_writes_downloads(handlers: Handlers, loaded: Session) -> None:
-    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    session, (before, after), files, history = handlers.on_run_click(
-        clicked, *run_values("Remove"), FakeRequest("a"), lambda *a, **k: None
-    )
-    result, used = session.result, session.history[-1].mask
+def test_refine_preview_follows_the_sliders(h: Handlers, loaded: Session) -> None:
+    clicked = click(h, loaded, 64, 48)
+    plain = h.on_refine_input(values(h, clicked))
+    grown = h.on_refine_input(values(h, clicked, grow=8, feather=6.0))
+    p = h.p
+    assert grown[p.session].refine == Refine(grow_px=8, feather_px=6.0)
+    assert not np.array_equal(plain[p.refine_preview], grown[p.refine_preview])
+    assert plain[p.mask_info] != grown[p.mask_info]
+    assert cells.refined(grown[p.session]).sum() > cells.refined(plain[p.session]).sum()
+    inverted = h.on_refine_input(values(h, clicked, invert=True))[p.session]
+    assert cells.refined(inverted)[48, 64] == 0.0 and cells.refined(inverted)[0, 0] == 1.0
+    assert inverted.mask is clicked.mask  # the raw mask is kept; only the refinement changed
+
+
+# ---------------------------------------------------------------- steps 4 and 5: run and downloads
+
+
+def test_run_keeps_pixels_outside_the_mask_and_writes_downloads(h: Handlers, loaded: Session) -> None:
+    clicked = click(h, loaded, 64, 48)
+    out = run(h, clicked, "Remove")
+    s, files = out[h.p.session], out[h.p.downloads]
+    assert [Path(f).name for f in files] == ["result.png", "mask.png", "cutout.png", "crop.png", "recipe.json"]
+    used = png(files[1])
     outside = used == 0  # remove grows the selection a little; the used mask is what the promise is about
-    assert (used >= clicked.mask).all() and outside.sum() > 0.5 * outside.size
-    assert np.array_equal(result[outside], loaded.image[outside]) and (result[48, 64] == 128).all()
-    names = [Path(f).name for f in files]
-    assert names == ["result.png", "mask.png", "cutout.png", "recipe.json"]
-    assert np.array_equal(np.asarray(PILImage.open(files[0])), result)
-    cutout = np.asarray(PILImage.open(files[2]))
+    assert (used[clicked.mask > 0] == 255).all() and outside.sum() > 0.5 * outside.size
+    assert np.array_equal(s.result[outside], loaded.photo.image[outside]) and (s.result[48, 64] == 128).all()
+    assert np.array_equal(png(files[0]), s.result)
+    cutout = png(files[2])
     assert cutout.shape == (96, 128, 4) and cutout[48, 64, 3] == 255 and cutout[0, 0, 3] == 0
-    recipe = json.loads(Path(files[3]).read_text())
-    assert [s["step"] for s in recipe["steps"]] == ["image", "click", "refine"]
-    assert recipe["edit"]["operation"] == "remove"
-    assert len(history) == 1 and "#1 remove" in history[0][1]
+    ys, xs = np.nonzero(used)
+    crop = png(files[3])
+    top, left = max(0, ys.min() - 16), max(0, xs.min() - 16)
+    assert np.array_equal(crop, s.result[top : ys.max() + 17, left : xs.max() + 17])
+    recipe = recipe_of(out, h)
+    assert kinds(recipe.steps) == ["clicks", "remove"] and recipe.steps[0] == clicked.steps[0]
+    assert len(out[h.p.history]) == 1 and out[h.p.history][0][1].startswith("#1 remove")
+    assert out[h.p.comparison][0].shape == out[h.p.comparison][1].shape == loaded.photo.display.shape
+    assert "fake-engine" in out[h.p.result_info] and "disc.png" in out[h.p.result_info]
 
 
-def test_history_restore_and_use_as_input(handlers: Handlers, loaded: Session) -> None:
-    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    first = handlers.on_run_click(clicked, *run_values(), FakeRequest("a"), lambda *a, **k: None)[0]
-    chained = handlers.on_use_click(first)[0]
-    assert np.array_equal(chained.image, first.result) and len(chained.history) == 1
-    moved = handlers.on_click_image_select(chained, "positive", "replace", select_at(20, 20))[0]
-    second = handlers.on_run_click(moved, *run_values(), FakeRequest("a"), lambda *a, **k: None)[0]
-    assert len(second.history) == 2
-    restored = handlers.on_history_select(second, gr.SelectData(None, {"index": 0, "value": None}))
-    state = restored[0]
-    assert np.array_equal(state.image, loaded.image) and np.array_equal(state.result, first.result)
-    assert len(state.history) == 2  # branching keeps every cell
-    assert np.array_equal(restored[8], state.display)  # the photo box shows the restored photo
-    assert np.array_equal(handlers.on_use_click(first)[8], first.result)  # and the result used as input
+def test_recipe_download_replays_to_identical_pictures(h: Handlers, loaded: Session) -> None:
+    clicked = click(h, loaded, 64, 48)
+    coloured = h.on_color_image_select(values(h, clicked, tolerance=8.0, combine="subtract"), at(60, 40))
+    refined = h.on_refine_input(values(h, coloured[h.p.session], grow=2, feather=3.0))[h.p.session]
+    out = run(h, refined, "Replace background", bg_color="#00ff00", shadow=True)
+    files = out[h.p.downloads]
+    replayed = recipes.run(recipe_of(out, h), loaded.photo.image, h.services.engines)
+    assert np.array_equal(replayed.image, png(files[0]))
+    assert np.array_equal(np.rint(replayed.mask * 255).astype(np.uint8), png(files[1]))
+    assert np.array_equal(replayed.cutout, png(files[2]))
+    assert np.array_equal(replayed.crop, png(files[3]))
+    assert kinds(recipe_of(out, h).steps) == ["clicks", "color", "refine", "background"]
 
 
-def test_example_shows_in_the_photo_box_and_its_copy_does_not_reload(handlers: Handlers, tmp_path) -> None:
-    pytest.importorskip("examples.catalog", reason="the examples package is not available")
-    outputs = handlers.on_gallery_select(Session(), gr.SelectData(None, {"index": 0, "value": None}))
-    session, shown = outputs[0], outputs[8]
-    assert shown.shape == session.display.shape and np.array_equal(shown, session.display)
-    copy = tmp_path / "shown.webp"
-    PILImage.fromarray(shown).save(copy, quality=80)  # what the photo box holds (lossy WebP)
-    assert all(isinstance(v, type(gr.skip())) for v in handlers.on_photo_input(str(copy), session))
-    other = tmp_path / "other.png"
-    PILImage.fromarray(255 - shown).save(other)
-    assert handlers.on_photo_input(str(other), session)[0].image.shape == shown.shape
+def test_a_chain_through_use_result_replays_on_the_original_photo(h: Handlers, loaded: Session) -> None:
+    first = run(h, click(h, loaded, 64, 48), "Replace background", bg_color="#00ff00")[h.p.session]
+    chained = h.on_use_click(values(h, first))[h.p.session]
+    assert chained.photo.name == "result of #1" and np.array_equal(chained.photo.image, first.result)
+    out = run(h, click(h, chained, 20, 20), "Remove")
+    recipe = recipe_of(out, h)
+    assert kinds(recipe.steps) == ["clicks", "background", "mask", "clicks", "remove"]
+    replayed = recipes.run(recipe, loaded.photo.image, h.services.engines)
+    files = out[h.p.downloads]
+    assert np.array_equal(replayed.image, png(files[0]))
+    assert np.array_equal(np.rint(replayed.mask * 255).astype(np.uint8), png(files[1]))
+    assert np.array_equal(replayed.cutout, png(files[2]))
 
 
-def test_downloads_are_lossless_and_the_cutout_hides_nothing(handlers: Handlers, loaded: Session) -> None:
-    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    files = handlers.on_run_click(clicked, *run_values("Replace background"), FakeRequest("a"), lambda *a, **k: None)[2]
-    cell = handlers.on_run_click(clicked, *run_values(), FakeRequest("a"), lambda *a, **k: None)[0].history[-1]
-    assert np.array_equal(np.asarray(PILImage.open(files[1])), np.rint(clicked.mask * 255).astype(np.uint8))
-    cutout = np.asarray(PILImage.open(files[2]))
+def test_downloads_are_lossless_and_the_cutout_hides_nothing(h: Handlers, loaded: Session) -> None:
+    clicked = click(h, loaded, 64, 48)
+    files = run(h, clicked, "Replace background", bg_color="#00ff00")[h.p.downloads]
+    assert np.array_equal(png(files[1]), np.rint(clicked.mask * 255).astype(np.uint8))
+    cutout = png(files[2])
     inside = cutout[..., 3] > 0
-    assert np.array_equal(cutout[..., :3][inside], loaded.image[inside]) and (cutout[..., :3][~inside] == 0).all()
-    assert cell.preview[0].shape == cell.preview[1].shape == loaded.display.shape
+    assert np.array_equal(inside, clicked.mask > 0)
+    assert np.array_equal(cutout[..., :3][inside], loaded.photo.image[inside]) and (cutout[..., :3][~inside] == 0).all()
 
 
-def test_errors_say_what_to_do_and_keep_the_state(handlers: Handlers, loaded: Session) -> None:
+def test_background_colour_keeps_the_product_and_outpaint_grows_the_canvas(h: Handlers, loaded: Session) -> None:
+    clicked = click(h, loaded, 64, 48)
+    done = run(h, clicked, "Replace background", bg_color="#00ff00")
+    result, kept = done[h.p.session].result, clicked.mask == 1
+    assert np.array_equal(result[kept], loaded.photo.image[kept]) and (result[2, 2] == (0, 255, 0)).all()
+    assert done[h.p.history][-1][1] == "#1 background: colour #00ff00"  # no engine ran
+    assert "no engine needed" in done[h.p.result_info]
+    wider = run(h, done[h.p.session], "Extend canvas", left=10, right=6)
+    grown = wider[h.p.session].result
+    assert grown.shape == (96, 144, 3)
+    new_area = png(wider[h.p.downloads][1])[:, 10:138] > 0
+    assert np.array_equal(grown[:, 10:138][~new_area], loaded.photo.image[~new_area])
+    assert wider[h.p.history][-1][1].startswith("#2 outpaint: sides")
+
+
+def test_cancel_sets_the_session_flag_and_stops_the_run(h: Handlers, loaded: Session) -> None:
+    flag = h.services.cancel_flag("tab-1")
+    h.on_cancel_click(FakeRequest("tab-1"))  # type: ignore[arg-type]
+    assert flag.is_set() and not h.services.cancel_flag("tab-2").is_set()
+    clicked = click(h, loaded, 64, 48)
+    # a run clears an old cancel, then a cancel during the run stops it at the engine's next step
+    done = h.on_run_click(values(h, clicked, operation="Remove"), FakeRequest("tab-1"), no_progress)  # type: ignore[arg-type]
+    assert len(done[h.p.session].history) == 1
+
+    def cancel_now(*args: object, **kwargs: object) -> None:
+        h.services.cancel_flag("tab-1").set()
+
+    with pytest.raises(gr.Error, match="cancel"):
+        h.on_run_click(values(h, clicked, operation="Remove"), FakeRequest("tab-1"), cancel_now)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- history
+
+
+def test_history_restore_sets_the_controls_and_use_names_the_cell(h: Handlers, loaded: Session) -> None:
+    p = h.p
+    clicked = click(h, loaded, 64, 48)
+    refined = h.on_refine_input(values(h, clicked, grow=4))[p.session]
+    first = run(h, refined, "Replace background", bg_color="#00ff00")[p.session]
+    chained = h.on_use_click(values(h, first))
+    assert np.array_equal(chained[p.photo], first.result)  # the photo box shows the result used as input
+    second = run(h, click(h, chained[p.session], 20, 20), "Remove")[p.session]
+    assert len(second.history) == 2 and h.on_use_click(values(h, second))[p.session].photo.name == "result of #2"
+    out = h.on_history_select(values(h, second), item(0))
+    s = out[p.session]
+    assert np.array_equal(s.photo.image, loaded.photo.image) and np.array_equal(s.result, first.result)
+    assert s.shown_cell == 1 and len(s.history) == 2  # branching keeps every cell
+    assert s.steps == clicked.steps and np.array_equal(s.mask, clicked.mask) and s.refine == Refine(grow_px=4)
+    assert np.array_equal(out[p.photo], s.photo.display)  # the photo box shows the restored photo
+    assert out[p.edit["operation"]] == "Replace background" and out[p.edit["bg_color"]] == "#00ff00"
+    assert out[p.refine["grow"]] == 4 and out[p.refine["feather"]] == 0.0
+    assert out[p.comparison] is first.history[0].preview and out[p.result_info].startswith("**#1 background")
+    used = h.on_use_click(values(h, s))[p.session]
+    assert used.photo.name == "result of #1" and np.array_equal(used.photo.image, first.result)
+    assert used.photo.origin == first.history[0].recipe
+    more = click(h, s, 70, 48, "negative")  # the restored clicks step stays open
+    assert len(more.steps) == 1 and len(more.steps[0].points) == 2
+
+
+def test_restore_an_unknown_cell_is_a_clear_error(h: Handlers, loaded: Session) -> None:
+    with pytest.raises(gr.Error, match="no longer exists"):
+        h.on_history_select(values(h, loaded), item(3))
+
+
+def test_history_is_bounded_and_old_cells_live_on_disk(h: Handlers, loaded: Session) -> None:
+    s = click(h, loaded, 64, 48)
+    results, folders = {}, {}
+    for index in range(1, MAX_CELLS + 3):
+        s = run(h, s, "Replace background", bg_color=f"#{index:02x}ff00")[h.p.session]
+        results[index], folders[index] = s.result, s.history[-1].folder
+    assert [c.index for c in s.history] == list(range(3, MAX_CELLS + 3))
+    in_memory = [c.index for c in s.history if c.pictures is not None]
+    assert in_memory == list(range(MAX_CELLS + 3 - FULL_SIZE_CELLS, MAX_CELLS + 3))
+    assert not folders[1].exists() and not folders[2].exists() and folders[3].exists()
+    assert (folders[3] / "pictures.npz").exists()
+    out = h.on_history_select(values(h, s), item(0))  # cell #3, spilled to disk
+    restored = out[h.p.session]
+    assert np.array_equal(restored.photo.image, loaded.photo.image) and np.array_equal(restored.result, results[3])
+    assert np.array_equal(restored.mask, s.mask) and out[h.p.edit["bg_color"]] == "#03ff00"
+    folder = s.folder
+    assert folder is not None and folder.exists()
+    forget(restored)
+    assert not folder.exists()
+
+
+# ---------------------------------------------------------------- recipe files
+
+
+def recipe_file(tmp_path: Path, recipe: Recipe) -> str:
+    path = tmp_path / "recipe.json"
+    path.write_text(recipes.dumps(recipe))
+    return str(path)
+
+
+def test_recipe_file_restores_mask_steps_and_controls(h: Handlers, loaded: Session, tmp_path) -> None:
+    p = h.p
+    mask_steps = (
+        Clicks(size=(128, 96), points=(Point(64.0, 48.0, True), Point(70.0, 48.0, False))),
+        LuminanceRange(low=0.0, high=0.5, combine="intersect"),
+    )
+    refine = Refine(grow_px=3, feather_px=2.0, matte_px=2)
+    edit = ReplaceBackground(
+        fill=SolidColor((0, 0, 255)), shadow=Shadow(kind="contact", opacity=0.6), margin_px=h.services.settings.context_px
+    )
+    recipe = Recipe((*mask_steps, refine, edit, Output(format="webp", quality=80)))
+    out = h.on_recipe_file_upload({p.recipe_file: recipe_file(tmp_path, recipe), p.session: loaded})
+    s = out[p.session]
+    assert s.steps == mask_steps and s.refine == refine and s.photo is loaded.photo
+    assert np.array_equal(s.mask, recipes.run(Recipe(mask_steps), loaded.photo.image, h.services.engines).mask)
+    assert (out[p.refine["grow"]], out[p.refine["feather"]], out[p.refine["matte"]]) == (3, 2.0, 2)
+    assert out[p.edit["operation"]] == "Replace background" and out[p.edit["bg_color"]] == "#0000ff"
+    assert out[p.edit["shadow"]] is True and out[p.edit["shadow_kind"]] == "contact"
+    assert (out[p.edit["out_format"]], out[p.edit["out_quality"]]) == ("webp", 80)
+    # Run with the controls the recipe set makes the same recipe again
+    v = {**values(h, s), **{c: out[c] for c in (*p.refine.values(), *p.edit.values()) if c in out}}
+    again = h.on_run_click(v, FakeRequest("tab"), no_progress)  # type: ignore[arg-type]
+    assert recipe_of(again, h) == recipe
+    assert [Path(f).name for f in again[p.downloads]][0] == "result.webp"
+
+
+def test_recipe_file_made_on_another_size_is_refused(h: Handlers, loaded: Session, tmp_path) -> None:
+    clicks = Clicks(size=(200, 100), points=(Point(64.0, 48.0, True),))
+    with pytest.raises(gr.Error, match=r"step 1 \(clicks\).*200x100.*128x96"):
+        h.on_recipe_file_upload({h.p.recipe_file: recipe_file(tmp_path, Recipe((clicks,))), h.p.session: loaded})
+    stored = StoredMask(levels=np.zeros((10, 10), np.uint8), combine="add")
+    ok = Clicks(size=(128, 96), points=(Point(64.0, 48.0, True),))
+    with pytest.raises(gr.Error, match=r"step 2 \(mask\)"):
+        h.on_recipe_file_upload({h.p.recipe_file: recipe_file(tmp_path, Recipe((ok, stored))), h.p.session: loaded})
+    assert loaded.steps == () and loaded.mask is None  # the session is unchanged
+
+
+def test_recipe_file_of_unknown_version_is_refused(h: Handlers, loaded: Session, tmp_path) -> None:
+    path = tmp_path / "future.json"
+    path.write_text(json.dumps({"stencil_recipe": 99, "steps": []}))
+    with pytest.raises(gr.Error, match="version 99"):
+        h.on_recipe_file_upload({h.p.recipe_file: str(path), h.p.session: loaded})
     with pytest.raises(gr.Error, match="no photo yet"):
-        handlers.on_click_image_select(Session(), "positive", "replace", select_at(3, 3))
-    with pytest.raises(gr.Error, match="mask is empty"):
-        handlers.on_run_click(loaded, *run_values(), FakeRequest("a"), lambda *a, **k: None)
-    with pytest.raises(gr.Error, match="not a colour"):
-        handlers.on_tolerance_release(loaded, "banana", 12.0, "replace")
-    assert loaded.image is not None and loaded.mask is None  # the frozen state is untouched
+        h.on_recipe_file_upload({h.p.recipe_file: str(path), h.p.session: None})
 
 
-def test_corrupt_upload_is_a_clear_error(handlers: Handlers, tmp_path) -> None:
-    broken = tmp_path / "broken.png"
-    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    with pytest.raises(gr.Error):
-        handlers.on_photo_input(str(broken), Session())
+# ---------------------------------------------------------------- edit controls
 
 
-def test_sessions_do_not_share_state(handlers: Handlers, photo: np.ndarray, big_photo: np.ndarray) -> None:
-    a = actions.load(handlers.services, photo, "a", Session())
-    b = actions.load(handlers.services, big_photo, "b", Session())
-    a2 = handlers.on_click_image_select(a, "positive", "replace", select_at(64, 48))[0]
-    assert b.mask is None and a2.mask.shape == (96, 128) and a.mask is None
-    assert not any(isinstance(v, np.ndarray) for v in vars(handlers.services).values())
+def test_without_a_diffusion_model_prompts_are_off(h: Handlers, classic_h: Handlers, photo) -> None:
+    assert h.services.generates and not classic_h.services.generates
+    off, on = classic_h.p.edit, h.p.edit
+    for name in ("prompt", "bg_prompt", "out_prompt", "negative", "steps", "seed"):
+        assert off[name].interactive is False and on[name].interactive is not False, name
+    assert "Prompt" not in [value for _, value in off["bg_kind"].choices]
+    assert "Prompt" in [value for _, value in on["bg_kind"].choices]
+    assert "diffusion" not in [value for _, value in off["engine"].choices]
+    s = click(classic_h, notebook.load(classic_h.services, photo, "disc.png", Session()), 64, 48)
+    out = run(classic_h, s, "Remove")
+    assert "engine: classic" in out[classic_h.p.result_info].lower()
+    assert "engine: fake-engine" in run(h, click(h, s, 64, 48), "Remove")[h.p.result_info].lower()
 
 
-def test_cancel_sets_the_session_flag(handlers: Handlers, loaded: Session) -> None:
-    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    flag = handlers.services.cancel_flag("tab-1")
-    handlers.on_cancel_click(FakeRequest("tab-1"))
-    assert flag.is_set() and not handlers.services.cancel_flag("tab-2").is_set()
-    with_refine = replace(clicked, refine=replace(clicked.refine, grow_px=2))
-    assert actions.refined(with_refine).sum() > clicked.mask.sum()
+def test_extend_canvas_recipe_carries_its_own_prompt(h: Handlers, loaded: Session) -> None:
+    out = run(h, loaded, "Extend canvas", prompt="a red vase", out_prompt="a sandy beach", left=8, seed=5)
+    edit = recipe_of(out, h).steps[-1]
+    assert isinstance(edit, ExtendCanvas) and edit.prompting.prompt == "a sandy beach" and edit.prompting.seed == 5
+    aspect = recipe_of(run(h, loaded, "Extend canvas", aspect="1:1"), h).steps[-1]
+    assert aspect.aspect == (1, 1) and aspect.padding is None
 
 
-def test_background_colour_keeps_the_product_and_outpaint_grows_the_canvas(handlers: Handlers, loaded: Session) -> None:
-    clicked = handlers.on_click_image_select(loaded, "positive", "replace", select_at(64, 48))[0]
-    done = handlers.on_run_click(clicked, *run_values("Replace background"), FakeRequest("a"), lambda *a, **k: None)
-    result, kept = done[0].result, clicked.mask == 1
-    assert np.array_equal(result[kept], loaded.image[kept]) and (result[2, 2] == (0, 255, 0)).all()
-    assert done[0].history[-1].params["background"] == "color"
-    assert done[3][-1][1] == "#1 background: color (color=#00ff00)"  # the history caption: operation + parameters
-    wider = handlers.on_run_click(
-        clicked, *run_values("Extend canvas", left=10, right=6), FakeRequest("a"), lambda *a, **k: None
-    )
-    assert wider[0].result.shape == (96, 144, 3)
-    assert np.array_equal(
-        wider[0].result[:, 10:138][wider[0].history[-1].mask[:, 10:138] == 0],
-        loaded.image[wider[0].history[-1].mask[:, 10:138] == 0],
-    )
+def test_remove_recipe_carries_the_advanced_settings(h: Handlers, loaded: Session) -> None:
+    out = run(h, click(h, loaded, 64, 48), "Remove", seed=7, steps=12, margin=64, engine="classic")
+    edit = recipe_of(out, h).steps[-1]
+    assert isinstance(edit, Remove) and (edit.engine, edit.margin_px) == ("classic", 64)
+    assert (edit.prompting.seed, edit.prompting.steps) == (7, 12)
+    assert "engine: classic" in out[h.p.result_info].lower()
+
+
+def test_visibility_handlers_show_only_the_relevant_controls(h: Handlers) -> None:
+    p, e = h.p, h.p.edit
+
+    def shown(out: V) -> dict[Any, bool]:
+        return {comp: update["visible"] for comp, update in out.items()}
+
+    groups = shown(h.on_operation_change({e["operation"]: "Inpaint"}))
+    assert groups == {p.inpaint_group: True, p.background_group: False, p.extend_group: False}
+    groups = shown(h.on_operation_change({e["operation"]: "Extend canvas"}))
+    assert groups == {p.inpaint_group: False, p.background_group: False, p.extend_group: True}
+    kinds_shown = shown(h.on_bg_kind_change({e["bg_kind"]: "Gradient"}))
+    assert [n for n in ("bg_color", "bg_color2", "bg_blur", "bg_image", "bg_prompt") if kinds_shown[e[n]]] == [
+        "bg_color",
+        "bg_color2",
+    ]
+    assert [n for n, c in e.items() if shown(h.on_bg_kind_change({e["bg_kind"]: "Blur"})).get(c)] == ["bg_blur"]
+    shadow = ("shadow_kind", "shadow_angle", "shadow_distance", "shadow_softness", "shadow_opacity")
+    assert shown(h.on_shadow_change({e["shadow"]: True})) == {e[n]: True for n in shadow}
+    assert shown(h.on_shadow_change({e["shadow"]: False})) == {e[n]: False for n in shadow}
+
+
+def test_shadow_and_edge_matte_reach_the_recipe(h: Handlers, loaded: Session) -> None:
+    matted = h.on_refine_input(values(h, click(h, loaded, 64, 48), matte=4))[h.p.session]
+    assert matted.refine.matte_px == 4
+    out = run(h, matted, "Replace background", shadow=True, shadow_kind="contact", shadow_opacity=0.6)
+    steps = recipe_of(out, h).steps
+    assert steps[1] == Refine(matte_px=4)
+    assert steps[2].shadow == Shadow(kind="contact", opacity=0.6)
+    no_shadow = recipe_of(run(h, matted, "Replace background", shadow_kind="contact"), h).steps[-1]
+    assert no_shadow.shadow is None  # the settings count only with the box ticked
 
 
 @pytest.mark.parametrize(
-    ("options", "recorded"),
+    ("operation", "name", "value", "label"),
     [
-        (EditOptions(operation="remove"), True),
-        (EditOptions(operation="outpaint", aspect=(1, 1)), True),
-        (EditOptions(operation="background", background=BackgroundChoice(kind="prompt", prompt="a beach")), True),
-        (EditOptions(operation="background"), False),
+        ("Inpaint", "steps", math.nan, "steps"),
+        ("Inpaint", "steps", 2.5, "steps"),
+        ("Inpaint", "seed", math.inf, "seed"),
+        ("Inpaint", "seed", 1.5, "seed"),
+        ("Remove", "margin", math.nan, "context margin"),
+        ("Remove", "margin", 2.5, "context margin"),
+        ("Extend canvas", "left", math.inf, "left side"),
+        ("Extend canvas", "bottom", 1.5, "bottom side"),
+        ("Remove", "canvas_w", math.nan, "canvas width"),
     ],
 )
-def test_recipe_records_the_context_margin_whenever_an_engine_runs(options: EditOptions, recorded: bool) -> None:
-    assert ("margin_px" in options.params()) is recorded
+def test_whole_number_controls_refuse_nan_infinity_and_fractions(
+    h: Handlers, loaded: Session, operation: str, name: str, value: float, label: str
+) -> None:
+    clicked = click(h, loaded, 64, 48)
+    with pytest.raises(gr.Error, match=rf"{label} is .*whole number"):
+        run(h, clicked, operation, **{name: value})
+
+
+# ---------------------------------------------------------------- examples, errors, sessions
+
+
+def test_example_shows_in_the_photo_box_and_its_copy_does_not_reload(h: Handlers, tmp_path) -> None:
+    pytest.importorskip("examples.catalog", reason="the examples package is not available")
+    if not h.p.gallery.value:
+        pytest.skip("no example photos")
+    out = h.on_gallery_select({h.p.session: None}, item(0))
+    s, shown = out[h.p.session], out[h.p.photo]
+    assert shown.shape == s.photo.display.shape and np.array_equal(shown, s.photo.display)
+    assert s.mask is not None and len(s.steps) == 1 and out[h.p.edit["operation"]] in ("Replace background", "Remove")
+    copy = tmp_path / "shown.webp"
+    PILImage.fromarray(shown).save(copy, quality=80)  # what the photo box holds (lossy WebP)
+    assert h.on_photo_input({h.p.photo: str(copy), h.p.session: s}) == {}
+    other = tmp_path / "other.png"
+    PILImage.fromarray(255 - shown).save(other)
+    reloaded = h.on_photo_input({h.p.photo: str(other), h.p.session: s})[h.p.session]
+    assert reloaded.photo.image.shape == shown.shape and reloaded.steps == ()
+
+
+def test_errors_say_what_to_do_and_keep_the_state(h: Handlers, loaded: Session) -> None:
+    with pytest.raises(gr.Error, match="no photo yet"):
+        h.on_click_image_select(values(h, Session()), at(3, 3))
+    with pytest.raises(gr.Error, match="mask is empty"):
+        run(h, loaded, "Remove")
+    with pytest.raises(gr.Error, match="banana"):
+        h.on_tolerance_release(values(h, loaded, picked="banana"))
+    with pytest.raises(gr.Error, match="no result yet"):
+        h.on_use_click(values(h, loaded))
+    assert loaded.photo is not None and loaded.mask is None and loaded.history == ()
+
+
+def test_corrupt_upload_is_a_clear_error(h: Handlers, tmp_path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    with pytest.raises(gr.Error, match="broken.png"):
+        h.on_photo_input({h.p.photo: str(broken), h.p.session: None})
+    with pytest.raises(gr.Error, match="no photo"):
+        h.on_photo_input({h.p.photo: None, h.p.session: None})
+
+
+def test_sessions_do_not_share_state(h: Handlers, photo: np.ndarray, big_photo: np.ndarray) -> None:
+    a = notebook.load(h.services, photo, "a", Session())
+    b = notebook.load(h.services, big_photo, "b", Session())
+    a2 = click(h, a, 64, 48)
+    assert b.mask is None and a.mask is None and a2.mask.shape == (96, 128)
+    assert a.folder != b.folder
+    assert not any(isinstance(v, (np.ndarray, Session)) for v in vars(h).values())
+    assert not any(isinstance(v, (np.ndarray, Session)) for v in vars(h.services).values())

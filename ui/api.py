@@ -1,14 +1,16 @@
 """Endpoints for ``gradio_client`` and other programs: every main operation, with data instead of clicks.
 
-They share the page's per-session state (each client connection is one session) and its queue:
-model work runs under the same ``concurrency_id`` as the page. Masks come back as PNG files
-(white = selected), edits as result / mask / cutout PNGs and the JSON recipe.
+They share the page's per-session state (each client connection is one session, freed after
+``STENCIL_SESSION_TTL_S`` idle) and its queue: model work runs under the same ``concurrency_id``
+as the page. Each endpoint builds the same recipe step the page builds. Masks come back as PNG
+files (white = selected); edits as result / mask / cutout files and the replayable JSON recipe.
 
     from gradio_client import Client, handle_file
     client = Client("http://127.0.0.1:7860/")
     client.predict(handle_file("shoe.jpg"), api_name="/load_image")
     mask_png, info = client.predict('[[640, 420, 1]]', "", "replace", api_name="/select")
-    result_png, mask_png, cutout_png, recipe = client.predict("#ffffff", ..., api_name="/background")
+    result_png, mask_png, cutout_png, recipe = client.predict("Colour", "#ffffff", ..., api_name="/background")
+    client.predict(json.dumps(recipe), handle_file("other-shoe.jpg"), api_name="/apply_recipe")
 """
 
 from __future__ import annotations
@@ -21,16 +23,20 @@ from typing import Any
 
 import gradio as gr
 
+from pipeline import recipe as recipes
+from pipeline.colors import parse_color
 from pipeline.errors import InvalidInput
 from pipeline.io.images import load_image, load_mask, save_mask
+from pipeline.recipe import ColorRange, LuminanceRange, Output
 from pipeline.types import Box, Point
-from ui import actions, downloads, edits
-from ui.colors import parse_color
+from ui import cells, controls, notebook
 from ui.handlers import Handlers, shows_errors
-from ui.state import Refine, Session
+from ui.state import Session
+from ui.views import describe
 
 GPU = "gpu"
 EditReply = tuple[Any, ...]
+ADVANCED_DEFAULTS = {"negative": "", **controls.prompting_values(), "margin": None}
 
 
 def _points(points_json: str) -> list[Point]:
@@ -55,106 +61,113 @@ def _box(box_json: str) -> Box | None:
 
 
 def _mask_reply(session: Session) -> tuple[Session, str, dict[str, Any]]:
-    mask = actions.refined(session)
-    path = Path(tempfile.mkdtemp(prefix="stencil-api-")) / "mask.png"
-    save_mask(path, mask)
-    info: dict[str, Any] = {"width": session.size[0], "height": session.size[1], "summary": actions.describe(mask)}
-    info["candidates"] = [round(c.score, 4) for c in session.candidates]
-    return session, str(path), info
+    mask = cells.refined(session)
+    folder = Path(tempfile.mkdtemp(prefix="mask-", dir=notebook.session_folder(session)))
+    path = folder / "mask.png"
+    save_mask(path, mask, compression=cells.PNG_LEVEL)
+    width, height = session.size
+    info: dict[str, Any] = {"width": width, "height": height, "summary": describe(mask)}
+    info["candidates"] = [round(score, 4) for _, score in session.candidates]
+    return replace(session, folder=folder.parent), str(path), info
+
+
+def _values(**given: Any) -> dict[str, Any]:
+    """Edit-control values for ``controls.edit_from``: the page's defaults, then ``given``."""
+    values = {**ADVANCED_DEFAULTS, "prompt": "", "out_prompt": "", "bg_prompt": "", "shadow": False}
+    values.update(given)
+    return values
 
 
 class Api:
     """The endpoint functions; each takes the session first and returns it first."""
 
     def __init__(self, handlers: Handlers) -> None:
-        self.handlers = handlers
         self.services = handlers.services
 
     @shows_errors
-    def load_image(self, session: Session, image: str | None) -> tuple[Session, dict[str, Any]]:
+    def load_image(self, session: Session | None, image: str | None) -> tuple[Session, dict[str, Any]]:
         if not image:
             raise InvalidInput("no image file: pass handle_file('photo.jpg')")
         settings = self.services.settings
         loaded = load_image(image, max_pixels=settings.max_pixels, max_side=settings.max_side)
-        new = actions.load(self.services, loaded.rgb, Path(image).name, session)
-        return new, {"width": new.size[0], "height": new.size[1], "name": new.name}
+        new = notebook.load(self.services, loaded.rgb, Path(image).name, session or Session(), alpha=loaded.alpha)
+        return new, {"width": new.size[0], "height": new.size[1], "name": Path(image).name}
 
     @shows_errors
-    def select(self, session: Session, points_json: str, box_json: str, mode: str) -> tuple:
-        new = actions.select(self.services, session.clear_clicks(), _points(points_json), _box(box_json), mode)  # type: ignore[arg-type]
-        return _mask_reply(new)
+    def select(self, session: Session | None, points_json: str, box_json: str, mode: str) -> tuple:
+        s = notebook.clear_clicks(session or Session())
+        return _mask_reply(notebook.select(self.services, s, _points(points_json), _box(box_json), mode))  # type: ignore[arg-type]
 
     @shows_errors
-    def choose_candidate(self, session: Session, index: float, mode: str) -> tuple:
-        return _mask_reply(actions.choose_candidate(session, int(index), mode))  # type: ignore[arg-type]
+    def choose_candidate(self, session: Session | None, index: float, mode: str) -> tuple:
+        whole = controls.whole(index, "candidate", 0, 15)
+        return _mask_reply(notebook.choose_candidate(self.services, session or Session(), whole))
 
     @shows_errors
-    def mask_from_color(self, session: Session, color: str, tolerance: float, mode: str) -> tuple:
-        return _mask_reply(actions.from_color(session, parse_color(color), float(tolerance), mode))  # type: ignore[arg-type]
+    def mask_from_color(self, session: Session | None, color: str, tolerance: float, mode: str) -> tuple:
+        step = ColorRange(color=parse_color(color), tolerance=float(tolerance), combine=mode)  # type: ignore[arg-type]
+        return _mask_reply(notebook.add_source(session or Session(), step))
 
     @shows_errors
-    def mask_from_luminance(self, session: Session, low: float, high: float, mode: str) -> tuple:
-        return _mask_reply(actions.from_luminance(session, float(low), float(high), mode))  # type: ignore[arg-type]
+    def mask_from_luminance(self, session: Session | None, low: float, high: float, mode: str) -> tuple:
+        step = LuminanceRange(low=float(low), high=float(high), combine=mode)  # type: ignore[arg-type]
+        return _mask_reply(notebook.add_source(session or Session(), step))
 
     @shows_errors
-    def import_mask(self, session: Session, mask: str | None, mode: str) -> tuple:
-        image = actions.need_image(session)
+    def import_mask(self, session: Session | None, mask: str | None, mode: str) -> tuple:
+        s = session or Session()
+        photo = notebook.need_photo(s)
         if not mask:
             raise InvalidInput("no mask file: pass handle_file('mask.png')")
-        loaded = load_mask(mask, size=(image.shape[1], image.shape[0]))
-        return _mask_reply(actions.apply_source(session, "import", loaded, mode, {"kind": "mask"}))  # type: ignore[arg-type]
+        return _mask_reply(notebook.store_mask(s, load_mask(mask, size=photo.size), "mask", mode))  # type: ignore[arg-type]
 
     @shows_errors
     def refine(
-        self, session: Session, grow_px: float, feather_px: float, invert: bool, fill_holes: bool, min_speck_px: float
+        self, session: Session | None, grow_px: float, feather_px: float, invert: bool, fill_holes: bool, speck: float
     ) -> tuple:
-        actions.need_image(session)
-        refine = Refine(int(grow_px), float(feather_px), bool(invert), bool(fill_holes), int(min_speck_px))
-        return _mask_reply(replace(session, refine=refine))
+        s = session or Session()
+        notebook.need_photo(s)
+        values = {"grow": grow_px, "feather": feather_px, "invert": invert, "fill_holes": fill_holes, "speck": speck}
+        refine = controls.refine_from({**values, "matte": s.refine.matte_px})
+        return _mask_reply(s.with_refine(refine))
 
-    def _edit(self, session: Session, options: edits.EditOptions, request: gr.Request) -> EditReply:
+    def _edit(self, session: Session | None, values: dict[str, Any], request: gr.Request) -> EditReply:
+        edit = controls.edit_from(values)
         cancel = self.services.cancel_flag(request.session_hash or "")
         cancel.clear()
-        new = edits.run(self.services, session, options, cancel=cancel)
-        result, mask, cutout, recipe = downloads.write_downloads(new.history[-1])
+        new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel)
+        cell = new.cell(new.shown_cell)  # type: ignore[arg-type]
+        result, mask, cutout, _crop, recipe = cell.downloads
         return new, result, mask, cutout, json.loads(Path(recipe).read_text())
 
     @shows_errors
-    def remove(self, session: Session, engine: str, seed: float, request: gr.Request) -> EditReply:
-        options = edits.EditOptions(operation="remove", engine=engine, seed=_seed(seed))  # type: ignore[arg-type]
-        return self._edit(session, options, request)
+    def remove(self, session: Session | None, engine: str, seed: float | None, request: gr.Request) -> EditReply:
+        return self._edit(session, _values(operation="Remove", engine=engine, seed=seed), request)
 
     @shows_errors
-    def inpaint(  # noqa: PLR0913
+    def inpaint(  # noqa: PLR0913 - one argument per field of the endpoint
         self,
-        session: Session,
+        session: Session | None,
         prompt: str,
         negative_prompt: str,
         engine: str,
         steps: float,
         strength: float,
         guidance: float,
-        seed: float,
+        seed: float | None,
         margin_px: float,
         request: gr.Request,
     ) -> EditReply:
-        options = edits.EditOptions(
-            operation="inpaint",
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            engine=engine,
-            steps=int(steps),
-            strength=float(strength),  # type: ignore[arg-type]
-            guidance=float(guidance),
-            seed=_seed(seed),
-            margin_px=int(margin_px),
-        )
-        return self._edit(session, options, request)
+        values = _values(
+            operation="Inpaint", prompt=prompt, negative=negative_prompt, engine=engine, steps=steps,
+            strength=strength, guidance=guidance, seed=seed, margin=margin_px,
+        )  # fmt: skip
+        return self._edit(session, values, request)
 
     @shows_errors
-    def background(  # noqa: PLR0913
+    def background(  # noqa: PLR0913 - one argument per field of the endpoint
         self,
-        session: Session,
+        session: Session | None,
         kind: str,
         color: str,
         color2: str,
@@ -165,14 +178,16 @@ class Api:
         request: gr.Request,
     ) -> EditReply:
         picture = load_image(image).rgb if image else None
-        choice = edits.BackgroundChoice.from_page(kind, color, color2, blur_px, picture, prompt)
-        options = edits.EditOptions(operation="background", background=choice, prompt=prompt, engine=engine)  # type: ignore[arg-type]
-        return self._edit(session, options, request)
+        values = _values(
+            operation="Replace background", bg_kind=kind, bg_color=color, bg_color2=color2, bg_blur=blur_px,
+            bg_image=picture, bg_prompt=prompt, engine=engine,
+        )  # fmt: skip
+        return self._edit(session, values, request)
 
     @shows_errors
-    def outpaint(  # noqa: PLR0913
+    def outpaint(  # noqa: PLR0913 - one argument per field of the endpoint
         self,
-        session: Session,
+        session: Session | None,
         left: float,
         right: float,
         top: float,
@@ -180,35 +195,45 @@ class Api:
         aspect: str,
         prompt: str,
         engine: str,
-        seed: float,
+        seed: float | None,
         request: gr.Request,
     ) -> EditReply:
-        options = edits.EditOptions.from_page(
-            "Extend canvas",
-            prompt,
-            "",
-            edits.BackgroundChoice(),
-            (left, right, top, bottom),
-            aspect,
-            engine,
-            30,
-            1.0,
-            7.5,
-            seed,
-            64,
-        )
-        return self._edit(session, options, request)
+        values = _values(
+            operation="Extend canvas", left=left, right=right, top=top, bottom=bottom, aspect=aspect,
+            out_prompt=prompt, engine=engine, seed=seed,
+        )  # fmt: skip
+        return self._edit(session, values, request)
 
     @shows_errors
-    def use_result(self, session: Session) -> tuple[Session, dict[str, Any]]:
-        if session.result is None:
-            raise InvalidInput("no result yet: run an edit first")
-        new = actions.load(self.services, session.result, "result", session)
-        return new, {"width": new.size[0], "height": new.size[1], "name": new.name}
+    def use_result(self, session: Session | None) -> tuple[Session, dict[str, Any]]:
+        new = cells.use_result(self.services, session or Session())
+        return new, {"width": new.size[0], "height": new.size[1], "name": new.photo.name}  # type: ignore[union-attr]
 
+    @shows_errors
+    def recipe(self, session: Session | None) -> tuple[Session, dict[str, Any]]:
+        """The session's recipe: the shown result's, when it was made from this notebook, else the notebook so far."""
+        s = session or Session()
+        current = s.recipe()
+        if s.shown_cell is not None:
+            cell = s.cell(s.shown_cell)
+            if cell.recipe.steps[: len(current.steps)] == current.steps:
+                current = cell.recipe
+        return s, recipes.to_dict(current)
 
-def _seed(seed: float | None) -> int | None:
-    return None if seed is None or seed < 0 else int(seed)
+    @shows_errors
+    def apply_recipe(self, session: Session | None, recipe_json: str, image: str | None) -> EditReply:
+        """Replay ``recipe_json`` on ``image`` (the session's notebook is not changed)."""
+        s = session or Session()
+        if not image:
+            raise InvalidInput("no image file: pass handle_file('photo.jpg')")
+        recipe = recipes.loads(recipe_json or "")
+        settings = self.services.settings
+        loaded = load_image(image, max_pixels=settings.max_pixels, max_side=settings.max_side)
+        engines = self.services.engines
+        run = self.services.run_model(lambda: recipes.run(recipe, loaded.rgb, engines, alpha=loaded.alpha))
+        folder = Path(tempfile.mkdtemp(prefix="apply-", dir=notebook.session_folder(s)))
+        files = cells.write_downloads(folder, run.image, run.mask, run.cutout, run.crop, recipe, recipe.output)
+        return replace(s, folder=folder.parent), files[0], files[1], files[2], recipes.to_dict(recipe)
 
 
 def register(handlers: Handlers, session: gr.State) -> None:
@@ -222,19 +247,22 @@ def register(handlers: Handlers, session: gr.State) -> None:
         files_out = [gr.File(label=name) for name in ("result", "mask", "cutout")]
         json_out = gr.JSON(label="info")
         t, n, c = texts, numbers, checks
+        edit_out = [*files_out, json_out]
         endpoints: list[tuple[str, Any, list[Any], list[Any], bool]] = [
             ("load_image", api.load_image, [file_in], [json_out], False),
             ("select", api.select, [t[0], t[1], t[2]], [files_out[1], json_out], True),
-            ("choose_candidate", api.choose_candidate, [n[0], t[0]], [files_out[1], json_out], False),
+            ("choose_candidate", api.choose_candidate, [n[0], t[0]], [files_out[1], json_out], True),
             ("mask_from_color", api.mask_from_color, [t[0], n[0], t[1]], [files_out[1], json_out], False),
             ("mask_from_luminance", api.mask_from_luminance, [n[0], n[1], t[0]], [files_out[1], json_out], False),
             ("import_mask", api.import_mask, [file_in, t[0]], [files_out[1], json_out], False),
             ("refine", api.refine, [n[0], n[1], c[0], c[1], n[2]], [files_out[1], json_out], False),
-            ("remove", api.remove, [t[0], n[0]], [*files_out, json_out], True),
-            ("inpaint", api.inpaint, [t[0], t[1], t[2], *n[:5]], [*files_out, json_out], True),
-            ("background", api.background, [t[0], t[1], t[2], n[0], file_in, t[3], t[4]], [*files_out, json_out], True),
-            ("outpaint", api.outpaint, [*n[:4], t[0], t[1], t[2], n[4]], [*files_out, json_out], True),
+            ("remove", api.remove, [t[0], n[0]], edit_out, True),
+            ("inpaint", api.inpaint, [t[0], t[1], t[2], *n[:5]], edit_out, True),
+            ("background", api.background, [t[0], t[1], t[2], n[0], file_in, t[3], t[4]], edit_out, True),
+            ("outpaint", api.outpaint, [*n[:4], t[0], t[1], t[2], n[4]], edit_out, True),
             ("use_result", api.use_result, [], [json_out], False),
+            ("recipe", api.recipe, [], [json_out], False),
+            ("apply_recipe", api.apply_recipe, [t[0], file_in], edit_out, True),
         ]
         for name, fn, inputs, outputs, on_gpu in endpoints:
             trigger = gr.Button(visible=False)

@@ -18,7 +18,6 @@ DISPLAY_MAX_SIDE = 1536
 THUMB_SIDE = 192
 POSITIVE_RGB = (32, 200, 90)
 NEGATIVE_RGB = (230, 50, 50)
-OVERLAY_RGB = np.array([40, 120, 255], dtype=np.float32)
 
 
 def fit_display(image: Image, max_side: int = DISPLAY_MAX_SIDE) -> tuple[Image, float]:
@@ -45,7 +44,8 @@ def mask_to_display(mask: Mask, display_shape: tuple[int, ...]) -> Mask:
     if factor >= 2:
         reduced = (mask.shape[1] // factor, mask.shape[0] // factor)
         mask = cv2.resize(mask[: reduced[1] * factor, : reduced[0] * factor], reduced, interpolation=cv2.INTER_AREA)
-    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA)
+    out = cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA)
+    return np.clip(out, 0.0, 1.0, out=out)  # area averaging can round a hair above 1
 
 
 def mask_to_image(mask: Mask, size: tuple[int, int]) -> Mask:
@@ -60,26 +60,6 @@ def to_image_xy(index: Sequence[float], scale: float) -> tuple[float, float]:
     """Display-pixel click ``(x, y)`` (Gradio's ``SelectData.index``) to image pixels."""
     x, y = float(index[0]), float(index[1])
     return (x + 0.5) / scale - 0.5, (y + 0.5) / scale - 0.5
-
-
-def overlay(display: Image, mask: Mask, *, opacity: float = 0.5) -> Image:
-    """Tint the selected area of ``display`` blue (``mask`` at display size) and outline it.
-
-    The blend runs only within the mask's bounding box (OpenCV's ``blendLinear``, rounded).
-    """
-    out = display.copy()
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size:
-        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-        alpha = mask[box].astype(np.float32) * np.float32(opacity)
-        tint = np.empty_like(display[box])
-        tint[:] = OVERLAY_RGB.astype(np.uint8)
-        out[box] = cv2.blendLinear(display[box], tint, np.float32(1.0) - alpha, alpha)
-    binary = (mask >= 0.5).astype(np.uint8)
-    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    thickness = max(1, round(max(display.shape[:2]) / 500))
-    cv2.drawContours(out, contours, -1, (255, 255, 255), thickness)
-    return out
 
 
 def draw_prompt(
@@ -113,9 +93,3 @@ def mask_thumbnail(mask: Mask, shape: tuple[int, ...]) -> Mask:
 def thumbnail(image: Image, side: int = THUMB_SIDE) -> Image:
     """A small copy for galleries (long side ``side`` px)."""
     return fit_display(image, side)[0]
-
-
-def mask_picture(mask: Mask) -> Image:
-    """A mask as a gray RGB picture (white = selected) for galleries and downloads' previews."""
-    gray = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.repeat(gray[..., None], 3, axis=2)

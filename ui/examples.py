@@ -1,35 +1,30 @@
 """The example gallery: thumbnails of ``examples/catalog.json`` and each example's suggestion.
 
-Choosing an example loads its photo at full resolution, applies its suggested mask source
-(a click runs through the session's selector, so its markers show; colour, luminance and file
-sources through ``examples.suggest``) and sets step 4 to the suggested operation.
+Choosing an example loads its photo at full resolution, applies its suggested mask source as a
+recipe step (``load``) and sets step 4 to the suggested operation.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 from PIL import Image as PILImage
 
 from pipeline.errors import InvalidInput
 from pipeline.io.images import load_image
-from pipeline.types import Image, Point
+from pipeline.recipe import Refine
+from pipeline.types import Image
+from ui import notebook
+from ui.controls import SIDES_ONLY
+from ui.services import Services
+from ui.state import Session
 
 log = logging.getLogger(__name__)
 THUMB_PX = 320
 OPERATION_LABELS = {"background": "Replace background", "remove": "Remove", "outpaint": "Extend canvas"}
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """What step 4 should be set to for an example."""
-
-    operation_label: str = "Replace background"
-    color_hex: str = "#ffffff"
-    aspect: str = "Sides only"
 
 
 def entries() -> tuple:
@@ -64,22 +59,24 @@ def load_example(index: int) -> tuple[object, Image]:
     return known[index], load_image(known[index].file).rgb
 
 
-def click_points(entry: object) -> list[Point] | None:
-    """The suggested clicks when the suggestion is a click selection, else None."""
-    source = entry.mask_source  # type: ignore[attr-defined]
-    if source.source != "click":
-        return None
-    return [Point(x, y, positive) for x, y, positive in source.points]
+def load(services: Services, session: Session, index: int) -> tuple[Session, Refine, dict[str, Any]]:
+    """Example ``index`` loaded with its suggested mask step (``examples.suggest``); the refine
+    and step 4 controls to set. A click suggestion runs through the session's selector, so its
+    markers show."""
+    from examples.suggest import suggested_steps
+
+    entry, image = load_example(index)
+    s = notebook.load(services, image, entry.file.name, session)
+    step, refine = suggested_steps(entry, image)
+    return notebook.replay_step(services, s, step).with_refine(refine), refine, suggestion(entry)
 
 
-def suggested_mask(entry: object, image: Image) -> np.ndarray:
-    """The mask of a non-click suggestion (colour key, luminance, imported file or labels)."""
-    from examples.suggest import suggested_mask as make
-
-    return make(entry, image)  # type: ignore[arg-type]
-
-
-def suggestion(entry: object) -> Suggestion:
+def suggestion(entry: object) -> dict[str, Any]:
+    """Step 4's controls for an example: its operation, background colour and aspect."""
     op = entry.operation  # type: ignore[attr-defined]
     color = "#{:02x}{:02x}{:02x}".format(*op.color) if op.color is not None else "#ffffff"
-    return Suggestion(OPERATION_LABELS.get(op.op, "Replace background"), color, op.aspect or "Sides only")
+    return {
+        "operation": OPERATION_LABELS.get(op.op, "Replace background"),
+        "bg_color": color,
+        "aspect": op.aspect or SIDES_ONLY,
+    }

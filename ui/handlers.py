@@ -1,7 +1,8 @@
-"""The page's event handlers: unpack Gradio values, call ``ui.actions`` / ``ui.edits``, pack views.
+"""The page's event handlers: unpack the controls, build a step, call ``ui.notebook`` / ``ui.cells``, pack.
 
-Each ``on_<component>_<event>`` method returns the new ``Session`` first, then what the page
-shows. Pipeline errors become ``gr.Error`` messages, so the photo and mask stay as they were.
+Every handler takes ``v``, a dict keyed by component (Gradio passes one when an event's inputs
+are a set), and returns a dict keyed by component: only what changed is sent back. Pipeline
+errors become ``gr.Error`` messages, so the photo and mask stay as they were.
 """
 
 from __future__ import annotations
@@ -10,22 +11,27 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
 
+from pipeline.colors import parse_color, to_hex
 from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
-from ui import actions, downloads, edits, examples
-from ui.colors import parse_color, to_hex
-from ui.display import mask_to_image, to_image_xy
+from pipeline.masks import from_alpha, from_gray
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange
+from ui import cells, controls, examples, notebook, replay
+from ui.display import mask_to_image
+from ui.layout import Page
 from ui.services import Services
-from ui.state import Cell, ClickMode, CombineMode, Refine, Session
-from ui.views import history_items, mask_views, refine_view, sketch_value
+from ui.state import Cell, Session
+from ui.views import click_region, history_items, mask_views, refine_view, sketch_value
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+V = dict[Any, Any]
 
 
 def shows_errors(fn: Callable[..., R]) -> Callable[..., R]:
@@ -46,251 +52,271 @@ def shows_errors(fn: Callable[..., R]) -> Callable[..., R]:
     return wrapper
 
 
-def photo_outputs(session: Session) -> tuple[Any, ...]:
-    """New photo: session, mask views, colour-picker photo, sketch editor, photo info."""
-    width, height = session.size
-    info = f"**{session.name}**: {width}×{height} px" + (
-        f", shown at {session.scale:.0%}" if session.scale < 1.0 else ""
-    )
-    return (session, *mask_views(session), session.display, sketch_value(session, with_mask=False), info)
-
-
-def loaded_outputs(session: Session) -> tuple[Any, ...]:
-    """A photo loaded without the upload box (example, result, history): also show it in that box."""
-    return (*photo_outputs(session), session.display)
-
-
 class Handlers:
-    """Handlers bound to one app's ``Services`` (no user data is kept here)."""
+    """Handlers bound to one app's ``Services`` and page (no user data is kept here)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, page: Page) -> None:
         self.services = services
+        self.p = page
+        self.release: Callable[[str], None] = lambda session_hash: None  # set by ``ui.page.build_demo``
+
+    # ---------------------------------------------------------------- packing
+
+    def session(self, v: V) -> Session:
+        return v.get(self.p.session) or Session()
+
+    def named(self, v: V, controls_by_name: dict[str, Any]) -> dict[str, Any]:
+        return {name: v[component] for name, component in controls_by_name.items()}
+
+    def mask_out(self, s: Session) -> V:
+        click, candidates, preview, info = mask_views(s)
+        p = self.p
+        return {
+            p.session: s,
+            p.click_image: click,
+            p.candidates: candidates,
+            p.refine_preview: preview,
+            p.mask_info: info,
+        }
+
+    def photo_out(self, s: Session, *, in_box: bool = False) -> V:
+        """A new photo: every mask view, the colour picker's photo, the sketch and the photo info."""
+        assert s.photo is not None
+        width, height = s.photo.size
+        shown = f", shown at {s.photo.scale:.0%}" if s.photo.scale < 1 else ""
+        out = {
+            **self.mask_out(s),
+            self.p.color_image: s.photo.display,
+            self.p.sketch: sketch_value(s, with_mask=False),
+            self.p.photo_info: f"**{s.photo.name}**: {width}×{height} px{shown}",
+        }
+        if in_box:  # loaded without the upload box (example, result, history): show it there too
+            out[self.p.photo] = s.photo.display
+        return out
+
+    def controls_out(self, values: dict[str, Any]) -> V:
+        """Set controls by name (refine or edit); unknown names are ignored."""
+        by_name = {**self.p.refine, **self.p.edit}
+        return {by_name[name]: value for name, value in values.items() if name in by_name}
+
+    def result_out(self, s: Session) -> V:
+        cell = s.cell(s.shown_cell) if s.shown_cell is not None else None
+        if cell is None:
+            return {self.p.session: s}
+        engine = "no engine needed" if cell.engine == "none" else f"engine: {cell.engine} ({self.engine_reason(cell)})"
+        return {
+            self.p.session: s,
+            self.p.comparison: cell.preview,
+            self.p.downloads: list(cell.downloads),
+            self.p.history: history_items(s),
+            self.p.result_info: f"**{cell.caption}** on {cell.photo_name}; {engine}.",
+        }
+
+    def engine_reason(self, cell: Cell) -> str:
+        """Why this cell's engine ran: the app's auto choice, or the engine asked for."""
+        edit, _ = cells.cell_edit(cell)
+        return self.services.inpainter.reason if edit.engine == "auto" else "asked for"
 
     # ---------------------------------------------------------------- step 1: image
 
     @shows_errors
-    def on_photo_input(self, path: str | None, session: Session) -> tuple[Any, ...]:
+    def on_photo_input(self, v: V) -> V:
+        path, s = v[self.p.photo], self.session(v)
         if path is None:
             raise gr.Error("no photo: upload or paste a PNG, JPEG or WebP photo", print_exception=False)
-        settings = self.services.settings
-        loaded = load_image(path, max_pixels=settings.max_pixels, max_side=settings.max_side)
-        if is_shown_copy(loaded.rgb, session):
-            return tuple(gr.skip() for _ in range(8))  # the box re-sent the copy it shows: nothing new
-        name = getattr(loaded.path, "name", "photo")
-        return photo_outputs(actions.load(self.services, loaded.rgb, name, session))
+        loaded = load_image(
+            path, max_pixels=self.services.settings.max_pixels, max_side=self.services.settings.max_side
+        )
+        if is_shown_copy(loaded.rgb, s):
+            return {}  # the box re-sent the copy it shows: nothing new
+        name = getattr(loaded.path, "name", None) or "photo"
+        return self.photo_out(notebook.load(self.services, loaded.rgb, name, s, alpha=loaded.alpha))
 
     @shows_errors
-    def on_gallery_select(self, session: Session, evt: gr.SelectData) -> tuple[Any, ...]:
-        entry, image = examples.load_example(int(evt.index))
-        new = actions.load(self.services, image, entry.file.name, session)
-        points = examples.click_points(entry)
-        if points is not None:
-            new = actions.select(self.services, new, points, None, "replace")
-        else:
-            mask = examples.suggested_mask(entry, image)
-            new = actions.apply_source(
-                new, "example", mask, "replace", {"example": entry.name, "source": entry.mask_source.source}
-            )
-        hint = examples.suggestion(entry)
-        return (*loaded_outputs(new), hint.operation_label, hint.color_hex, hint.aspect)
+    def on_recipe_file_upload(self, v: V) -> V:
+        path = v[self.p.recipe_file]
+        if not path:
+            return {}
+        s, refine, edit, output = replay.load_recipe(self.services, self.session(v), Path(path))
+        values = controls.refine_values(refine)
+        if edit is not None:
+            values.update(controls.edit_values(edit, output))
+        gr.Info("Recipe loaded: its mask steps ran on this photo and the controls are set; press Run to edit.")
+        return {**self.photo_out(s), **self.controls_out(values)}
+
+    @shows_errors
+    def on_gallery_select(self, v: V, evt: gr.SelectData) -> V:
+        s, refine, suggestion = examples.load(self.services, self.session(v), int(evt.index))
+        values = {**controls.refine_values(refine), **suggestion}
+        return {**self.photo_out(s, in_box=True), **self.controls_out(values)}
 
     # ---------------------------------------------------------------- step 2: mask sources
 
     @shows_errors
-    def on_click_image_select(
-        self, session: Session, kind: ClickMode, mode: CombineMode, evt: gr.SelectData
-    ) -> tuple[Any, ...]:
-        x, y = to_image_xy(evt.index, session.scale)
-        new = actions.click(self.services, session, x, y, kind, mode)
-        return (new, *mask_views(new))
+    def on_click_image_select(self, v: V, evt: gr.SelectData) -> V:
+        s = self.session(v)
+        notebook.need_photo(s)
+        x, y = click_region(s).to_image(evt.index)
+        return self.mask_out(notebook.click(self.services, s, x, y, v[self.p.click_kind], v[self.p.combine]))
 
     @shows_errors
-    def on_undo_click(self, session: Session, mode: CombineMode) -> tuple[Any, ...]:
-        new = actions.undo_click(self.services, session, mode)
-        return (new, *mask_views(new))
+    def on_zoom_change(self, v: V) -> V:
+        s = self.session(v)
+        return self.mask_out(replace(s, zoom=float(v[self.p.zoom] or 1.0)) if s.photo else s)
 
     @shows_errors
-    def on_clear_click(self, session: Session) -> tuple[Any, ...]:
-        new = session.clear_clicks()
-        return (new, *mask_views(new))
+    def on_undo_click(self, v: V) -> V:
+        return self.mask_out(notebook.undo_click(self.services, self.session(v)))
 
     @shows_errors
-    def on_candidates_select(self, session: Session, mode: CombineMode, evt: gr.SelectData) -> tuple[Any, ...]:
-        new = actions.choose_candidate(session, int(evt.index), mode)
-        return (new, *mask_views(new))
+    def on_clear_click(self, v: V) -> V:
+        return self.mask_out(notebook.clear_clicks(self.session(v)))
 
     @shows_errors
-    def on_push_click(self, session: Session) -> dict[str, object] | None:
-        actions.need_image(session)
-        return sketch_value(session, with_mask=True)
+    def on_candidates_select(self, v: V, evt: gr.SelectData) -> V:
+        return self.mask_out(notebook.choose_candidate(self.services, self.session(v), int(evt.index)))
 
     @shows_errors
-    def on_sketch_apply(self, session: Session, value: dict[str, Any] | None, mode: CombineMode) -> tuple[Any, ...]:
-        actions.need_image(session)
-        layers = (value or {}).get("layers") or []
-        if not layers or layers[0] is None:
-            raise InvalidInput("nothing painted yet: paint over the product with the brush, then apply")
-        layer = np.asarray(layers[0])
-        painted = (
-            (layer[..., 3] > 0).astype(np.float32)
-            if layer.ndim == 3 and layer.shape[2] == 4
-            else (np.asarray(layer).max(axis=-1) > 0).astype(np.float32)
-        )
-        mask = (mask_to_image(painted, session.size) >= 0.5).astype(np.float32)
-        new = actions.apply_source(session, "sketch", mask, mode, {"painted_px": int(mask.sum())})
-        return (new, *mask_views(new))
+    def on_push_click(self, v: V) -> V:
+        s = self.session(v)
+        notebook.need_photo(s)
+        return {self.p.sketch: sketch_value(s, with_mask=True)}
 
     @shows_errors
-    def on_color_image_select(
-        self, session: Session, tolerance: float, mode: CombineMode, evt: gr.SelectData
-    ) -> tuple[Any, ...]:
-        image = actions.need_image(session)
-        x, y = to_image_xy(evt.index, session.scale)
-        cx, cy = int(np.clip(round(x), 0, image.shape[1] - 1)), int(np.clip(round(y), 0, image.shape[0] - 1))
-        patch = image[max(0, cy - 2) : cy + 3, max(0, cx - 2) : cx + 3].reshape(-1, 3)
-        color = tuple(int(v) for v in np.median(patch, axis=0))
-        new = actions.from_color(session, color, tolerance, mode)  # type: ignore[arg-type]
-        return (new, to_hex(color), *mask_views(new))
+    def on_sketch_apply(self, v: V) -> V:
+        s = self.session(v)
+        photo = notebook.need_photo(s)
+        painted = painted_mask(v[self.p.sketch])
+        mask = (mask_to_image(painted, photo.size) >= 0.5).astype(np.float32)
+        return self.mask_out(notebook.store_mask(s, mask, "sketch", v[self.p.combine]))
 
     @shows_errors
-    def on_tolerance_release(self, session: Session, picked: str, tolerance: float, mode: CombineMode) -> tuple:
-        new = actions.from_color(session, parse_color(picked), tolerance, mode)
-        return (new, *mask_views(new))
+    def on_color_image_select(self, v: V, evt: gr.SelectData) -> V:
+        s = self.session(v)
+        photo = notebook.need_photo(s)
+        x, y = (round(c / photo.scale) for c in evt.index)
+        color = median_colour(photo.image, x, y)
+        step = ColorRange(color=color, tolerance=float(v[self.p.tolerance]), combine=v[self.p.combine])
+        return {**self.mask_out(notebook.add_source(s, step)), self.p.picked: to_hex(color)}
 
     @shows_errors
-    def on_luminance_release(self, session: Session, low: float, high: float, mode: CombineMode) -> tuple:
-        new = actions.from_luminance(session, min(low, high), max(low, high), mode)
-        return (new, *mask_views(new))
+    def on_tolerance_release(self, v: V) -> V:
+        color = parse_color(v[self.p.picked])
+        step = ColorRange(color=color, tolerance=float(v[self.p.tolerance]), combine=v[self.p.combine])
+        return self.mask_out(notebook.add_source(self.session(v), step))
 
     @shows_errors
-    def on_import_mask_click(self, session: Session, path: str | None, mode: CombineMode) -> tuple:
-        image = actions.need_image(session)
+    def on_luminance_release(self, v: V) -> V:
+        low, high = sorted((float(v[self.p.lum_low]), float(v[self.p.lum_high])))
+        step = LuminanceRange(low=low, high=high, combine=v[self.p.combine])
+        return self.mask_out(notebook.add_source(self.session(v), step))
+
+    @shows_errors
+    def on_import_mask_click(self, v: V) -> V:
+        s, path = self.session(v), v[self.p.mask_file]
+        photo = notebook.need_photo(s)
         if not path:
             raise InvalidInput("no mask file: choose a mask PNG first")
-        size = (image.shape[1], image.shape[0])
-        mask = load_mask(path, size=size, resize=True)
-        new = actions.apply_source(session, "import", mask, mode, {"kind": "mask"})
-        return (new, *mask_views(new))
+        threshold = float(v[self.p.gray_threshold])
+        mask = load_mask(path, size=photo.size, resize=True)
+        origin = "gray" if threshold > 0 else "mask"
+        mask = from_gray(mask, threshold=threshold) if threshold > 0 else mask
+        return self.mask_out(notebook.store_mask(s, mask, origin, v[self.p.combine]))
 
     @shows_errors
-    def on_import_alpha_click(self, session: Session, path: str | None, mode: CombineMode) -> tuple:
-        image = actions.need_image(session)
+    def on_import_alpha_click(self, v: V) -> V:
+        s, path = self.session(v), v[self.p.alpha_file]
+        photo = notebook.need_photo(s)
         if not path:
             raise InvalidInput("no file: choose an image with transparency (PNG or WebP with alpha) first")
         loaded = load_image(path)
         if loaded.alpha is None:
-            raise InvalidInput(
-                f"{loaded.path.name if loaded.path else 'the file'} has no alpha channel; "
-                "choose a PNG or WebP with transparency"
-            )
-        alpha = mask_to_image(loaded.alpha, (image.shape[1], image.shape[0]))
-        new = actions.from_alpha(session, alpha, mode)
-        return (new, *mask_views(new))
+            raise InvalidInput(f"{Path(path).name} has no alpha channel; choose a PNG or WebP with transparency")
+        alpha = from_alpha(mask_to_image(loaded.alpha, photo.size))
+        return self.mask_out(notebook.store_mask(s, alpha, "alpha", v[self.p.combine]))
 
     @shows_errors
-    def on_import_labels_click(self, session: Session, path: str | None, classes: str, mode: CombineMode) -> tuple:
-        image = actions.need_image(session)
+    def on_own_alpha_click(self, v: V) -> V:
+        return self.mask_out(notebook.add_source(self.session(v), AlphaChannel(combine=v[self.p.combine])))
+
+    @shows_errors
+    def on_import_labels_click(self, v: V) -> V:
+        s, path = self.session(v), v[self.p.labels_file]
+        photo = notebook.need_photo(s)
         if not path:
             raise InvalidInput("no label map: choose a label PNG (one gray level or palette index per class) first")
-        ids = parse_classes(classes)
-        labels = load_labels(path, size=(image.shape[1], image.shape[0]), resize=True)
-        new = actions.from_labels(session, labels, ids, mode)
-        return (new, *mask_views(new))
+        classes = parse_classes(v[self.p.classes])
+        as_rgb = any(isinstance(c, tuple) for c in classes)
+        labels = load_labels(path, as_rgb=as_rgb, size=photo.size, resize=True)
+        step = LabelClasses(classes=tuple(classes), labels=labels, combine=v[self.p.combine])
+        return self.mask_out(notebook.add_source(s, step))
 
     # ---------------------------------------------------------------- step 3: refine
 
     @shows_errors
-    def on_refine_input(
-        self, session: Session, grow_px: float, feather_px: float, invert: bool, fill: bool, speck_px: float
-    ) -> tuple[Any, ...]:
-        refine = Refine(int(grow_px), float(feather_px), bool(invert), bool(fill), int(speck_px))
-        new = session.with_refine(refine)
-        preview, info = refine_view(new)
-        return new, preview, info
+    def on_refine_input(self, v: V) -> V:
+        s = self.session(v).with_refine(controls.refine_from(self.named(v, self.p.refine)))
+        preview, info = refine_view(s)
+        return {self.p.session: s, self.p.refine_preview: preview, self.p.mask_info: info}
 
     # ---------------------------------------------------------------- steps 4 and 5: edit, result
 
+    def on_operation_change(self, v: V) -> V:
+        operation = controls.OPERATIONS.get(v[self.p.edit["operation"]], "background")
+        p = self.p
+        return {
+            p.inpaint_group: gr.update(visible=operation == "inpaint"),
+            p.background_group: gr.update(visible=operation == "background"),
+            p.extend_group: gr.update(visible=operation == "outpaint"),
+        }
+
+    def on_bg_kind_change(self, v: V) -> V:
+        kind, e = v[self.p.edit["bg_kind"]], self.p.edit
+        visible = {
+            "bg_color": kind in ("Colour", "Gradient"),
+            "bg_color2": kind == "Gradient",
+            "bg_blur": kind == "Blur",
+        }
+        visible.update(bg_image=kind == "Image", bg_prompt=kind == controls.PROMPT_BACKGROUND)
+        return {e[name]: gr.update(visible=shown) for name, shown in visible.items()}
+
+    def on_shadow_change(self, v: V) -> V:
+        shown = bool(v[self.p.edit["shadow"]])
+        return {self.p.edit[name]: gr.update(visible=shown) for name in controls.shadow_values()}
+
     @shows_errors
-    def on_run_click(  # noqa: PLR0913 - one argument per control of step 4
-        self,
-        session: Session,
-        operation: str,
-        prompt: str,
-        negative: str,
-        bg_kind: str,
-        bg_color: str,
-        bg_color2: str,
-        bg_blur: float,
-        bg_image: np.ndarray | None,
-        bg_prompt: str,
-        left: float,
-        right: float,
-        top: float,
-        bottom: float,
-        aspect: str,
-        engine: str,
-        steps: float,
-        strength: float,
-        guidance: float,
-        seed: float | None,
-        margin: float,
-        request: gr.Request,
-        progress=gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
-        options = edits.EditOptions.from_page(
-            operation,
-            prompt,
-            negative,
-            edits.BackgroundChoice.from_page(bg_kind, bg_color, bg_color2, bg_blur, bg_image, bg_prompt),
-            (left, right, top, bottom),
-            aspect,
-            engine,
-            steps,
-            strength,
-            guidance,
-            seed,
-            margin,
-        )
+    def on_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
+        named = self.named(v, self.p.edit)
+        edit, output = controls.edit_from(named), controls.output_from(named)
         cancel = self.services.cancel_flag(request.session_hash or "")
         cancel.clear()
 
         def report(step: int, total: int) -> None:
-            progress((step, total), desc=f"{options.operation}: step {step} of {total}")
+            progress((step, total), desc=f"{type(edit).kind}: step {step} of {total}")  # type: ignore[attr-defined]
 
-        new = edits.run(self.services, session, options, progress=report, cancel=cancel)
-        return result_outputs(new, new.history[-1])
+        s = cells.run_edit(self.services, self.session(v), edit, output, progress=report, cancel=cancel)
+        return self.result_out(s)
 
     def on_cancel_click(self, request: gr.Request) -> None:
         self.services.cancel_flag(request.session_hash or "").set()
         gr.Info("Cancelling: the edit stops at its next step.")
 
     @shows_errors
-    def on_use_click(self, session: Session) -> tuple[Any, ...]:
-        if session.result is None:
-            raise InvalidInput("no result yet: run an edit in step 4 first")
-        new = actions.load(self.services, session.result, f"result of #{session.history[-1].index}", session)
-        if session.mask is not None and session.mask.shape == session.result.shape[:2]:
-            new = actions.apply_source(new, "result", session.mask, "replace", {"from": "previous mask"})
-        return loaded_outputs(new)
+    def on_use_click(self, v: V) -> V:
+        return self.photo_out(cells.use_result(self.services, self.session(v)), in_box=True)
 
     @shows_errors
-    def on_history_select(self, session: Session, evt: gr.SelectData) -> tuple[Any, ...]:
-        index = int(evt.index)
-        if not 0 <= index < len(session.history):
-            raise InvalidInput("that history cell no longer exists; run an edit to make a new one")
-        cell = session.history[index]
-        new = actions.load(self.services, cell.image, f"input of #{cell.index}", session)
-        mask = cell.mask if cell.mask.shape == cell.image.shape[:2] else None
-        new = replace(new, mask=mask, steps=cell.steps[:-1], result=cell.result)
-        return (*loaded_outputs(new), *result_outputs(new, cell)[1:])
+    def on_history_select(self, v: V, evt: gr.SelectData) -> V:
+        s, cell = cells.restore(self.services, self.session(v), int(evt.index))
+        edit, output = cells.cell_edit(cell)
+        values = {**controls.refine_values(s.refine), **controls.edit_values(edit, output)}
+        return {**self.photo_out(s, in_box=True), **self.controls_out(values), **self.result_out(s)}
 
     def on_session_close(self, request: gr.Request) -> None:
-        self.services.forget(request.session_hash or "")
-
-
-def result_outputs(session: Session, cell: Cell) -> tuple[Any, ...]:
-    """Session, before/after pair (display size), download files, history gallery."""
-    return session, cell.preview, downloads.write_downloads(cell), history_items(session)
+        """The tab closed: drop its cancel flag and free its session (state, folder) at once."""
+        session_hash = request.session_hash or ""
+        self.services.forget(session_hash)
+        self.release(session_hash)
 
 
 SAME_PICTURE_LEVELS = 4.0
@@ -300,15 +326,33 @@ SAME_PICTURE_LEVELS = 4.0
 
 def is_shown_copy(rgb: np.ndarray, session: Session) -> bool:
     """Whether ``rgb`` (H, W, 3) is the display copy this session already shows in the photo box."""
-    shown = session.display
+    shown = session.photo.display if session.photo is not None else None
     if shown is None or shown.shape != rgb.shape:
         return False
     return float(np.abs(shown.astype(np.int16) - rgb).mean()) < SAME_PICTURE_LEVELS
 
 
-def parse_classes(text: str) -> list[int]:
-    """``"1, 3 7"`` -> [1, 3, 7]; raises ``InvalidInput`` for anything else."""
-    parts = [p for p in text.replace(",", " ").split() if p]
-    if not parts or not all(p.isdigit() for p in parts):
-        raise InvalidInput(f"classes {text!r} are not class numbers; type them like '1, 3'")
-    return [int(p) for p in parts]
+def painted_mask(value: dict[str, Any] | None) -> np.ndarray:
+    """The sketch editor's first layer as a display-size {0, 1} float32 mask (painted = 1)."""
+    layers = (value or {}).get("layers") or []
+    if not layers or layers[0] is None:
+        raise InvalidInput("nothing painted yet: paint over the product with the brush, then apply")
+    layer = np.asarray(layers[0])
+    painted = layer[..., 3] > 0 if layer.ndim == 3 and layer.shape[2] == 4 else layer.max(axis=-1) > 0
+    return painted.astype(np.float32)
+
+
+def median_colour(image: np.ndarray, x: int, y: int) -> tuple[int, int, int]:
+    """The median colour of the 5x5 pixels around image pixel ``(x, y)`` (clipped to the photo)."""
+    cx, cy = int(np.clip(x, 0, image.shape[1] - 1)), int(np.clip(y, 0, image.shape[0] - 1))
+    patch = image[max(0, cy - 2) : cy + 3, max(0, cx - 2) : cx + 3].reshape(-1, 3)
+    r, g, b = (int(c) for c in np.median(patch, axis=0))
+    return r, g, b
+
+
+def parse_classes(text: str) -> list[int | tuple[int, int, int]]:
+    """``"1, 3 7"`` -> [1, 3, 7]; ``"#ff0000"`` -> [(255, 0, 0)]; raises ``InvalidInput`` otherwise."""
+    parts = [p for p in (text or "").replace(",", " ").split() if p]
+    if not parts:
+        raise InvalidInput(f"classes {text!r} are not class numbers; type them like '1, 3' or '#ff0000'")
+    return [int(p) if p.isdigit() else parse_color(p) for p in parts]

@@ -2,11 +2,14 @@
 
 ``build_demo(settings)`` returns a ready ``gr.Blocks`` (queue configured); ``.launch()`` works as
 is from a script or a notebook and applies the theme, CSS and upload cap by default.
+
+Each browser tab (and each API client) has its own ``Session`` in a ``gr.State`` that lives
+``Settings.session_ttl_s`` after its last change, and is freed at once when the page closes;
+its temporary folder goes with it (``ui.state.forget``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -15,12 +18,14 @@ from pipeline.settings import Settings
 from ui import api, layout
 from ui.examples import gallery_items
 from ui.handlers import Handlers
+from ui.layout import Page
 from ui.services import Services, make_services
-from ui.state import Session
 from ui.theme import CSS, make_theme
 
 GPU = "gpu"  # concurrency_id shared by every event that runs a model
 MAX_FILE_SIZE = "60mb"
+CACHE_SWEEP_S = 300
+QUIET: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
 
 
 class StencilBlocks(gr.Blocks):
@@ -33,132 +38,147 @@ class StencilBlocks(gr.Blocks):
         return super().launch(*args, **kwargs)
 
 
-@dataclass(frozen=True)
-class Wiring:
-    """What every wiring function needs: the handlers, the session state and the page's parts."""
-
-    handlers: Handlers
-    session: gr.State
-    page: layout.Page
-
-
 def build_demo(
     settings: Settings | None = None, *, services: Services | None = None, queue_size: int = 16
 ) -> StencilBlocks:
     """The Stencil editor for ``settings`` (backends from ``pipeline.models``), queue configured."""
     services = services or make_services(settings or Settings(), queue_size=queue_size)
-    handlers = Handlers(services)
-    with StencilBlocks(title="Stencil: mask-first image editor") as demo:
-        session = gr.State(Session())
-        page = layout.build_page(services.status, gallery_items())
-        wiring = Wiring(handlers, session, page)
-        _wire_image(wiring)
-        _wire_mask(wiring)
-        _wire_refine(wiring)
-        _wire_edit(wiring)
-        api.register(handlers, session)
+    ttl = services.settings.session_ttl_s
+    with StencilBlocks(
+        title="Stencil: mask-first image editor", delete_cache=(CACHE_SWEEP_S, max(ttl, CACHE_SWEEP_S))
+    ) as demo:
+        page = layout.build_page(
+            services.status,
+            gallery_items(),
+            generates=services.generates,
+            margin_px=services.settings.context_px,
+            session_ttl_s=ttl,
+        )
+        handlers = Handlers(services, page)
+        wire(page, handlers)
+        api.register(handlers, page.session)
+        handlers.release = lambda session_hash: release_session(demo, session_hash)
         demo.unload(handlers.on_session_close)
     demo.queue(default_concurrency_limit=4, max_size=services.queue_size, api_open=False)
+    demo.stencil_handlers = handlers  # type: ignore[attr-defined]  # for tests that drive the handlers
     return demo
 
 
-def _mask_outputs(w: Wiring) -> list[Any]:
-    p = w.page
-    return [w.session, p.click_image, p.candidates, p.refine_preview, p.mask_info]
+def release_session(demo: gr.Blocks, session_hash: str) -> None:
+    """Free a closed tab's state now: Gradio would keep a closed session's state for an hour.
+
+    Runs its ``gr.State`` delete callbacks (``ui.state.forget`` removes the session folder) and
+    drops Gradio's per-session copy of the page. Uses Gradio's ``state_holder`` (6.x).
+    """
+    holder = getattr(demo, "state_holder", None)
+    if holder is None or session_hash not in holder:
+        return
+    holder.delete_state(session_hash)
+    with holder.lock:
+        holder.session_data.pop(session_hash, None)
+        holder.time_last_used.pop(session_hash, None)
 
 
-def _photo_outputs(w: Wiring) -> list[Any]:
-    p = w.page
-    return [*_mask_outputs(w), p.color_image, p.sketch, p.photo_info]
+def mask_outputs(p: Page) -> list[Any]:
+    return [p.session, p.click_image, p.candidates, p.refine_preview, p.mask_info]
 
 
-def _loaded_outputs(w: Wiring) -> list[Any]:
-    """A photo loaded without the upload box also shows in it (``ui.handlers.loaded_outputs``)."""
-    return [*_photo_outputs(w), w.page.photo]
+def photo_outputs(p: Page) -> list[Any]:
+    return [*mask_outputs(p), p.color_image, p.sketch, p.photo_info, p.photo]
 
 
-def _result_outputs(w: Wiring) -> list[Any]:
-    p = w.page
-    return [w.session, p.comparison, p.downloads, p.history]
+def result_outputs(p: Page) -> list[Any]:
+    return [p.session, p.comparison, p.downloads, p.history, p.result_info]
 
 
-def _wire_image(w: Wiring) -> None:
-    p, h = w.page, w.handlers
-    p.photo.input(h.on_photo_input, [p.photo, w.session], _photo_outputs(w), api_visibility="private")
+def control_outputs(p: Page) -> list[Any]:
+    return [*p.refine.values(), *p.edit.values()]
+
+
+def wire(p: Page, h: Handlers) -> None:
+    """Connect every event of the page to its handler."""
+    _wire_image(p, h)
+    _wire_mask(p, h)
+    _wire_refine(p, h)
+    _wire_edit(p, h)
+
+
+def _wire_image(p: Page, h: Handlers) -> None:
+    p.photo.input(h.on_photo_input, {p.photo, p.session}, photo_outputs(p), api_visibility="private")
     p.gallery.select(
-        h.on_gallery_select,
-        [w.session],
-        [*_loaded_outputs(w), p.operation, p.bg_color, p.aspect],
+        h.on_gallery_select, {p.session}, [*photo_outputs(p), *control_outputs(p)], api_visibility="private"
+    )
+    p.recipe_file.upload(
+        h.on_recipe_file_upload,
+        {p.recipe_file, p.session},
+        [*photo_outputs(p), *control_outputs(p)],
+        concurrency_id=GPU,
+        concurrency_limit=1,
         api_visibility="private",
     )
 
 
-def _wire_mask(w: Wiring) -> None:
-    p, h = w.page, w.handlers
-    quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
-    p.click_image.select(
-        h.on_click_image_select,
-        [w.session, p.click_kind, p.combine],
-        _mask_outputs(w),
-        concurrency_id=GPU,
-        concurrency_limit=1,
-        trigger_mode="always_last",
-        **quiet,
-    )
-    p.undo.click(h.on_undo_click, [w.session, p.combine], _mask_outputs(w), concurrency_id=GPU, **quiet)
-    p.clear.click(h.on_clear_click, [w.session], _mask_outputs(w), **quiet)
-    p.candidates.select(h.on_candidates_select, [w.session, p.combine], _mask_outputs(w), **quiet)
-    p.push.click(h.on_push_click, [w.session], [p.sketch], **quiet)
-    p.apply_sketch.click(h.on_sketch_apply, [w.session, p.sketch, p.combine], _mask_outputs(w), **quiet)
-    p.color_image.select(
-        h.on_color_image_select,
-        [w.session, p.tolerance, p.combine],
-        [w.session, p.picked, *_mask_outputs(w)[1:]],
-        **quiet,
-    )
-    p.tolerance.release(
-        h.on_tolerance_release, [w.session, p.picked, p.tolerance, p.combine], _mask_outputs(w), **quiet
-    )
+def _wire_mask(p: Page, h: Handlers) -> None:
+    on_gpu: dict[str, Any] = {"concurrency_id": GPU, "concurrency_limit": 1, **QUIET}
+    clicks = {p.session, p.click_kind, p.combine}
+    p.click_image.select(h.on_click_image_select, clicks, mask_outputs(p), trigger_mode="always_last", **on_gpu)
+    p.zoom.change(h.on_zoom_change, {p.session, p.zoom}, mask_outputs(p), **QUIET)
+    p.undo.click(h.on_undo_click, {p.session}, mask_outputs(p), **on_gpu)
+    p.clear.click(h.on_clear_click, {p.session}, mask_outputs(p), **QUIET)
+    p.candidates.select(h.on_candidates_select, {p.session}, mask_outputs(p), **on_gpu)
+    p.push.click(h.on_push_click, {p.session}, [p.sketch], **QUIET)
+    p.apply_sketch.click(h.on_sketch_apply, {p.session, p.sketch, p.combine}, mask_outputs(p), **QUIET)
+    colour = {p.session, p.tolerance, p.combine, p.picked}
+    p.color_image.select(h.on_color_image_select, colour, [*mask_outputs(p), p.picked], **QUIET)
+    p.tolerance.release(h.on_tolerance_release, colour, mask_outputs(p), **QUIET)
+    luminance = {p.session, p.lum_low, p.lum_high, p.combine}
     for slider in (p.lum_low, p.lum_high):
-        slider.release(h.on_luminance_release, [w.session, p.lum_low, p.lum_high, p.combine], _mask_outputs(w), **quiet)
-    p.import_mask.click(h.on_import_mask_click, [w.session, p.mask_file, p.combine], _mask_outputs(w), **quiet)
-    p.import_alpha.click(h.on_import_alpha_click, [w.session, p.alpha_file, p.combine], _mask_outputs(w), **quiet)
-    p.import_labels.click(
-        h.on_import_labels_click, [w.session, p.labels_file, p.classes, p.combine], _mask_outputs(w), **quiet
+        slider.release(h.on_luminance_release, luminance, mask_outputs(p), **QUIET)
+    imports = {p.session, p.combine, p.mask_file, p.gray_threshold, p.alpha_file, p.labels_file, p.classes}
+    p.import_mask.click(h.on_import_mask_click, imports, mask_outputs(p), **QUIET)
+    p.import_alpha.click(h.on_import_alpha_click, imports, mask_outputs(p), **QUIET)
+    p.own_alpha.click(h.on_own_alpha_click, imports, mask_outputs(p), **QUIET)
+    p.import_labels.click(h.on_import_labels_click, imports, mask_outputs(p), **QUIET)
+
+
+def _wire_refine(p: Page, h: Handlers) -> None:
+    inputs = {p.session, *p.refine.values()}
+    outputs = [p.session, p.refine_preview, p.mask_info]
+    live = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
+    for name in ("grow", "feather", "speck", "matte"):
+        p.refine[name].input(h.on_refine_input, inputs, outputs, concurrency_limit=8, **live)
+    for name in ("invert", "fill_holes"):
+        p.refine[name].input(h.on_refine_input, inputs, outputs, api_visibility="private", show_progress="hidden")
+
+
+def _wire_edit(p: Page, h: Handlers) -> None:
+    e = p.edit
+    instant: dict[str, Any] = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+    p.edit["operation"].change(
+        h.on_operation_change, {p.edit["operation"]}, [p.inpaint_group, p.background_group, p.extend_group], **instant
     )
-
-
-def _wire_refine(w: Wiring) -> None:
-    p, h = w.page, w.handlers
-    inputs = [w.session, p.grow, p.feather, p.invert, p.fill_holes, p.speck]
-    outputs = [w.session, p.refine_preview, p.mask_info]
-    for control in (p.grow, p.feather, p.speck):
-        control.input(
-            h.on_refine_input,
-            inputs,
-            outputs,
-            api_visibility="private",
-            show_progress="hidden",
-            trigger_mode="always_last",
-            concurrency_limit=8,
-        )
-    for box in (p.invert, p.fill_holes):
-        box.input(h.on_refine_input, inputs, outputs, api_visibility="private", show_progress="hidden")
-
-
-def _wire_edit(w: Wiring) -> None:
-    p, h = w.page, w.handlers
+    e["bg_kind"].change(
+        h.on_bg_kind_change,
+        {e["bg_kind"]},
+        [e[n] for n in ("bg_color", "bg_color2", "bg_blur", "bg_image", "bg_prompt")],
+        **instant,
+    )
+    shadow = [e[n] for n in ("shadow_kind", "shadow_angle", "shadow_distance", "shadow_softness", "shadow_opacity")]
+    e["shadow"].change(h.on_shadow_change, {e["shadow"]}, shadow, **instant)
     run = p.run.click(
         h.on_run_click,
-        [w.session, *p.edit_inputs],
-        _result_outputs(w),
+        {p.session, *e.values()},
+        result_outputs(p),
         concurrency_id=GPU,
         concurrency_limit=1,
         api_visibility="private",
         show_progress="full",
     )
     p.cancel.click(h.on_cancel_click, None, None, cancels=[run], queue=False, api_visibility="private")
-    p.use.click(h.on_use_click, [w.session], _loaded_outputs(w), api_visibility="private")
+    p.use.click(h.on_use_click, {p.session}, photo_outputs(p), api_visibility="private")
     p.history.select(
-        h.on_history_select, [w.session], [*_loaded_outputs(w), *_result_outputs(w)[1:]], api_visibility="private"
+        h.on_history_select,
+        {p.session},
+        [*photo_outputs(p), *control_outputs(p), *result_outputs(p)[1:]],
+        api_visibility="private",
     )

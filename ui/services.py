@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from pipeline.inpaint.protocol import Inpainter
 from pipeline.models import Chosen, make_inpainter, make_segmenter, resolve_device
+from pipeline.recipe import Engines
 from pipeline.select.protocol import Prepared, Segmenter
 from pipeline.settings import Settings
 from pipeline.types import Image
@@ -62,6 +63,20 @@ class Services:
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def engines(self) -> Engines:
+        """The backends for recipe steps: this app's selector and "auto" engine."""
+        return Engines(self.settings, self.segmenter, self.inpainter)
+
+    @property
+    def generates(self) -> bool:
+        """Whether the "auto" engine reads prompts (a diffusion model is configured)."""
+        return self.inpainter.backend.name != "classic"
+
+    def run_model(self, job: Callable[[], T]) -> T:
+        """Run ``job`` (model work) where models run: inside ``spaces.GPU`` on ZeroGPU Spaces."""
+        return run_on_gpu(job)
 
     @property
     def status(self) -> str:

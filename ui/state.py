@@ -1,139 +1,149 @@
 """Per-browser-session state: a frozen ``Session`` kept in ``gr.State`` and replaced, never mutated.
 
-Nothing here is shared between sessions: every handler takes a ``Session`` and returns a new one.
-Images are full resolution (``(H, W, 3)`` uint8 RGB) and masks are ``(H, W)`` float32 in [0, 1] at
-the image's size; the page shows a copy scaled by ``scale`` (display px per image px, <= 1).
+A session is a notebook being written: the ``Photo``, the mask steps made on it so far (recipe
+steps, ``pipeline.recipe``), the current mask, the live ``Refine`` and a bounded ``history`` of
+finished edits. Images are full resolution (``(H, W, 3)`` uint8 RGB), masks ``(H, W)`` float32
+at the photo's size; the page shows a copy scaled by ``Photo.scale`` (<= 1).
 
-Mask building works in *series*: consecutive operations from one source (clicks, a colour, a
-sketch...) redo that source's contribution on top of ``base``, the mask as it was when the series
-began, with the chosen combine mode (replace / add / subtract). Starting another source ends the
-series, so ``base`` becomes the current mask.
+The last mask step stays *open* while the user keeps working with the same source and combine
+mode (more clicks, another tolerance): it is redone on ``base``, the mask before it. Another
+source or another combine mode starts a new step, so each step owns its clicks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shutil
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Literal
+from pathlib import Path
 
 import numpy as np
 
-from pipeline.select.protocol import Candidate, Prepared, Selection
-from pipeline.types import Box, Image, Mask, Point
+from pipeline.recipe import MaskStep, Recipe, Refine, StoredMask
+from pipeline.recipe.apply import ClickChain
+from pipeline.select.protocol import Prepared
+from pipeline.types import Image, Mask
 
-CombineMode = Literal["replace", "add", "subtract"]
-ClickMode = Literal["positive", "negative", "box"]
-Source = Literal["click", "sketch", "color", "luminance", "import", "example", "history", "result"]
-COMBINE_MODES: tuple[CombineMode, ...] = ("replace", "add", "subtract")
+FULL_SIZE_CELLS = 3
+"""History cells that keep their full-size pictures in memory; older ones live in the session folder."""
+
+MAX_CELLS = 24
+"""History cells kept at all; the oldest is forgotten (with its files) when a new one comes."""
 
 
-@dataclass(frozen=True)
-class Refine:
-    """Mask refinement applied on top of the current mask, in full-resolution pixels.
+@dataclass(frozen=True, eq=False)
+class Photo:
+    """The picture being edited, its display copy and what is known about it.
 
-    ``grow_px`` > 0 grows and < 0 shrinks; ``feather_px`` is the Gaussian feather radius;
-    ``min_speck_px`` removes islands smaller than that many pixels (0 keeps all).
+    ``origin`` is the recipe that made this photo from an uploaded one (empty for an upload, a
+    history cell's recipe for "use result as input"); ``alpha`` its own transparency, if any.
     """
 
-    grow_px: int = 0
-    feather_px: float = 0.0
-    invert: bool = False
-    fill_holes: bool = False
-    min_speck_px: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "grow_px": self.grow_px,
-            "feather_px": self.feather_px,
-            "invert": self.invert,
-            "fill_holes": self.fill_holes,
-            "min_speck_px": self.min_speck_px,
-        }
+    image: Image
+    name: str
+    display: Image
+    scale: float
+    prepared: Future[Prepared] | None = None
+    alpha: Mask | None = None
+    origin: Recipe = Recipe()
 
     @property
-    def is_identity(self) -> bool:
-        return self == Refine()
+    def size(self) -> tuple[int, int]:
+        return int(self.image.shape[1]), int(self.image.shape[0])
 
 
-@dataclass(frozen=True)
-class Step:
-    """One entry of the recipe: an operation name and its JSON-ready parameters."""
+@dataclass(frozen=True, eq=False)
+class Pictures:
+    """A history cell's full-size pictures: the edit's input, its raw mask (before refine), the mask
+    before the last mask step (``base``, to keep redoing that step after a restore) and the result."""
 
-    name: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"step": self.name, **dict(self.params)}
+    image: Image
+    mask: Mask
+    base: Mask | None
+    result: Image
 
 
 @dataclass(frozen=True, eq=False)
 class Cell:
-    """One finished edit in the session history, restorable and branchable.
+    """One finished edit: its full recipe, what the page shows of it and where its pictures are.
 
-    ``image`` is the edit's input, ``mask`` the refined mask it used, ``result`` its output,
-    ``thumbnail`` a small copy of the result for the history gallery and ``preview`` the
-    display-size (before, after) pair for the comparison slider.
+    ``pictures`` is None once the cell is older than ``FULL_SIZE_CELLS``: then the input and the
+    raw mask are read back from ``folder / "pictures.npz"`` and the result from its download
+    (``downloads[0]``, a lossless PNG). ``downloads`` are the files offered in step 5.
     """
 
     index: int
-    operation: str
-    params: Mapping[str, Any]
-    image: Image
-    mask: Mask
-    result: Image
+    recipe: Recipe
+    photo_name: str
+    caption: str
+    engine: str
     thumbnail: Image
     preview: tuple[Image, Image]
-    steps: tuple[Step, ...]
+    folder: Path
+    downloads: tuple[str, ...]
+    pictures: Pictures | None = None
 
-    @property
-    def caption(self) -> str:
-        """``#2 background: color (color=#00ff00)``: the operation and its parameters, the default engine left out."""
-        params = {k: v for k, v in self.params.items() if v not in ("", None) and (k, v) != ("engine", "auto")}
-        kind = params.pop("background", None)
-        shown = ", ".join(f"{k}={v}" for k, v in params.items())
-        return f"#{self.index} {self.operation}" + (f": {kind}" if kind else "") + (f" ({shown})" if shown else "")
+    def load_pictures(self) -> Pictures:
+        """The full-size pictures, from memory or from the cell's folder."""
+        if self.pictures is not None:
+            return self.pictures
+        from pipeline.io.images import load_image
+
+        with np.load(self.folder / "pictures.npz") as data:
+            image, mask = data["image"], data["mask"]
+            base = data.get("base")
+        return Pictures(image, mask, base, load_image(self.downloads[0]).rgb)
+
+    def spilled(self) -> Cell:
+        """This cell with its pictures written (compressed) to its folder and dropped from memory."""
+        if self.pictures is None:
+            return self
+        kept = {"image": self.pictures.image, "mask": self.pictures.mask}
+        if self.pictures.base is not None:
+            kept["base"] = self.pictures.base
+        np.savez_compressed(self.folder / "pictures.npz", **kept)
+        return replace(self, pictures=None)
 
 
 @dataclass(frozen=True, eq=False)
 class Session:
-    """Everything one browser tab is working on (see the module docstring)."""
+    """Everything one browser tab (or one API client) is working on; see the module docstring.
 
-    image: Image | None = None
-    name: str = ""
-    display: Image | None = None
-    scale: float = 1.0
-    prepared: Future[Prepared] | None = None
-    mask: Mask | None = None
+    ``chain`` is the click selection of the last ``Clicks`` step and ``chain_before`` the one
+    before its last point (to re-pick a candidate without redoing every click); their full-size
+    candidates are dropped, and ``candidates`` keeps display-size copies with their scores.
+    """
+
+    photo: Photo | None = None
+    steps: tuple[MaskStep, ...] = ()
     base: Mask | None = None
-    series: Source | None = None
-    points: tuple[Point, ...] = ()
+    mask: Mask | None = None
+    chain: ClickChain | None = None
+    chain_before: ClickChain | None = None
+    candidates: tuple[tuple[Mask, float], ...] = ()
     corner: tuple[float, float] | None = None
-    box: Box | None = None
-    candidates: tuple[Candidate, ...] = ()
-    chosen: int = 0
-    selection: Selection | None = None
+    zoom: float = 1.0
+    centre: tuple[float, float] | None = None
     refine: Refine = Refine()
-    steps: tuple[Step, ...] = ()
     result: Image | None = None
+    shown_cell: int | None = None
     history: tuple[Cell, ...] = ()
+    folder: Path | None = field(default=None)
 
     @property
     def size(self) -> tuple[int, int]:
-        """``(width, height)`` of the full-resolution image; (0, 0) without one."""
-        if self.image is None:
-            return (0, 0)
-        return (self.image.shape[1], self.image.shape[0])
+        """``(width, height)`` of the photo; (0, 0) without one."""
+        return (0, 0) if self.photo is None else self.photo.size
 
     @cached_property
     def display_mask(self) -> Mask | None:
         """The current mask at display size, computed once per state (None without a mask)."""
-        if self.display is None or self.mask is None:
+        if self.photo is None or self.mask is None:
             return None
         from ui.display import mask_to_display
 
-        return mask_to_display(self.mask, self.display.shape)
+        return mask_to_display(self.mask, self.photo.display.shape)
 
     def with_refine(self, refine: Refine) -> Session:
         """A copy with ``refine`` set; the mask is the same, so its display-size copy is kept."""
@@ -142,46 +152,44 @@ class Session:
             updated.__dict__["display_mask"] = self.__dict__["display_mask"]
         return updated
 
-    def empty_mask(self) -> Mask:
+    def current_mask(self) -> Mask:
+        """The raw current mask, an empty one when nothing is selected yet."""
+        if self.mask is not None:
+            return self.mask
         width, height = self.size
         return np.zeros((height, width), dtype=np.float32)
 
-    def current_mask(self) -> Mask:
-        """The raw current mask, an empty one when nothing is selected yet."""
-        return self.mask if self.mask is not None else self.empty_mask()
+    def recipe(self) -> Recipe:
+        """The notebook so far: how the photo was made, its mask steps and the refinement."""
+        origin = self.photo.origin if self.photo is not None else Recipe()
+        refine = () if self.refine.is_identity else (self.refine,)
+        return origin.then(*self.steps, *refine)
 
-    def begin(self, source: Source) -> Session:
-        """Start (or continue) a series from ``source``: ``base`` is fixed at the series start."""
-        if self.series == source:
-            return self
-        return replace(self, series=source, base=self.mask)
+    def cell(self, index: int) -> Cell:
+        for cell in self.history:
+            if cell.index == index:
+                return cell
+        raise LookupError(index)
 
-    def with_step(self, step: Step) -> Session:
-        """Record ``step``; a step of the running series replaces that series' previous step."""
-        steps = self.steps
-        if steps and steps[-1].name == step.name and self.series == step.name:
-            steps = steps[:-1]
-        return replace(self, steps=(*steps, step))
-
-    def clear_clicks(self) -> Session:
-        """Forget the clicks; a running click series is undone (the mask goes back to ``base``)."""
-        cleared = replace(self, points=(), corner=None, box=None, candidates=(), chosen=0, selection=None)
-        if self.series != "click":
-            return cleared
-        steps = self.steps[:-1] if self.steps and self.steps[-1].name == "click" else self.steps
-        return replace(cleared, mask=self.base, series=None, steps=steps)
+    def with_cell(self, cell: Cell) -> Session:
+        """Add ``cell`` to the history: older cells spill their pictures, the oldest is forgotten."""
+        kept = (*self.history, cell)
+        forgotten = kept[:-MAX_CELLS]
+        kept = kept[-MAX_CELLS:]
+        for old in forgotten:
+            shutil.rmtree(old.folder, ignore_errors=True)
+        kept = tuple(c.spilled() if i < len(kept) - FULL_SIZE_CELLS else c for i, c in enumerate(kept))
+        return replace(self, history=kept, result=cell.load_pictures().result, shown_cell=cell.index)
 
 
-def new_session(
-    image: Image, display: Image, scale: float, name: str, prepared: Future[Prepared] | None, history: tuple[Cell, ...]
-) -> Session:
-    """A fresh session for a new photo; the history of earlier results is kept."""
-    return Session(
-        image=image,
-        name=name,
-        display=display,
-        scale=scale,
-        prepared=prepared,
-        steps=(Step("image", {"name": name, "width": int(image.shape[1]), "height": int(image.shape[0])}),),
-        history=history,
-    )
+def is_open(last: MaskStep | None, step: MaskStep) -> bool:
+    """Whether ``step`` continues ``last`` (same source, same combine mode) instead of starting a new one."""
+    if last is None or type(last) is not type(step) or last.combine != step.combine:
+        return False
+    return not isinstance(step, StoredMask) or step.origin == last.origin  # type: ignore[union-attr]
+
+
+def forget(session: Session) -> None:
+    """Free what a session holds outside memory (its folder); ``gr.State``'s delete callback."""
+    if isinstance(session, Session) and session.folder is not None:
+        shutil.rmtree(session.folder, ignore_errors=True)

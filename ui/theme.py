@@ -17,6 +17,8 @@ CSS = """
                         background: var(--color-accent); font-size: 0.95rem; }
 .hint p { color: var(--body-text-color-subdued); font-size: 0.9rem; margin: 0; }
 #mask-info p { font-variant-numeric: tabular-nums; }
+.swatch button.dialog-button { min-height: 2.2rem; width: 100%; border: 1px solid var(--border-color-accent) !important;
+                               box-shadow: inset 0 0 0 1px rgba(0, 0, 0, 0.08); border-radius: 6px; }
 #history .caption-label, #candidates .caption-label { white-space: normal; max-width: calc(100% - 8px);
     font-size: 0.7rem; line-height: 1.2; padding: 2px 6px; opacity: 0.9; }
 """

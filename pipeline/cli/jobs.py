@@ -77,6 +77,18 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[Job], None], *, label: str) ->
     return 0
 
 
+def companion(given: Path, source: Path, what: str) -> Path:
+    """``given`` itself, or when it is a folder the file in it named after ``source`` (by stem)."""
+    if not given.is_dir():
+        if not given.exists():
+            raise UsageError(f"{what} {given} does not exist")
+        return given
+    matches = sorted(p for p in given.iterdir() if p.stem == source.stem and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not matches:
+        raise UsageError(f"no {what} named {source.stem}.* in {given}; name each {what} after its image")
+    return matches[0]
+
+
 def argument(parse: Callable[[str], T]) -> Callable[[str], T]:
     """An argparse ``type=`` that turns the parser's ``InvalidInput`` into a usage error."""
 
@@ -101,6 +113,21 @@ def number(low: float | None = None, high: float | None = None, *, unit: str = "
         if (low is not None and not value >= low) or (high is not None and not value <= high):
             bounds = f"{low if low is not None else '-inf'}..{high if high is not None else 'inf'}"
             raise argparse.ArgumentTypeError(f"{text}{' ' + unit if unit else ''} is outside {bounds}")
+        return value
+
+    return convert
+
+
+def whole(low: int, high: int, *, unit: str = "px") -> Callable[[str], int]:
+    """An argparse ``type=`` for a whole number in ``[low, high]``."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of {unit}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} {unit} is outside {low}..{high}")
         return value
 
     return convert

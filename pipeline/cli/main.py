@@ -25,6 +25,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli import apply as cli_apply
     from pipeline.cli import edit as cli_edit
     from pipeline.cli import masks as cli_masks
     from pipeline.cli import models as cli_models
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (cli_masks, cli_select, cli_edit, cli_models):
+    for module in (cli_masks, cli_select, cli_edit, cli_apply, cli_models):
         module.register(commands)
     return parser
 

@@ -14,11 +14,25 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import masks
-from pipeline.cli.jobs import IMAGE_SUFFIXES, Job, UsageError, argument, ignore_level, number, plan_jobs, run_jobs
+from pipeline.cli.jobs import (
+    IMAGE_SUFFIXES,
+    Job,
+    UsageError,
+    argument,
+    companion,
+    ignore_level,
+    number,
+    plan_jobs,
+    run_jobs,
+    whole,
+)
+from pipeline.cli.recipe_io import RecipeSaver, add_save_recipe, refuse_folder, stored
 from pipeline.colors import parse_color
-from pipeline.errors import InvalidInput
 from pipeline.io.images import load_gray, load_image, load_labels, load_mask, load_reference, save_mask, save_rgba
 from pipeline.masks import compose
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, MaskStep, Recipe, Refine
+from pipeline.recipe.apply import refine_mask, source_mask
+from pipeline.recipe.steps import MAX_FEATHER_PX, MAX_GROW_PX
 from pipeline.types import Mask
 
 LabelClass = int | tuple[int, int, int]
@@ -29,8 +43,6 @@ _FOLDERS = (
 
 
 # ---------------------------------------------------------------- argument types
-
-_PX = number(0.0, 10_000, unit="px")
 
 
 def _classes(text: str) -> list[LabelClass]:
@@ -57,42 +69,38 @@ def _level_range(text: str) -> tuple[float, float]:
     return bounds
 
 
-def _companion(given: Path, source: Path, what: str) -> Path:
-    """``given`` itself, or when it is a folder the file in it with ``source``'s stem."""
-    if not given.is_dir():
-        return given
-    matches = sorted(p for p in given.iterdir() if p.stem == source.stem and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not matches:
-        raise InvalidInput(f"no {what} named {source.stem}.* in {given}; name it after the image")
-    return matches[0]
-
-
 # ---------------------------------------------------------------- stencil mask
 
 
-def _mask_for(args: argparse.Namespace, source: Path) -> Mask:
-    loaded = load_image(source)
-    size, resize = loaded.size, args.resize_mask
+def _source_step(args: argparse.Namespace) -> MaskStep | None:
+    """The recipe step of the chosen source; None for ``--gray`` (a gray map belongs to one photo)."""
     if args.alpha:
-        if loaded.alpha is None:
-            raise InvalidInput(f"{source} has no transparency to make a mask from; use a PNG/WebP with alpha")
-        return masks.from_alpha(loaded.alpha, threshold=args.threshold)
-    if args.gray is not None:
-        gray = load_gray(_companion(args.gray, source, "gray map"), size=size, resize=resize)
-        return masks.from_gray(gray, threshold=args.threshold)
+        return AlphaChannel(threshold=args.threshold)
     if args.labels is not None:
-        classes = [c for group in args.classes for c in group]
-        as_rgb = any(isinstance(c, tuple) for c in classes)
-        labels = load_labels(_companion(args.labels, source, "label map"), as_rgb=as_rgb, size=size, resize=resize)
-        return masks.from_labels(labels, classes)
+        return LabelClasses(classes=tuple(c for group in args.classes for c in group))
     if args.color is not None:
         tolerance = masks.DEFAULT_COLOR_TOLERANCE if args.tolerance is None else args.tolerance
-        return masks.from_color(loaded.rgb, args.color, tolerance=tolerance)
-    low, high = args.luminance
-    return masks.from_luminance(loaded.rgb, low, high)
+        return ColorRange(color=args.color, tolerance=tolerance)
+    if args.luminance is not None:
+        low, high = args.luminance
+        return LuminanceRange(low=low, high=high)
+    return None
 
 
-def run_mask(args: argparse.Namespace) -> int:
+def _mask_for(args: argparse.Namespace, step: MaskStep | None, source: Path) -> Mask:
+    loaded = load_image(source)
+    size, resize = loaded.size, args.resize_mask
+    if step is None:
+        gray = load_gray(companion(args.gray, source, "gray map"), size=size, resize=resize)
+        return masks.from_gray(gray, threshold=args.threshold)
+    labels = None
+    if isinstance(step, LabelClasses):
+        as_rgb = any(isinstance(c, tuple) for c in step.classes)
+        labels = load_labels(companion(args.labels, source, "label map"), as_rgb=as_rgb, size=size, resize=resize)
+    return source_mask(step, loaded.rgb, alpha=loaded.alpha, labels=labels)
+
+
+def _check_mask_args(args: argparse.Namespace) -> None:
     if args.labels is not None and not args.classes:
         raise UsageError("--labels needs --class K (an id or #RRGGBB; repeat it or separate with commas)")
     if args.classes and args.labels is None:
@@ -101,36 +109,61 @@ def run_mask(args: argparse.Namespace) -> int:
         raise UsageError("--tolerance only applies to --color")
     if args.threshold is not None and not (args.alpha or args.gray is not None):
         raise UsageError("--threshold only applies to --alpha and --gray")
+
+
+def run_mask(args: argparse.Namespace) -> int:
+    _check_mask_args(args)
+    step = _source_step(args)
+    if step is None:
+        refuse_folder(args, args.image, "a --gray mask is kept in the recipe and fits one photo")
     jobs = plan_jobs(args.image, args.output)
-    return run_jobs(jobs, lambda job: save_mask(job.target, _mask_for(args, job.source)), label="mask")
+    saver = RecipeSaver(args.save_recipe)
+
+    def work(job: Job) -> None:
+        mask = _mask_for(args, step, job.source)
+        if saver.active:
+            if step is None:
+                mask, kept = stored(mask, "gray")
+                saver.keep(Recipe((kept,)))
+            else:
+                saver.keep(Recipe((step,)))
+        save_mask(job.target, mask)
+
+    status = run_jobs(jobs, work, label="mask")
+    saver.write()
+    return status
 
 
 # ---------------------------------------------------------------- stencil refine
 
 
-def _refine(mask: Mask, args: argparse.Namespace) -> Mask:
-    """Apply the requested steps in a fixed order: fill holes, drop islands, grow, shrink, invert, feather."""
-    if args.fill_holes:
-        mask = masks.fill_holes(mask)
-    if args.min_island:
-        mask = masks.remove_islands(mask, int(args.min_island))
-    if args.grow:
-        mask = masks.grow(mask, args.grow)
-    if args.shrink:
-        mask = masks.shrink(mask, args.shrink)
-    if args.invert:
-        mask = masks.invert(mask)
-    if args.feather:
-        mask = masks.feather(mask, args.feather)
-    return mask
+def _refine_step(args: argparse.Namespace) -> Refine:
+    """The ``Refine`` the flags ask for (see its docstring for the order and the outward feather)."""
+    if args.grow and args.shrink:
+        raise UsageError("--grow and --shrink cannot be used together; give one of them")
+    return Refine(
+        fill_holes=args.fill_holes, min_speck_px=args.min_island, grow_px=args.grow or -args.shrink,
+        invert=args.invert, feather_px=args.feather,
+    )  # fmt: skip
 
 
 def run_refine(args: argparse.Namespace) -> int:
-    steps = (args.grow, args.shrink, args.feather, args.invert, args.fill_holes, args.min_island)
-    if not any(steps):
+    refine = _refine_step(args)
+    if refine.is_identity:
         raise UsageError("nothing to do: give --grow, --shrink, --feather, --invert, --fill-holes or --min-island")
-    jobs = plan_jobs(args.mask, args.output)
-    return run_jobs(jobs, lambda job: save_mask(job.target, _refine(load_mask(job.source), args)), label="refine")
+    refuse_folder(args, args.mask, "the recipe keeps the mask, which fits one photo")
+    saver = RecipeSaver(args.save_recipe)
+
+    def work(job: Job) -> None:
+        mask = load_mask(job.source)
+        if saver.active:
+            mask, kept = stored(mask)
+            saver.keep(Recipe((kept, refine)))
+        save_mask(job.target, refine_mask(refine, mask))
+
+    status = run_jobs(plan_jobs(args.mask, args.output), work, label="refine")
+    saver.write()
+    return status
 
 
 # ---------------------------------------------------------------- stencil cutout and iou
@@ -139,7 +172,7 @@ def run_refine(args: argparse.Namespace) -> int:
 def run_cutout(args: argparse.Namespace) -> int:
     def work(job: Job) -> None:
         loaded = load_image(job.source)
-        mask = load_mask(_companion(args.mask, job.source, "mask"), size=loaded.size, resize=args.resize_mask)
+        mask = load_mask(companion(args.mask, job.source, "mask"), size=loaded.size, resize=args.resize_mask)
         if loaded.alpha is not None:  # what was already transparent stays transparent
             mask = (mask * loaded.alpha).astype(np.float32)
         save_rgba(job.target, compose.cutout(loaded.rgb, mask))
@@ -160,7 +193,7 @@ def run_iou(args: argparse.Namespace) -> int:
 
     def work(job: Job) -> None:
         mask = load_mask(job.source)
-        reference_path = _companion(job.target, job.source, "reference")
+        reference_path = companion(job.target, job.source, "reference")
         reference, ignore = load_reference(
             reference_path, ignore_value=args.ignore, size=(mask.shape[1], mask.shape[0])
         )
@@ -223,26 +256,36 @@ def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
         help="label id or #RRGGBB colour; repeat it or separate with commas",
     )  # fmt: skip
     parser.add_argument(
-        "--tolerance", type=number(0.0), metavar="T",
+        "--tolerance", type=number(0.0, 400.0), metavar="T",
         help=f"Delta-E distance accepted by --color (default {masks.DEFAULT_COLOR_TOLERANCE:g}; 2.3 is just visible)",
     )  # fmt: skip
     parser.add_argument("--resize-mask", action="store_true", help="scale a FILE of another size to the image")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="MASK.png", help="mask file or folder")
+    add_save_recipe(
+        parser,
+        "--alpha, --color and --luminance recipes replay on any photo; --labels ones on any photo given its own "
+        "label map ('stencil apply --labels'); a --gray recipe keeps this mask, so it needs one photo and replays "
+        "only on photos of its size.",
+    )
     parser.set_defaults(run=run_mask)
 
 
 def _add_refine(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "refine", help="grow, shrink, feather, invert or clean a mask",
-        description="Steps run in this order: fill holes, drop islands, grow, shrink, invert, feather. "
+        description="Steps run in this order: invert, fill holes, drop islands, grow or shrink, feather "
+        "(outward only: what the mask fully selects stays selected). --grow and --shrink exclude each other. "
         "MASK may be a folder: then -o is a folder and every mask in it is refined.",
     )  # fmt: skip
     parser.add_argument("mask", type=Path, metavar="MASK", help="a mask, or a folder of masks")
-    parser.add_argument("--grow", type=_PX, default=0.0, metavar="PX", help="dilate by PX pixels")
-    parser.add_argument("--shrink", type=_PX, default=0.0, metavar="PX", help="erode by PX pixels")
-    parser.add_argument("--feather", type=_PX, default=0.0, metavar="PX", help="soften edges over PX pixels")
+    parser.add_argument("--grow", type=whole(0, MAX_GROW_PX), default=0, metavar="PX", help="dilate by PX pixels")
+    parser.add_argument("--shrink", type=whole(0, MAX_GROW_PX), default=0, metavar="PX", help="erode by PX pixels")
+    parser.add_argument("--feather", type=number(0.0, MAX_FEATHER_PX, unit="px"), default=0.0, metavar="PX",
+                        help="soften the edge outward over PX pixels (what is selected stays selected)")  # fmt: skip
     parser.add_argument("--invert", action="store_true", help="select everything else")
     parser.add_argument("--fill-holes", action="store_true", help="fill holes enclosed by the selection")
-    parser.add_argument("--min-island", type=_PX, default=0.0, metavar="PX", help="drop islands under PX pixels")
+    parser.add_argument("--min-island", type=whole(0, 100_000_000, unit="pixels"), default=0, metavar="PX",
+                        help="drop islands under PX pixels in area")  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.png", help="mask file or folder")
+    add_save_recipe(parser, "The recipe keeps MASK, so it replays only on photos of its size; MASK must be one file.")
     parser.set_defaults(run=run_refine)

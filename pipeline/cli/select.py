@@ -48,7 +48,8 @@ def _box(text: str) -> Box:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """``--segmenter``, ``--sam-model`` and ``--sam-checkpoint`` (also used by ``stencil apply``)."""
     parser.add_argument("--segmenter", choices=("auto", "sam", "classic"), default="auto",
                         help="auto: SAM when a checkpoint is found, else the classical selector")  # fmt: skip
     parser.add_argument("--sam-model", choices=("vit_b", "vit_l", "vit_h"), default=None, help="SAM variant")
@@ -62,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     select.add_argument("--point", type=_point, action="append", default=[], metavar="X,Y[,+|-]",
                         help="a click in image pixels; + (default) is object, - is background; repeatable")  # fmt: skip
     select.add_argument("--box", type=_box, default=None, metavar="X0,Y0,X1,Y1", help="a box around the object")
-    _add_backend_options(select)
+    add_backend_options(select)
     select.add_argument("--candidate", type=int, default=1, metavar="N",
                         help="which candidate mask to save, 1 = the best (default)")  # fmt: skip
     select.add_argument("-o", "--output", type=Path, required=True, metavar="MASK.png",
@@ -72,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser("eval-clicks", help="NoC / mIoU of a selector under simulated clicks")
     evaluate.add_argument("--images", type=Path, required=True, help="folder of images")
     evaluate.add_argument("--masks", type=Path, required=True, help="folder of ground-truth masks (same stems)")
-    _add_backend_options(evaluate)
+    add_backend_options(evaluate)
     evaluate.add_argument("--max-clicks", type=int, default=20, help="clicks per image at most (default 20)")
     evaluate.add_argument("--ignore", type=ignore_level, default=128, metavar="LEVEL",
                           help="mask level left out of the metrics (default 128, 'none' for no band)")  # fmt: skip

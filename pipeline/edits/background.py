@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from pipeline import masks
+from pipeline.colors import RGB, check_rgb
 from pipeline.edits.matting import estimate_foreground
 from pipeline.edits.remove import EditResult, read_only, require_selection, run_engine, selected_box
 from pipeline.errors import InvalidInput
@@ -30,12 +31,6 @@ log = logging.getLogger(__name__)
 
 ShadowKind = Literal["drop", "contact"]
 Fit = Literal["cover", "fit"]
-RGB = tuple[int, int, int]
-
-
-def _check_rgb(rgb: RGB, what: str) -> None:
-    if len(rgb) != 3 or not all(isinstance(v, (int, np.integer)) and 0 <= v <= 255 for v in rgb):
-        raise InvalidInput(f"{what} {rgb!r} is not an (r, g, b) triple of integers 0 to 255")
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,7 @@ class SolidColor:
     rgb: RGB
 
     def __post_init__(self) -> None:
-        _check_rgb(self.rgb, "colour")
+        check_rgb(self.rgb, "colour")
 
 
 @dataclass(frozen=True)
@@ -57,8 +52,8 @@ class Gradient:
     angle_deg: float = 90.0
 
     def __post_init__(self) -> None:
-        _check_rgb(self.start, "gradient start colour")
-        _check_rgb(self.end, "gradient end colour")
+        check_rgb(self.start, "gradient start colour")
+        check_rgb(self.end, "gradient end colour")
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ class ImageBackground:
         check_image(self.image, "background image")
         if self.fit not in ("cover", "fit"):
             raise InvalidInput(f"fit {self.fit!r} is not one of cover, fit")
-        _check_rgb(self.pad_rgb, "padding colour")
+        check_rgb(self.pad_rgb, "padding colour")
 
 
 @dataclass(frozen=True)

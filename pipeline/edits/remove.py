@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline import masks
 from pipeline.errors import BackendFailed, EmptyMask
-from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
+from pipeline.inpaint.protocol import DEFAULT_PROMPTING, CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
 from pipeline.masks import compose
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
@@ -163,17 +163,19 @@ def remove(
     inpainter: Inpainter,
     *,
     grow_px: int | None = None,
+    prompting: Prompting = DEFAULT_PROMPTING,
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> EditResult:
-    """Remove what ``mask`` selects and fill it from its surroundings (no prompt).
+    """Remove what ``mask`` selects and fill it from its surroundings.
 
     ``grow_px``: how far to grow the mask first, in pixels; ``None`` picks ``remove_grow_px(mask)``
     (``REMOVE_GROW_PX`` for small or thin masks, half of it for large ones); 0 keeps it as it is.
+    ``prompting``: a diffusion engine's seed, steps and guidance (the prompt is usually empty).
     The promise holds for the grown mask, returned in the result.
     """
     used = _removal_mask(image, mask, grow_px=grow_px)
-    request = InpaintRequest(read_only(image), read_only(used))
+    request = InpaintRequest(read_only(image), read_only(used), prompting)
     out = run_engine(inpainter, request, progress=progress, cancel=cancel)
     return EditResult(out, used, inpainter.name)
 

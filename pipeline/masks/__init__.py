@@ -19,7 +19,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from pipeline.errors import InvalidInput
-from pipeline.masks.checks import require_level, require_mask, require_same_size
+from pipeline.masks.checks import require_level
 from pipeline.masks.feather import feather, feather_outward, gaussian_sigma
 from pipeline.masks.morphology import fill_holes, grow, remove_islands, shrink
 from pipeline.masks.sources import (
@@ -30,7 +30,7 @@ from pipeline.masks.sources import (
     from_labels,
     from_luminance,
 )
-from pipeline.types import Box, Mask
+from pipeline.types import Box, Mask, check_mask, check_same_size
 
 __all__ = [
     "DEFAULT_COLOR_TOLERANCE",
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 CombineMode = Literal["add", "subtract", "intersect", "replace"]
-COMBINE_MODES: tuple[str, ...] = get_args(CombineMode)
+COMBINE_MODES: tuple[CombineMode, ...] = get_args(CombineMode)
 
 
 def invert(mask: Mask) -> Mask:
@@ -67,13 +67,13 @@ def invert(mask: Mask) -> Mask:
     Exact on binary masks and on values >= 0.5; elsewhere ``invert(invert(m))`` may differ
     from ``m`` by float32 rounding (at most 2**-24).
     """
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     return np.float32(1.0) - mask
 
 
 def threshold(mask: Mask, level: float = 0.5) -> Mask:
     """A binary mask: 1 where ``mask >= level`` (``level`` in [0, 1]), else 0."""
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     return (mask >= require_level(level)).astype(np.float32)
 
 
@@ -86,9 +86,9 @@ def combine(base: Mask, other: Mask, mode: CombineMode) -> Mask:
     """
     if mode not in COMBINE_MODES:
         raise InvalidInput(f"unknown combine mode {mode!r}; use one of {', '.join(COMBINE_MODES)}")
-    base = require_mask(base, "base mask")
-    other = require_mask(other, "other mask")
-    require_same_size(base, other, "base mask", "other mask")
+    base = check_mask(base, "base mask")
+    other = check_mask(other, "other mask")
+    check_same_size(base, other, "base mask", "other mask")
     if mode == "add":
         return np.maximum(base, other)
     if mode == "subtract":
@@ -100,7 +100,7 @@ def combine(base: Mask, other: Mask, mode: CombineMode) -> Mask:
 
 def area_px(mask: Mask, *, level: float = 0.5) -> int:
     """The number of selected pixels: those with ``mask >= level`` (default 0.5)."""
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     return int(np.count_nonzero(mask >= require_level(level)))
 
 
@@ -110,7 +110,7 @@ def bounding_box(mask: Mask, *, level: float = 0.5) -> Box | None:
     In pixels: ``x0, y0`` is the first selected column and row, ``x1, y1`` one past the last
     (so ``x1 - x0`` is the width in pixels, and ``mask[y0:y1, x0:x1]`` the cropped selection).
     """
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     selected = mask >= require_level(level)
     columns = np.flatnonzero(selected.any(axis=0))
     if columns.size == 0:
@@ -126,14 +126,14 @@ def iou(mask: Mask, reference: Mask, *, ignore: np.ndarray | None = None) -> flo
     optional ``(H, W)`` bool array of pixels left out of the count (for example the
     unlabeled band, value 128, of the GrabCut ground truth). Two empty masks score 1.0.
     """
-    mask = require_mask(mask)
-    reference = require_mask(reference, "reference")
-    require_same_size(mask, reference, "mask", "reference")
+    mask = check_mask(mask)
+    reference = check_mask(reference, "reference")
+    check_same_size(mask, reference, "mask", "reference")
     predicted, truth = mask >= 0.5, reference >= 0.5
     if ignore is not None:
         if not isinstance(ignore, np.ndarray) or ignore.dtype != np.bool_:
             raise InvalidInput(f"ignore must be an (H, W) bool array, got {getattr(ignore, 'dtype', type(ignore))}")
-        require_same_size(ignore, mask, "ignore", "mask")
+        check_same_size(ignore, mask, "ignore", "mask")
         keep = ~ignore
         predicted, truth = predicted & keep, truth & keep
     union = int(np.count_nonzero(predicted | truth))
@@ -148,7 +148,7 @@ def sad(mask: Mask, alpha: Mask) -> float:
     The unit is "fully wrong pixels": one pixel that is 1 where it should be 0 adds 1.0.
     alphamatting.com tables report this divided by 1000 (``sad(...) / 1000``).
     """
-    mask = require_mask(mask)
-    alpha = require_mask(alpha, "alpha")
-    require_same_size(mask, alpha, "mask", "alpha")
+    mask = check_mask(mask)
+    alpha = check_mask(alpha, "alpha")
+    check_same_size(mask, alpha, "mask", "alpha")
     return float(np.abs(mask - alpha).sum(dtype=np.float64))

@@ -29,8 +29,8 @@ from typing import cast
 import cv2
 import numpy as np
 
-from pipeline.masks.checks import require_mask, require_radius
-from pipeline.types import Mask
+from pipeline.masks.checks import require_radius
+from pipeline.types import Mask, check_mask
 
 BORDER = cv2.BORDER_REFLECT
 """Border rule of ``feather`` (the mask mirrored at the frame, edge pixel repeated)."""
@@ -54,7 +54,7 @@ def feather(mask: Mask, radius_px: float) -> Mask:
     farther than about ``2 * radius_px`` from any edge keep their value. The frame mirrors the
     mask (see ``BORDER``). Raises ``InvalidInput`` for a bad mask or a negative radius.
     """
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     return gaussian_feather(np.ascontiguousarray(mask), gaussian_sigma(radius_px))
 
 
@@ -65,7 +65,7 @@ def feather_outward(mask: Mask, radius_px: float) -> Mask:
     the soft band lies outside the selection. This is Stencil's one meaning of "feather" in the
     page, the CLI and recipes (``pipeline.recipe.Refine``).
     """
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     if require_radius(radius_px) == 0:
         return mask.copy()
     return np.maximum(mask, gaussian_feather(np.ascontiguousarray(mask), gaussian_sigma(radius_px)))

@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from pipeline.masks.checks import require_count, require_mask, require_radius
-from pipeline.types import Mask
+from pipeline.masks.checks import require_count, require_radius
+from pipeline.types import Mask, check_mask
 
 
 def grow(mask: Mask, radius_px: float) -> Mask:
@@ -61,7 +61,7 @@ def is_binary(mask: Mask) -> bool:
 
 def _morph(mask: Mask, radius_px: float, *, growing: bool) -> Mask:
     """Dilate or erode tile by tile, skipping tiles whose neighbourhood cannot change them."""
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     radius = require_radius(radius_px)
     out = np.array(mask, dtype=np.float32, order="C", copy=True)
     if radius < 1.0:  # no other pixel centre lies within the disc
@@ -142,7 +142,7 @@ def fill_holes(mask: Mask, *, max_hole_px: int | None = None) -> Mask:
     soft. ``max_hole_px``: only fill holes of at most this many pixels (None: all).
     Returns a new ``(H, W)`` float32 mask.
     """
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     if max_hole_px is not None:
         max_hole_px = require_count(max_hole_px, "max_hole_px")
     background = (mask < 0.5).view(np.uint8)
@@ -167,7 +167,7 @@ def remove_islands(mask: Mask, min_area_px: int) -> Mask:
     (soft fringe included); the rest keep their values. ``min_area_px`` 0 or 1 removes only
     islands that are nowhere >= 0.5 (0 removes nothing). Returns a new ``(H, W)`` float32 mask.
     """
-    mask = require_mask(mask)
+    mask = check_mask(mask)
     min_area = require_count(min_area_px, "min_area_px")
     out = np.array(mask, dtype=np.float32, copy=True)
     if min_area == 0:

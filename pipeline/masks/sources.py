@@ -14,14 +14,13 @@ from numbers import Integral, Real
 import cv2
 import numpy as np
 
+from pipeline.colors import RGB, check_rgb, is_rgb
 from pipeline.errors import InvalidInput
-from pipeline.masks.checks import require_image, require_level
-from pipeline.types import Image, Mask
+from pipeline.masks.checks import require_level
+from pipeline.types import Image, Mask, check_image
 
 DEFAULT_COLOR_TOLERANCE = 12.0
 """Default ``from_color`` tolerance in Delta-E (CIE76); about 2.3 is a just-noticeable difference."""
-
-Color = tuple[int, int, int]
 
 _LUMA_WEIGHTS = np.array([[0.2126, 0.7152, 0.0722]], dtype=np.float32) / 255.0  # Rec. 709 on R'G'B'
 _SCALES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -72,7 +71,7 @@ def from_gray(gray: np.ndarray, *, threshold: float | None = 0.5) -> Mask:
     return _binarise(to_unit(gray, "grey map"), threshold)
 
 
-def from_labels(labels: np.ndarray, classes: int | Color | Sequence[int] | Sequence[Color]) -> Mask:
+def from_labels(labels: np.ndarray, classes: int | RGB | Sequence[int] | Sequence[RGB]) -> Mask:
     """A binary mask of the pixels whose label is one of ``classes``.
 
     ``labels``: an ``(H, W)`` integer label map (then ``classes`` are ids: an int or a list of
@@ -103,33 +102,19 @@ def _id_list(classes: object) -> list[int]:
     return [int(c) for c in items]
 
 
-def _color_list(classes: object) -> list[Color]:
-    if _is_color(classes):
-        return [_as_color(classes)]
+def _color_list(classes: object) -> list[RGB]:
+    if is_rgb(classes):
+        return [check_rgb(classes)]
     if not isinstance(classes, Sequence) or not classes:
         raise InvalidInput(f"classes must be an (r, g, b) colour or a non-empty list of them, got {classes!r}")
-    if not all(_is_color(c) for c in classes):
+    if not all(is_rgb(c) for c in classes):
         raise InvalidInput(
             f"this label map is colour-coded, so classes must be (r, g, b) colours of 0..255, got {classes!r}"
         )
-    return [_as_color(c) for c in classes]
+    return [check_rgb(c) for c in classes]
 
 
-def _is_color(value: object) -> bool:
-    return (
-        isinstance(value, (Sequence, np.ndarray))
-        and not isinstance(value, str)
-        and len(value) == 3
-        and all(isinstance(v, Integral) and not isinstance(v, bool) and 0 <= int(v) <= 255 for v in value)
-    )
-
-
-def _as_color(value: object) -> Color:
-    r, g, b = (int(v) for v in value)  # type: ignore[attr-defined]
-    return (r, g, b)
-
-
-def _pack_color(color: Color) -> int:
+def _pack_color(color: RGB) -> int:
     return (color[0] << 16) | (color[1] << 8) | color[2]
 
 
@@ -154,7 +139,7 @@ def from_color(
     2.3 is a just-noticeable difference. Pixels within ``tolerance`` get 1; with ``softness``
     > 0 the mask rolls off smoothly to 0 at ``tolerance + softness`` (both in Delta-E units).
     """
-    image = require_image(image)
+    image = check_image(image)
     picked = _picked_color(color_rgb)
     tolerance, softness = _non_negative(tolerance, "tolerance"), _non_negative(softness, "softness")
     lab = np.asarray(cv2.cvtColor(image.astype(np.float32) * np.float32(1.0 / 255.0), cv2.COLOR_RGB2Lab), np.float32)
@@ -172,7 +157,7 @@ def from_luminance(image: Image, low: float, high: float, *, softness: float = 0
     ``softness`` (same units, >= 0): the mask falls from 1 to 0 over this distance outside
     the range (smoothstep); 0 gives a hard binary mask.
     """
-    image = require_image(image)
+    image = check_image(image)
     low, high = require_level(low, "low"), require_level(high, "high")
     if low > high:
         raise InvalidInput(f"luminance range {low:g}..{high:g} has low > high; swap them")

@@ -20,6 +20,7 @@ from pipeline.edits.remove import EditResult
 from pipeline.errors import InvalidInput, SizeMismatch
 from pipeline.inpaint.crop import CropOptions
 from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
+from pipeline.masks import compose
 from pipeline.masks.sources import to_unit
 from pipeline.models import Chosen, make_inpainter, make_segmenter
 from pipeline.recipe.steps import (
@@ -151,6 +152,11 @@ def source_mask(
     if isinstance(step, AlphaChannel):
         if alpha is None:
             raise InvalidInput("this photo has no transparency to take the mask from; use a PNG or WebP with alpha")
+        if alpha.shape[:2] != image.shape[:2]:
+            raise SizeMismatch(
+                f"the alpha channel is {alpha.shape[1]}x{alpha.shape[0]} but the photo is "
+                f"{image.shape[1]}x{image.shape[0]}; an edit that changes the size drops the photo's own alpha"
+            )
         return masks.from_alpha(alpha, threshold=step.threshold)
     if isinstance(step, StoredMask):
         return stored_levels(step.levels)
@@ -199,7 +205,7 @@ def refine_mask(refine: Refine, mask: Mask, image: Image | None = None, *, scale
     ``scale`` multiplies every radius and area, so that a display-size preview matches the
     full-size result; ``image`` (same size as ``mask``) is needed only for the edge matte.
     """
-    out = mask
+    out = masks.invert(mask) if refine.invert else mask
     if refine.fill_holes:
         out = masks.fill_holes(out)
     if refine.min_speck_px > 0:
@@ -212,8 +218,6 @@ def refine_mask(refine: Refine, mask: Mask, image: Image | None = None, *, scale
     band = round(refine.matte_px * scale)
     if band >= 1 and image is not None:
         out = refine_edge(image, out, band_px=min(band, 64))
-    if refine.invert:
-        out = masks.invert(out)
     if refine.feather_px * scale >= 0.5:
         out = masks.feather_outward(out, refine.feather_px * scale)
     return out
@@ -234,7 +238,9 @@ def apply_edit(
     """Run ``edit`` on ``image`` with ``mask`` (full resolution); pixels the edit must keep stay exact."""
     if isinstance(edit, Remove):
         engine = engines.engine(edit.engine, edit.margin_px)
-        return fill.remove(image, mask, engine, grow_px=edit.grow_px, progress=progress, cancel=cancel)
+        return fill.remove(
+            image, mask, engine, grow_px=edit.grow_px, prompting=edit.prompting, progress=progress, cancel=cancel
+        )
     if isinstance(edit, Inpaint):
         engine = engines.engine(edit.engine, edit.margin_px)
         return fill.inpaint(image, mask, engine, prompting=edit.prompting, progress=progress, cancel=cancel)
@@ -273,18 +279,35 @@ def frame(image: Image, subject: Mask | None, output: Output) -> Image:
     assert box is not None
     scale = output.subject_share * min(width / box.width, height / box.height)
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    scaled = cv2.resize(image, size, interpolation=interpolation) if scale != 1 else image
     left = round(width / 2 - scale * (box.x0 + box.x1) / 2)
     top = round(height / 2 - scale * (box.y0 + box.y1) / 2)
     canvas = np.empty((height, width, 3), np.uint8)
     canvas[:] = output.fill
-    src_y, src_x = slice(max(0, -top), min(size[1], height - top)), slice(max(0, -left), min(size[0], width - left))
-    dst_y = slice(src_y.start + top, src_y.stop + top)
-    dst_x = slice(src_x.start + left, src_x.stop + left)
-    if src_y.stop > src_y.start and src_x.stop > src_x.start:
-        canvas[dst_y, dst_x] = scaled[src_y, src_x]
+    # The scaled photo covers columns left .. left + size[0] and rows top .. top + size[1] of the canvas.
+    x0, x1, y0, y1 = max(0, left), min(width, left + size[0]), max(0, top), min(height, top + size[1])
+    if x1 <= x0 or y1 <= y0:
+        return canvas
+    if size[0] * size[1] <= max(image.shape[0] * image.shape[1], 4 * width * height):
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        scaled = cv2.resize(image, size, interpolation=interpolation) if scale != 1 else image
+        canvas[y0:y1, x0:x1] = scaled[y0 - top : y1 - top, x0 - left : x1 - left]
+    else:  # a small subject may enlarge the photo a thousand times: enlarge only the part the canvas shows
+        canvas[y0:y1, x0:x1] = _enlarged_part(image, size, (x0 - left, y0 - top), (x1 - x0, y1 - y0))
     return canvas
+
+
+def _enlarged_part(image: Image, size: tuple[int, int], offset: tuple[int, int], part: tuple[int, int]) -> Image:
+    """Columns and rows ``offset`` (x, y) .. ``offset + part`` of ``image`` resized to ``size`` (W, H), bicubic.
+
+    The same sampling as ``cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)`` (pixel centres
+    aligned, edges replicated), computed for the ``part`` alone.
+    """
+    fx, fy = image.shape[1] / size[0], image.shape[0] / size[1]  # source pixels per output pixel
+    matrix = np.array(
+        [[fx, 0.0, (offset[0] + 0.5) * fx - 0.5], [0.0, fy, (offset[1] + 0.5) * fy - 0.5]], dtype=np.float64
+    )
+    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    return cast(Image, cv2.warpAffine(image, matrix, part, flags=flags, borderMode=cv2.BORDER_REPLICATE))
 
 
 def crop_to(image: Image, mask: Mask | None, margin_px: int) -> Image:
@@ -295,3 +318,20 @@ def crop_to(image: Image, mask: Mask | None, margin_px: int) -> Image:
     if rows.stop <= rows.start:
         return image
     return np.ascontiguousarray(image[rows, cols])
+
+
+def edit_outputs(
+    before: Image, result: Image, used: Mask, output: Output, *, subject: bool
+) -> tuple[Image, np.ndarray, Image]:
+    """The pictures an edit offers: the framed result, the cutout and the crop to the mask.
+
+    ``before`` is the edit's input and ``used`` the mask it used; ``subject`` says that ``used``
+    is a subject to frame (a background replacement). The cutout is ``before`` with ``used`` as
+    its alpha (the result's, when the edit changed the size, fully opaque).
+    """
+    if before.shape[:2] == used.shape:
+        cutout = compose.cutout(before, used)
+    else:
+        cutout = compose.cutout(result, np.ones(result.shape[:2], np.float32))
+    framed = frame(result, used if subject else None, output)
+    return framed, cutout, crop_to(result, used, output.crop_margin_px)

@@ -13,6 +13,7 @@ import base64
 import binascii
 import dataclasses
 import json
+import math
 import struct
 import types
 import typing
@@ -100,15 +101,20 @@ def encode_png(array: np.ndarray) -> bytes:
 
 def loads(text: str | bytes) -> Recipe:
     """Read a recipe from JSON text; raises ``RecipeError`` (see the module docstring)."""
-    if len(text) > MAX_RECIPE_BYTES:
+    size = len(text)
+    if isinstance(text, str) and size <= MAX_RECIPE_BYTES:
+        size = len(text.encode("utf-8", "surrogatepass"))  # the limit is in bytes; a character takes 1 to 4
+    if size > MAX_RECIPE_BYTES:
         raise RecipeError(
-            f"the recipe is {len(text) / 2**20:.1f} MiB, above the {MAX_RECIPE_BYTES // 2**20} MiB limit; "
+            f"the recipe is {size / 2**20:.1f} MiB, above the {MAX_RECIPE_BYTES // 2**20} MiB limit; "
             "store large masks and pictures as files"
         )
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise RecipeError(f"the recipe is not valid JSON ({error}); save it again from Stencil") from None
+    except RecursionError:
+        raise RecipeError("the recipe nests lists or objects too deeply to be a Stencil recipe") from None
     return from_dict(data)
 
 
@@ -117,8 +123,9 @@ def from_dict(data: object) -> Recipe:
     if not isinstance(data, dict) or "stencil_recipe" not in data:
         raise RecipeError("this is not a Stencil recipe: it has no 'stencil_recipe' version field")
     version = data["stencil_recipe"]
-    if version != RECIPE_VERSION:
-        hint = " (version 1 files were records, not replayable; make the recipe again)" if version == 1 else ""
+    if type(version) is not int or version != RECIPE_VERSION:
+        old = type(version) is int and version == 1
+        hint = " (version 1 files were records, not replayable; make the recipe again)" if old else ""
         raise RecipeError(f"recipe version {version!r} is not supported; this Stencil reads version 2{hint}")
     extra = sorted(set(data) - {"stencil_recipe", "steps"})
     if extra:
@@ -166,7 +173,12 @@ def _build(cls: type, data: object, path: str) -> Any:
     if missing:
         raise InvalidInput(f"missing field '{path}{missing[0]}'")
     values = {name: _decode(hints[name], value, f"{path}{name}") for name, value in data.items()}
-    return cls(**values)
+    if not path:  # a step: its own message names the field
+        return cls(**values)
+    try:
+        return cls(**values)
+    except InvalidInput as error:
+        raise InvalidInput(f"field '{path.rstrip('.')}': {error}") from None
 
 
 @cache
@@ -223,6 +235,8 @@ def _scalar(hint: Any, value: object, path: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidInput(f"field '{path}' is {value!r}; it must be a number")
+        if (isinstance(value, int) and abs(value) > 2**1000) or not math.isfinite(value):
+            raise InvalidInput(f"field '{path}' is not a finite number of a usable size")
         return float(value)
     if hint is str:
         if not isinstance(value, str):
@@ -234,7 +248,7 @@ def _scalar(hint: Any, value: object, path: str) -> Any:
 
 
 def _fill(value: object, path: str) -> Any:
-    if not isinstance(value, dict) or value.get("type") not in FILL_TAGS:
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str) or value["type"] not in FILL_TAGS:
         raise InvalidInput(f"field '{path}' must be an object whose 'type' is one of {', '.join(FILL_TAGS)}")
     fields = {k: v for k, v in value.items() if k != "type"}
     return _build(FILL_TAGS[value["type"]], fields, f"{path}.")

@@ -16,15 +16,12 @@ import numpy as np
 
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
-from pipeline.masks import compose
 from pipeline.recipe.apply import (
-    ClickChain,
     Engines,
     apply_edit,
     clicks_mask,
     combine,
-    crop_to,
-    frame,
+    edit_outputs,
     refine_mask,
     select_clicks,
     source_mask,
@@ -101,7 +98,6 @@ class _State:
         self.subject = False  # whether ``used`` is a subject (background replacement)
         self.engine = "none"
         self.prepared: Prepared | None = None
-        self.chain: ClickChain | None = None
 
     def apply(self, step: Step, engines: Engines, **sources: object) -> None:
         progress, cancel = sources.pop("progress"), sources.pop("cancel")
@@ -112,7 +108,7 @@ class _State:
             done = apply_edit(step, self.image, mask, engines, progress=progress, cancel=cancel)  # type: ignore[arg-type]
             self.before, self.image, self.used = self.image, done.image, done.mask
             self.subject, self.engine = isinstance(step, ReplaceBackground), done.engine
-            self.mask, self.prepared, self.chain = None, None, None
+            self.mask, self.prepared = None, None
         elif isinstance(step, Output):
             pass
         elif type(step).kind == "refine":  # type: ignore[attr-defined]
@@ -129,17 +125,11 @@ class _State:
         check_photo_size(step, self.image)
         if self.prepared is None:
             self.prepared = segmenter.prepare(self.image)
-        self.chain = select_clicks(segmenter, self.prepared, step, after=self.chain)
-        return clicks_mask(self.chain)
+        return clicks_mask(select_clicks(segmenter, self.prepared, step))  # each step owns its clicks
 
     def finish(self, output: Output, timings: tuple[tuple[str, float], ...]) -> Run:
         if self.used is None:  # no edit: the result is the photo, the mask the current one
             mask = self.mask if self.mask is not None else np.zeros(self.image.shape[:2], np.float32)
             self.used, self.before, self.subject = mask, self.image, True
-        source = self.before if self.before.shape == self.image.shape else self.image
-        cutout = compose.cutout(source, self.used) if source.shape[:2] == self.used.shape else None
-        if cutout is None:
-            cutout = compose.cutout(self.image, np.ones(self.image.shape[:2], np.float32))
-        framed = frame(self.image, self.used if self.subject else None, output)
-        crop = crop_to(self.image, self.used, output.crop_margin_px)
+        framed, cutout, crop = edit_outputs(self.before, self.image, self.used, output, subject=self.subject)
         return Run(framed, self.used, cutout, crop, self.engine, timings)

@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeGuard
 
 import numpy as np
 
-from pipeline.colors import RGB
+from pipeline.colors import RGB, is_rgb
 from pipeline.edits.background import BlurredOriginal, Gradient, ImageBackground, PromptBackground, Shadow, SolidColor
 from pipeline.edits.outpaint import Padding
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING, Prompting
-from pipeline.masks import CombineMode
+from pipeline.masks import COMBINE_MODES, CombineMode
 from pipeline.types import Box, Point
 
 EngineKind = Literal["auto", "diffusion", "classic"]
@@ -41,6 +41,13 @@ MAX_FEATHER_PX = 500.0
 MAX_MATTE_PX = 64
 MAX_MARGIN_PX = 4096
 MAX_CANVAS_SIDE = 8192
+MAX_LABEL_ID = 2**31 - 1
+
+
+def _describe(array: object) -> str:
+    if isinstance(array, np.ndarray):
+        return f"a {array.shape} {array.dtype} array"
+    return type(array).__name__
 
 
 def _require(condition: bool, message: str) -> None:
@@ -49,25 +56,31 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _whole(value: object, low: int, high: int, name: str) -> None:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= high
+    ok = _is_whole(value) and bool(low <= value <= high)
     _require(ok, f"{name} is {value!r}; use a whole number from {low} to {high}")
 
 
 def _real(value: object, low: float, high: float, name: str) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    _require(ok and low <= value <= high, f"{name} is {value!r}; use a number from {low:g} to {high:g}")
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    # NaN fails every comparison and the range is finite: no overflow for a huge int, no infinity.
+    _require(low <= number <= high, f"{name} is {value!r}; use a number from {low:g} to {high:g}")
 
 
 def _size(size: object, name: str = "size") -> None:
-    ok = isinstance(size, tuple) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)
+    ok = isinstance(size, tuple) and len(size) == 2 and all(_is_whole(v) and v > 0 for v in size)
     _require(ok, f"{name} is {size!r}; use (width, height) in whole pixels")
 
 
+def _is_whole(value: object) -> TypeGuard[int | np.integer]:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_rgb(value: object) -> bool:
+    return isinstance(value, tuple) and is_rgb(value)
+
+
 def _combine(mode: object) -> None:
-    _require(
-        mode in ("replace", "add", "subtract", "intersect"),
-        f"combine is {mode!r}; use replace, add, subtract or intersect",
-    )
+    _require(mode in COMBINE_MODES, f"combine is {mode!r}; use one of {', '.join(COMBINE_MODES)}")
 
 
 # ---------------------------------------------------------------- mask steps
@@ -92,6 +105,11 @@ class Clicks:
         _size(self.size)
         _combine(self.combine)
         _require(bool(self.points) or self.box is not None, "clicks has no point and no box; click the product")
+        _require(
+            isinstance(self.points, tuple) and all(isinstance(p, Point) for p in self.points),
+            f"points is {self.points!r}; use a tuple of Point(x, y, positive)",
+        )
+        _require(self.box is None or isinstance(self.box, Box), f"box is {self.box!r}; use a Box(x0, y0, x1, y1)")
         _require(len(self.points) <= 64, f"clicks has {len(self.points)} points; use at most 64")
         _whole(self.candidate, 0, 15, "candidate")
 
@@ -107,12 +125,7 @@ class ColorRange:
     combine: CombineMode = "replace"
 
     def __post_init__(self) -> None:
-        _require(
-            isinstance(self.color, tuple) and len(self.color) == 3 and all(isinstance(c, int) for c in self.color),
-            f"color is {self.color!r}; use (r, g, b) with whole numbers 0 to 255",
-        )
-        for channel in self.color:
-            _whole(channel, 0, 255, "color channel")
+        _require(_is_rgb(self.color), f"color is {self.color!r}; use (r, g, b) with whole numbers 0 to 255")
         _real(self.tolerance, 0.0, 400.0, "tolerance")
         _real(self.softness, 0.0, 400.0, "softness")
         _combine(self.combine)
@@ -166,7 +179,7 @@ class StoredMask:
         levels = self.levels
         _require(
             isinstance(levels, np.ndarray) and levels.ndim == 2 and levels.dtype == np.uint8 and levels.size > 0,
-            "a stored mask must be (H, W) uint8 levels",
+            f"levels is {_describe(levels)}; a stored mask must be non-empty (H, W) uint8 levels",
         )
         _require(
             self.origin in ("sketch", "mask", "alpha", "gray", "example", "result"),
@@ -193,8 +206,32 @@ class LabelClasses:
     combine: CombineMode = "replace"
 
     def __post_init__(self) -> None:
-        _require(bool(self.classes), "labels needs at least one class")
-        _require(len(self.classes) <= 256, f"labels has {len(self.classes)} classes; use at most 256")
+        classes = self.classes
+        _require(isinstance(classes, tuple) and bool(classes), "labels needs a tuple of at least one class")
+        _require(len(classes) <= 256, f"labels has {len(classes)} classes; use at most 256")
+        ids = all(_is_whole(c) and 0 <= c <= MAX_LABEL_ID for c in classes)
+        _require(
+            ids or all(_is_rgb(c) for c in classes),
+            f"classes is {classes!r}; use ids from 0 to {MAX_LABEL_ID}, or (r, g, b) colours of 0..255, not a mix",
+        )
+        labels = self.labels
+        if labels is not None:
+            gray = isinstance(labels, np.ndarray) and labels.ndim == 2 and np.issubdtype(labels.dtype, np.integer)
+            rgb = (
+                isinstance(labels, np.ndarray)
+                and labels.ndim == 3
+                and labels.shape[2] == 3
+                and labels.dtype == np.uint8
+            )
+            _require(
+                (gray or rgb) and labels.size > 0,
+                f"labels is {_describe(labels)}; use an (H, W) integer map or an (H, W, 3) uint8 colour map",
+            )
+            _require(
+                rgb != ids,
+                "the classes are "
+                + ("ids but the label map is colour-coded" if ids else "colours but the label map holds ids"),
+            )
         _combine(self.combine)
 
     @property
@@ -212,9 +249,10 @@ MaskStep = Clicks | ColorRange | LuminanceRange | AlphaChannel | StoredMask | La
 class Refine:
     """Turn the current mask into the one an edit uses, in this fixed order:
 
-    fill holes, remove specks smaller than ``min_speck_px`` pixels, grow (``grow_px`` > 0) or
-    shrink (< 0), refine the edge into a soft matte within ``matte_px`` of it (0: off), invert,
-    feather by ``feather_px``.
+    invert, fill holes, remove specks smaller than ``min_speck_px`` pixels, grow (``grow_px`` > 0)
+    or shrink (< 0), refine the edge into a soft matte within ``matte_px`` of it (0: off), feather
+    by ``feather_px``. Inverting comes first, so every other step works on what the edit will
+    change or keep (a backdrop picked by colour, inverted, is the product; its holes are filled).
 
     **Feather softens outward only.** Every pixel the mask fully selects stays fully selected;
     the soft band lies outside the selection. So a feathered background replacement keeps the
@@ -245,6 +283,10 @@ class Refine:
 # ---------------------------------------------------------------- edits
 
 
+def _prompting(prompting: object) -> None:
+    _require(isinstance(prompting, Prompting), f"prompting is {type(prompting).__name__}; use a Prompting")
+
+
 def _engine(kind: object, margin_px: object) -> None:
     _require(kind in ("auto", "diffusion", "classic"), f"engine is {kind!r}; use auto, diffusion or classic")
     if margin_px is not None:
@@ -256,18 +298,21 @@ class Remove:
     """Remove what the mask selects and fill it from its surroundings (no prompt).
 
     ``grow_px``: grow the mask first by this much; None picks 4 px for small or thin masks.
+    ``prompting``: a diffusion engine's seed, steps and guidance (its prompt is usually empty).
     ``margin_px``: context kept around the mask when a diffusion engine works on a crop (None:
     the engine's setting, ``STENCIL_INPAINT_CONTEXT_PX``).
     """
 
     kind: ClassVar[str] = "remove"
     grow_px: int | None = None
+    prompting: Prompting = DEFAULT_PROMPTING
     engine: EngineKind = "auto"
     margin_px: int | None = None
 
     def __post_init__(self) -> None:
         if self.grow_px is not None:
             _whole(self.grow_px, 0, MAX_GROW_PX, "grow_px")
+        _prompting(self.prompting)
         _engine(self.engine, self.margin_px)
 
 
@@ -281,6 +326,7 @@ class Inpaint:
     margin_px: int | None = None
 
     def __post_init__(self) -> None:
+        _prompting(self.prompting)
         _engine(self.engine, self.margin_px)
 
 
@@ -299,6 +345,9 @@ class ReplaceBackground:
 
     def __post_init__(self) -> None:
         _require(isinstance(self.fill, Fill), f"fill is {type(self.fill).__name__}; use a colour, gradient, blur...")
+        _require(
+            self.shadow is None or isinstance(self.shadow, Shadow), f"shadow is {self.shadow!r}; use a Shadow or None"
+        )
         _engine(self.engine, self.margin_px)
 
 
@@ -322,12 +371,16 @@ class ExtendCanvas:
             (self.padding is None) != (self.aspect is None),
             "extend canvas needs either padding (left, right, top, bottom) or an aspect such as 1:1, not both",
         )
+        if self.padding is not None:
+            _require(isinstance(self.padding, Padding), f"padding is {self.padding!r}; use a Padding")
         if self.aspect is not None:
+            aspect = self.aspect
             _require(
-                len(self.aspect) == 2 and all(isinstance(v, int) and 0 < v <= 9999 for v in self.aspect),
-                f"aspect is {self.aspect!r}; use (width, height) such as (1, 1) or (16, 9)",
+                isinstance(aspect, tuple) and len(aspect) == 2 and all(_is_whole(v) and 0 < v <= 9999 for v in aspect),
+                f"aspect is {aspect!r}; use (width, height) such as (1, 1) or (16, 9)",
             )
         _whole(self.overlap_px, 0, 256, "overlap_px")
+        _prompting(self.prompting)
         _engine(self.engine, self.margin_px)
 
 
@@ -363,7 +416,7 @@ class Output:
             _size(self.canvas, "canvas")
             _require(max(self.canvas) <= MAX_CANVAS_SIDE, f"canvas {self.canvas} is above {MAX_CANVAS_SIDE} px a side")
         _real(self.subject_share, 0.05, 1.0, "subject_share")
-        _require(len(self.fill) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in self.fill), "bad fill")
+        _require(_is_rgb(self.fill), f"fill is {self.fill!r}; use (r, g, b) with whole numbers 0 to 255")
         _whole(self.crop_margin_px, 0, 4096, "crop_margin_px")
 
 

@@ -1,0 +1,226 @@
+"""The notebook's operations, shared by the page handlers and the API endpoints.
+
+Each function takes a ``Session``, builds a recipe step (``pipeline.recipe``), runs it through
+the same functions ``stencil apply`` uses, and returns a new ``Session``; nothing is mutated and
+nothing here knows about Gradio. Edits and history are in ``ui.cells``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import InvalidInput
+from pipeline.masks import CombineMode
+from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask
+from pipeline.recipe.apply import (
+    ClickChain,
+    check_photo_size,
+    clicks_mask,
+    combine,
+    select_clicks,
+    source_mask,
+    to_levels,
+)
+from pipeline.select.protocol import Candidate, Prepared, Selection, check_prompt
+from pipeline.types import Box, Image, Mask, Point, check_image
+from ui.display import fit_display, mask_to_display
+from ui.services import Services
+from ui.state import Photo, Session, is_open
+
+log = logging.getLogger(__name__)
+
+
+def need_photo(session: Session) -> Photo:
+    if session.photo is None:
+        raise InvalidInput("no photo yet: upload or paste a photo in step 1, or pick an example")
+    return session.photo
+
+
+def session_folder(session: Session) -> Path:
+    """The session's own temporary folder (created on first use, deleted with the session)."""
+    if session.folder is not None and session.folder.exists():
+        return session.folder
+    return Path(tempfile.mkdtemp(prefix="stencil-session-"))
+
+
+def load(
+    services: Services,
+    image: Image,
+    name: str,
+    previous: Session,
+    *,
+    alpha: Mask | None = None,
+    origin: Recipe | None = None,
+) -> Session:
+    """A new notebook page for ``image`` (history and folder kept); the embedding starts now."""
+    check_image(image)
+    settings = services.settings
+    height, width = image.shape[:2]
+    if height * width > settings.max_pixels or max(height, width) > settings.max_side:
+        raise InvalidInput(
+            f"the photo is {width}x{height}, above the limit of {settings.max_pixels} pixels "
+            f"or {settings.max_side} px a side; downscale it and upload again"
+        )
+    display, scale = fit_display(image)
+    photo = Photo(image, name, display, scale, services.start_prepare(image), alpha, origin or Recipe())
+    return Session(photo=photo, history=previous.history, folder=session_folder(previous))
+
+
+def put_step(session: Session, step: MaskStep, found: Mask, *, new: bool = False, **extra: object) -> Session:
+    """Combine ``found`` (what ``step`` selects) into the mask: redo the open step, or start a new
+    one (always with ``new``, as a replayed recipe does)."""
+    photo = need_photo(session)
+    if found.shape != photo.image.shape[:2]:
+        raise InvalidInput(f"the {type(step).kind} step's mask does not fit the {photo.size[0]}x{photo.size[1]} photo")  # type: ignore[attr-defined]
+    last = session.steps[-1] if session.steps else None
+    if is_open(last, step) and not new:
+        base, steps = session.base, (*session.steps[:-1], step)
+    else:
+        base, steps = session.mask, (*session.steps, step)
+    mask = combine(base, found, step.combine)
+    return replace(session, steps=steps, base=base, mask=mask, **extra)  # type: ignore[arg-type]
+
+
+def add_source(session: Session, step: MaskStep, *, new: bool = False) -> Session:
+    """Run a non-click mask step on the photo and combine it in (clicks: ``select``)."""
+    photo = need_photo(session)
+    found = source_mask(step, photo.image, alpha=photo.alpha)
+    return put_step(session, step, found, new=new, chain=None, chain_before=None, candidates=())
+
+
+def replay_step(services: Services, session: Session, step: MaskStep) -> Session:
+    """Run a mask step of a loaded recipe as a new step (clicks through the selector)."""
+    if not isinstance(step, Clicks):
+        return add_source(session, step, new=True)
+    photo = need_photo(session)
+    check_photo_size(step, photo.image)
+    prepared = prepared_for(services, session)
+    segmenter = services.segmenter.backend
+    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step))
+    return _with_chain(session, chain, None, new=True)
+
+
+def store_mask(session: Session, mask: Mask, origin: str, mode: CombineMode) -> Session:
+    """A painted or imported mask as a step: kept as 8-bit levels, replayed exactly from them."""
+    step = StoredMask(levels=to_levels(mask), origin=origin, combine=mode)  # type: ignore[arg-type]
+    return add_source(session, step)
+
+
+# ---------------------------------------------------------------- clicks
+
+
+def prepared_for(services: Services, session: Session) -> Prepared:
+    """The photo's embedding: waits for the background job, or runs it when there is none."""
+    photo = need_photo(session)
+    if photo.prepared is not None:
+        return photo.prepared.result()
+    return services.run_model(lambda: services.segmenter.backend.prepare(photo.image))
+
+
+def select(
+    services: Services, session: Session, points: Sequence[Point], box: Box | None, mode: CombineMode
+) -> Session:
+    """Run the open clicks step with ``points`` / ``box`` (image pixels); the best candidate is used."""
+    photo = need_photo(session)
+    check_prompt(photo.size, points, box)
+    step = Clicks(size=photo.size, points=tuple(points), box=box, combine=mode)
+    last = session.steps[-1] if session.steps else None
+    after = session.chain if is_open(last, step) else None
+    prepared = prepared_for(services, session)
+    segmenter = services.segmenter.backend
+    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=after))
+    before = after if after is not None and len(after.step.points) == len(points) - 1 else None
+    return _with_chain(session, chain, before)
+
+
+def _with_chain(session: Session, chain: ClickChain, before: ClickChain | None, *, new: bool = False) -> Session:
+    shape = need_photo(session).display.shape
+    candidates = tuple((mask_to_display(c.mask, shape), c.score) for c in chain.selection.candidates)
+    found = clicks_mask(chain)
+    extra = {"chain": light(chain), "chain_before": before, "candidates": candidates, "corner": None}
+    return put_step(session, chain.step, found, new=new, **extra)
+
+
+def light(chain: ClickChain) -> ClickChain:
+    """``chain`` without its full-size candidate masks (selectors read only ``Selection.state``)."""
+    tiny = np.zeros((1, 1), np.float32)
+    selection = Selection(tuple(Candidate(tiny, c.score) for c in chain.selection.candidates), chain.selection.state)
+    return ClickChain(chain.step, selection)
+
+
+def open_clicks(session: Session) -> Clicks | None:
+    """The open clicks step, if the last step is one."""
+    last = session.steps[-1] if session.steps else None
+    return last if isinstance(last, Clicks) else None
+
+
+def click(services: Services, session: Session, x: float, y: float, kind: str, mode: CombineMode) -> Session:
+    """One click at image pixel ``(x, y)``: a point, a box corner (the second one selects), or a pan."""
+    photo = need_photo(session)
+    width, height = photo.size
+    x, y = float(np.clip(x, 0, width - 1)), float(np.clip(y, 0, height - 1))
+    if kind == "pan":
+        return replace(session, centre=(x, y))
+    current = open_clicks(session)
+    current = current if current is not None and current.combine == mode else None
+    points = current.points if current is not None else ()
+    box = current.box if current is not None else None
+    if kind == "box":
+        if session.corner is None:
+            return replace(session, corner=(x, y))
+        (x0, y0) = session.corner
+        box = Box(min(x0, x), min(y0, y), max(x0, x) + 1, max(y0, y) + 1)
+        return select(services, replace(session, corner=None), points, box, mode)
+    return select(services, session, (*points, Point(x, y, positive=kind == "positive")), box, mode)
+
+
+def undo_click(services: Services, session: Session) -> Session:
+    """Drop the last point of the open clicks step (or the pending box corner, or the box)."""
+    if session.corner is not None:
+        return replace(session, corner=None)
+    current = open_clicks(session)
+    if current is None:
+        return session
+    points, box = current.points[:-1] if current.points else (), current.box if current.points else None
+    if not points and box is None:
+        return clear_clicks(session)
+    fresh = replace(session, chain=None)
+    return select(services, fresh, points, box, current.combine)
+
+
+def clear_clicks(session: Session) -> Session:
+    """Drop the open clicks step: the mask goes back to what it was before it."""
+    if open_clicks(session) is None:
+        return replace(session, corner=None)
+    return replace(
+        session, steps=session.steps[:-1], mask=session.base, chain=None, chain_before=None, candidates=(), corner=None
+    )
+
+
+def choose_candidate(services: Services, session: Session, index: int) -> Session:
+    """Use candidate ``index`` (0 = best) of the open clicks step."""
+    current = open_clicks(session)
+    if current is None or not 0 <= index < len(session.candidates):
+        raise InvalidInput(f"there is no candidate {index}; click the product first, then pick a candidate")
+    step = replace(current, candidate=index)
+    prepared = prepared_for(services, session)
+    segmenter = services.segmenter.backend
+    before = session.chain_before
+    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=before))
+    return _with_chain(session, chain, before)
+
+
+def centre_of(session: Session) -> tuple[float, float] | None:
+    """Where a zoomed click view looks: the chosen centre, else the last click, else the mask's middle."""
+    if session.centre is not None:
+        return session.centre
+    current = open_clicks(session)
+    if current is not None and current.points:
+        return current.points[-1].x, current.points[-1].y
+    return None
