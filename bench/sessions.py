@@ -40,7 +40,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -201,9 +200,13 @@ def close(client: Client) -> None:
         client.close()
 
 
+def background_inputs(colour: str) -> tuple[Any, ...]:
+    """Inputs of ``/background`` for a plain colour: kind, colour, colour 2, blur px, picture, prompt, engine."""
+    return ("Colour", colour, colour, 0, None, "", "classic")
+
+
 def background(client: Client, colour: str, timeout_s: float) -> Any:
-    """``/background``: kind, colour, colour 2, blur px, picture, prompt, engine."""
-    return call(client, "/background", "Colour", colour, colour, 0, None, "", "classic", timeout_s=timeout_s)
+    return call(client, "/background", *background_inputs(colour), timeout_s=timeout_s)
 
 
 def points_json(points: list[tuple[int, int, int]]) -> str:
@@ -257,7 +260,6 @@ def one_session(server: Server, image: Path, click: str, timeout_s: float) -> fl
         background(client, COLOURS[0], timeout_s)
     finally:
         close(client)
-        del client
     return time.monotonic() - start
 
 
@@ -313,7 +315,7 @@ def part_history(args: argparse.Namespace, server: Server, folder: Path) -> None
                 print(f"  after edit {i:3d}: {after[-1]:.0f} MB (+{after[-1] - base:.0f})")
     finally:
         close(client)
-    tail = after[len(after) // 2 :]
+    tail = after[len(after) // 2 :] if len(after) >= 4 else after
     slope = float(np.polyfit(np.arange(len(tail)), tail, 1)[0]) if len(tail) >= 2 else float("nan")
     print(f"edits: {time.monotonic() - started:.0f} s in all")
     target = verdict(slope, 2, "MB per edit", strict=True)
@@ -327,26 +329,22 @@ def part_big(args: argparse.Namespace, server: Server, folder: Path) -> None:
     print(f"\n## 3. one big session: 4000x3000, {args.big_clicks} clicks, {args.big_edits} edits")
     print(f"baseline (idle server): {base:.0f} MB")
     client = connect(server)
-    steps: list[tuple[str, Callable[[], Any]]] = []
-    for n in range(1, len(points) + 1):
-        pts = points_json(points[:n])
-        steps.append(
-            (f"click {n}", lambda p=pts: call(client, "/select", p, "", "replace", timeout_s=args.call_timeout))
-        )
-    for n in range(1, args.big_edits + 1):
-        steps.append((f"edit {n}", lambda n=n: background(client, COLOURS[n % 2], args.call_timeout)))
     try:
         with Sampler(server.pid) as sampler:
-            start = time.monotonic()
-            info = call(client, "/load_image", handle_file(str(image)), timeout_s=args.call_timeout)
-            took_s, now = time.monotonic() - start, server.rss_mb()
-            loaded = f"{info['width']}x{info['height']}"
-            print(f"  load     {took_s:5.1f} s  {now:.0f} MB (peak so far {sampler.peak:.0f}), {loaded} px loaded")
-            for name, step in steps:
+
+            def step(name: str, api_name: str, *inputs: Any) -> Any:
                 start = time.monotonic()
-                step()
+                reply = call(client, api_name, *inputs, timeout_s=args.call_timeout)
                 took_s, now = time.monotonic() - start, server.rss_mb()
                 print(f"  {name:8s} {took_s:5.1f} s  {now:.0f} MB (peak so far {sampler.peak:.0f})")
+                return reply
+
+            info = step("load", "/load_image", handle_file(str(image)))
+            print(f"  ({info['width']}x{info['height']} px loaded)")
+            for n in range(1, len(points) + 1):
+                step(f"click {n}", "/select", points_json(points[:n]), "", "replace")
+            for n in range(1, args.big_edits + 1):
+                step(f"edit {n}", "/background", *background_inputs(COLOURS[n % 2]))
     finally:
         close(client)
     rise = sampler.peak - base
@@ -374,7 +372,10 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--start-timeout", type=float, default=180, help="s to wait for the server to answer")
     parser.add_argument("--call-timeout", type=float, default=300, help="s to wait for one API call")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.sessions < 1 or args.edits < 1 or args.big_clicks < 1 or args.wait < 0:
+        parser.error("--sessions, --edits and --big-clicks must be at least 1, --wait at least 0")
+    return args
 
 
 def main() -> int:

@@ -194,12 +194,33 @@ def test_edit_an_example_end_to_end(page) -> None:
     cell = tab.locator("#history button.thumbnail-item").first.bounding_box()
     assert cell["width"] < 300 and cell["height"] < 300, cell  # a grid of thumbnails, not one big picture
     assert "background" in tab.locator("#history .caption-label").first.inner_text()
-    for name in ("result.png", "mask.png"):
+    for name in ("result.png", "mask.png", "recipe.json"):
         with tab.expect_download() as caught:
             tab.locator(f'#downloads a[download="{name}"]').click()
         caught.value.save_as(ARTIFACTS / name)
     check_result(ARTIFACTS / "result.png", ARTIFACTS / "mask.png", photo_path, mask_path)
+    check_recipe_replays(ARTIFACTS / "recipe.json", ARTIFACTS / "result.png", photo_path)
+    restore_from_recipe(tab, ARTIFACTS / "recipe.json")
     assert tab.console_errors == [], tab.console_errors
+
+
+def check_recipe_replays(recipe_path: Path, result_path: Path, photo_path: Path) -> None:
+    """The page's recipe.json, replayed by the engine on the photo, gives the downloaded result exactly."""
+    from pipeline import load_image, loads, run
+
+    replayed = run(loads(recipe_path.read_text()), load_image(photo_path).rgb)
+    assert np.array_equal(replayed.image, load_image(result_path).rgb)
+
+
+def restore_from_recipe(tab, recipe_path: Path) -> None:  # noqa: ANN001
+    """Move the feather slider away, load the recipe in step 1: the slider and the mask come back."""
+    set_slider(tab, "feather", 0)
+    tab.locator("#recipe-file input[type=file]").set_input_files(str(recipe_path))
+    tab.wait_for_function(
+        "() => document.querySelector('#feather input[type=number]')?.value === '4'", timeout=120_000
+    )
+    assert "Selection:" in tab.locator("#mask-info").inner_text()
+    tab.screenshot(path=str(ARTIFACTS / "4-recipe.png"), full_page=True)
 
 
 def paint_stroke(tab, canvas, *, offset: float = 0.0) -> None:  # noqa: ANN001

@@ -22,7 +22,6 @@ from ui_fakes import FakeSegmenter, fake_services
 from pipeline import recipe as recipes
 from pipeline.edits.background import Shadow, SolidColor
 from pipeline.inpaint.classic import ClassicInpainter
-from pipeline.io.images import load_image
 from pipeline.models import Chosen
 from pipeline.recipe import (
     Clicks,
@@ -46,7 +45,17 @@ from ui.state import FULL_SIZE_CELLS, MAX_CELLS, Session, forget
 from ui.views import click_region
 
 V = dict[Any, Any]
-MASK_PARTS = ("combine", "click_kind", "zoom", "picked", "tolerance", "lum_low", "lum_high")
+MASK_PARTS = (
+    "combine",
+    "click_kind",
+    "zoom",
+    "picked",
+    "tolerance",
+    "lum_low",
+    "lum_high",
+    "gray_threshold",
+    "classes",
+)
 
 
 class FakeRequest:
@@ -126,8 +135,16 @@ def click(h: Handlers, s: Session, x: float, y: float, kind: str = "positive", c
 
 
 def run(h: Handlers, s: Session, operation: str = "Remove", **controls: object) -> V:
-    v = values(h, s, operation=operation, **controls)
+    return run_values(h, values(h, s, operation=operation, **controls))
+
+
+def run_values(h: Handlers, v: V) -> V:
     return h.on_run_click(v, FakeRequest("tab"), no_progress)  # type: ignore[arg-type]
+
+
+def shown_controls(h: Handlers, out: V) -> V:
+    """The refine and edit controls a handler set, keyed by component."""
+    return {c: out[c] for c in (*h.p.refine.values(), *h.p.edit.values()) if c in out}
 
 
 def recipe_of(out: V, h: Handlers) -> Recipe:
@@ -220,6 +237,23 @@ def test_clear_drops_only_the_open_clicks_step(h: Handlers, loaded: Session) -> 
     assert len(cleared.steps) == 1 and np.array_equal(cleared.mask, first.mask)
 
 
+def test_after_clear_the_page_mask_stays_the_recipe_mask(h: Handlers, loaded: Session) -> None:
+    s = click(h, loaded, 10, 10)
+    s = h.on_color_image_select(values(h, s, tolerance=30.0, combine="add"), at(64, 48))[h.p.session]
+    s = h.on_clear_click(values(h, click(h, s, 110, 80, combine="add")))[h.p.session]
+    assert kinds(s.steps) == ["clicks", "color"]
+    # the colour step can no longer be redone (the mask before it is gone): a new step starts
+    retuned = h.on_tolerance_release(values(h, s, picked="#000000", tolerance=1.0, combine="add"))[h.p.session]
+    assert kinds(retuned.steps) == ["clicks", "color", "color"] and np.array_equal(retuned.mask, s.mask)
+    assert np.array_equal(recipes.run(retuned.recipe(), loaded.photo.image, h.services.engines).mask, retuned.mask)
+    cut = click(h, click(h, loaded, 30, 48), 60, 48, combine="subtract")
+    cut = h.on_clear_click(values(h, click(h, cut, 100, 48, combine="add")))[h.p.session]
+    again = click(h, cut, 40, 48, combine="subtract")  # the subtract step is closed: this click owns a new one
+    assert [s.combine for s in again.steps] == ["replace", "subtract", "subtract"]
+    assert again.steps[-1].points == (Point(40.0, 48.0, True),) and again.mask[48, 60] == 0.0
+    assert np.array_equal(recipes.run(again.recipe(), loaded.photo.image, h.services.engines).mask, again.mask)
+
+
 def test_box_by_two_clicks(h: Handlers, loaded: Session) -> None:
     corner = click(h, loaded, 40, 20, "box")
     assert corner.corner == (40.0, 20.0) and corner.mask is None
@@ -274,6 +308,9 @@ def test_sources_combine_within_a_series(h: Handlers, loaded: Session) -> None:
     retuned = h.on_tolerance_release(values(h, added, picked=picked, tolerance=0.5, combine="add"))[h.p.session]
     assert retuned.mask[20, 20] == 1.0 and retuned.mask.sum() < added.mask.sum()
     assert kinds(retuned.steps) == ["clicks", "color"] and retuned.steps[-1].tolerance == 0.5
+    # another colour is another source: it adds to the first instead of replacing it
+    both = h.on_color_image_select(values(h, added, tolerance=5.0, combine="add"), at(5, 90))[h.p.session]
+    assert kinds(both.steps) == ["clicks", "color", "color"] and both.mask[48, 64] == 1.0 and both.mask[90, 5] == 1.0
     subtracted = h.on_luminance_release(values(h, added, lum_low=0.5, lum_high=0.0, combine="subtract"))
     s = subtracted[h.p.session]
     assert s.mask[48, 64] == 0.0 and s.mask[20, 20] == 1.0  # the dark red disc was subtracted
@@ -354,9 +391,11 @@ def test_recipe_download_replays_to_identical_pictures(h: Handlers, loaded: Sess
 
 
 def test_a_chain_through_use_result_replays_on_the_original_photo(h: Handlers, loaded: Session) -> None:
-    first = run(h, click(h, loaded, 64, 48), "Replace background", bg_color="#00ff00")[h.p.session]
+    first = run(h, click(h, loaded, 64, 48), "Replace background", bg_color="#00ff00", out_format="webp")
+    first = first[h.p.session]
     chained = h.on_use_click(values(h, first))[h.p.session]
     assert chained.photo.name == "result of #1" and np.array_equal(chained.photo.image, first.result)
+    assert not isinstance(chained.photo.origin.steps[-1], Output)  # an output step may only come last
     out = run(h, click(h, chained, 20, 20), "Remove")
     recipe = recipe_of(out, h)
     assert kinds(recipe.steps) == ["clicks", "background", "mask", "clicks", "remove"]
@@ -365,6 +404,13 @@ def test_a_chain_through_use_result_replays_on_the_original_photo(h: Handlers, l
     assert np.array_equal(replayed.image, png(files[0]))
     assert np.array_equal(np.rint(replayed.mask * 255).astype(np.uint8), png(files[1]))
     assert np.array_equal(replayed.cutout, png(files[2]))
+
+
+def test_a_framed_result_cannot_be_used_as_input(h: Handlers, loaded: Session) -> None:
+    framed = run(h, click(h, loaded, 64, 48), "Replace background", canvas_w=200, canvas_h=160)[h.p.session]
+    assert framed.result.shape == (160, 200, 3)
+    with pytest.raises(gr.Error, match="canvas width and height 0"):
+        h.on_use_click(values(h, framed))
 
 
 def test_downloads_are_lossless_and_the_cutout_hides_nothing(h: Handlers, loaded: Session) -> None:
@@ -398,14 +444,15 @@ def test_cancel_sets_the_session_flag_and_stops_the_run(h: Handlers, loaded: Ses
     assert flag.is_set() and not h.services.cancel_flag("tab-2").is_set()
     clicked = click(h, loaded, 64, 48)
     # a run clears an old cancel, then a cancel during the run stops it at the engine's next step
-    done = h.on_run_click(values(h, clicked, operation="Remove"), FakeRequest("tab-1"), no_progress)  # type: ignore[arg-type]
+    remove, tab = values(h, clicked, operation="Remove"), FakeRequest("tab-1")
+    done = h.on_run_click(remove, tab, no_progress)  # type: ignore[arg-type]
     assert len(done[h.p.session].history) == 1
 
     def cancel_now(*args: object, **kwargs: object) -> None:
         h.services.cancel_flag("tab-1").set()
 
     with pytest.raises(gr.Error, match="cancel"):
-        h.on_run_click(values(h, clicked, operation="Remove"), FakeRequest("tab-1"), cancel_now)  # type: ignore[arg-type]
+        h.on_run_click(remove, tab, cancel_now)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- history
@@ -434,6 +481,9 @@ def test_history_restore_sets_the_controls_and_use_names_the_cell(h: Handlers, l
     assert used.photo.origin == first.history[0].recipe
     more = click(h, s, 70, 48, "negative")  # the restored clicks step stays open
     assert len(more.steps) == 1 and len(more.steps[0].points) == 2
+    branch = run(h, more, "Remove")  # a branch from #1: cell #3, replayable on the original photo
+    replayed = recipes.run(recipe_of(branch, h), loaded.photo.image, h.services.engines)
+    assert np.array_equal(replayed.image, png(branch[p.downloads][0])) and len(branch[p.history]) == 3
 
 
 def test_restore_an_unknown_cell_is_a_clear_error(h: Handlers, loaded: Session) -> None:
@@ -445,7 +495,8 @@ def test_history_is_bounded_and_old_cells_live_on_disk(h: Handlers, loaded: Sess
     s = click(h, loaded, 64, 48)
     results, folders = {}, {}
     for index in range(1, MAX_CELLS + 3):
-        s = run(h, s, "Replace background", bg_color=f"#{index:02x}ff00")[h.p.session]
+        out_format = "jpeg" if index == 3 else "png"  # a lossy download: the exact result is kept beside it
+        s = run(h, s, "Replace background", bg_color=f"#{index:02x}ff00", out_format=out_format)[h.p.session]
         results[index], folders[index] = s.result, s.history[-1].folder
     assert [c.index for c in s.history] == list(range(3, MAX_CELLS + 3))
     in_memory = [c.index for c in s.history if c.pictures is not None]
@@ -456,6 +507,9 @@ def test_history_is_bounded_and_old_cells_live_on_disk(h: Handlers, loaded: Sess
     restored = out[h.p.session]
     assert np.array_equal(restored.photo.image, loaded.photo.image) and np.array_equal(restored.result, results[3])
     assert np.array_equal(restored.mask, s.mask) and out[h.p.edit["bg_color"]] == "#03ff00"
+    assert out[h.p.edit["out_format"]] == "jpeg"
+    fourth = h.on_history_select(values(h, s), item(1))[h.p.session]  # cell #4, a lossless PNG download
+    assert np.array_equal(fourth.result, results[4]) and fourth.shown_cell == 4
     folder = s.folder
     assert folder is not None and folder.exists()
     forget(restored)
@@ -479,7 +533,9 @@ def test_recipe_file_restores_mask_steps_and_controls(h: Handlers, loaded: Sessi
     )
     refine = Refine(grow_px=3, feather_px=2.0, matte_px=2)
     edit = ReplaceBackground(
-        fill=SolidColor((0, 0, 255)), shadow=Shadow(kind="contact", opacity=0.6), margin_px=h.services.settings.context_px
+        fill=SolidColor((0, 0, 255)),
+        shadow=Shadow(kind="contact", opacity=0.6),
+        margin_px=h.services.settings.context_px,
     )
     recipe = Recipe((*mask_steps, refine, edit, Output(format="webp", quality=80)))
     out = h.on_recipe_file_upload({p.recipe_file: recipe_file(tmp_path, recipe), p.session: loaded})
@@ -491,10 +547,25 @@ def test_recipe_file_restores_mask_steps_and_controls(h: Handlers, loaded: Sessi
     assert out[p.edit["shadow"]] is True and out[p.edit["shadow_kind"]] == "contact"
     assert (out[p.edit["out_format"]], out[p.edit["out_quality"]]) == ("webp", 80)
     # Run with the controls the recipe set makes the same recipe again
-    v = {**values(h, s), **{c: out[c] for c in (*p.refine.values(), *p.edit.values()) if c in out}}
-    again = h.on_run_click(v, FakeRequest("tab"), no_progress)  # type: ignore[arg-type]
+    again = run_values(h, {**values(h, s), **shown_controls(h, out)})
     assert recipe_of(again, h) == recipe
     assert [Path(f).name for f in again[p.downloads]][0] == "result.webp"
+
+
+def test_recipe_file_with_earlier_edits_makes_their_photo(h: Handlers, loaded: Session, tmp_path) -> None:
+    first = run(h, click(h, loaded, 64, 48), "Replace background", bg_color="#00ff00")[h.p.session]
+    chained = h.on_use_click(values(h, first))[h.p.session]
+    made = run(h, click(h, chained, 20, 20), "Remove", seed=3)
+    path = made[h.p.downloads][-1]
+    fresh = notebook.load(h.services, loaded.photo.image, "disc.png", Session())
+    out = h.on_recipe_file_upload({h.p.recipe_file: path, h.p.session: fresh})
+    s = out[h.p.session]
+    assert np.array_equal(s.photo.image, first.result) and "after 1 edit" in s.photo.name
+    assert kinds(s.steps) == ["mask", "clicks"] and out[h.p.edit["operation"]] == "Remove"
+    assert out[h.p.edit["seed"]] == 3
+    again = run_values(h, {**values(h, s), **shown_controls(h, out)})
+    assert recipes.dumps(recipe_of(again, h)) == Path(path).read_text()
+    assert np.array_equal(png(again[h.p.downloads][0]), png(made[h.p.downloads][0]))
 
 
 def test_recipe_file_made_on_another_size_is_refused(h: Handlers, loaded: Session, tmp_path) -> None:
@@ -653,3 +724,79 @@ def test_sessions_do_not_share_state(h: Handlers, photo: np.ndarray, big_photo: 
     assert a.folder != b.folder
     assert not any(isinstance(v, (np.ndarray, Session)) for v in vars(h).values())
     assert not any(isinstance(v, (np.ndarray, Session)) for v in vars(h.services).values())
+
+
+# ---------------------------------------------------------------- imports
+
+
+def test_imported_masks_are_steps_of_their_own_and_replay(h: Handlers, loaded: Session, tmp_path: Path) -> None:
+    p = h.p
+    left, right = np.zeros((96, 128), np.uint8), np.zeros((96, 128), np.uint8)
+    left[10:40, 10:40], right[50:90, 80:120] = 255, 128  # the second one is a grey map
+    PILImage.fromarray(left).save(tmp_path / "left.png")
+    PILImage.fromarray(right).save(tmp_path / "right.png")
+    first = h.on_import_mask_click(values(h, loaded, combine="add") | {p.mask_file: str(tmp_path / "left.png")})
+    s = first[p.session]
+    second = h.on_import_mask_click(
+        values(h, s, combine="add", gray_threshold=0.4) | {p.mask_file: str(tmp_path / "right.png")}
+    )[p.session]
+    assert kinds(second.steps) == ["mask", "mask"] and [st.origin for st in second.steps] == ["mask", "gray"]
+    assert second.mask[20, 20] == 1.0 and second.mask[70, 100] == 1.0 and second.mask[70, 60] == 0.0  # 0.5 >= 0.4
+    replayed = recipes.run(second.recipe(), loaded.photo.image, h.services.engines).mask
+    assert np.array_equal(replayed, second.mask)
+
+
+def test_alpha_imports_and_the_photos_own_transparency(h: Handlers, photo: np.ndarray, tmp_path: Path) -> None:
+    p = h.p
+    alpha = np.zeros((96, 128), np.uint8)
+    alpha[:, 64:] = 200
+    PILImage.fromarray(np.dstack([photo, alpha])).save(tmp_path / "rgba.png")
+    s = h.on_photo_input({p.photo: str(tmp_path / "rgba.png"), p.session: None})[p.session]
+    own = h.on_own_alpha_click(values(h, s))[p.session]
+    assert kinds(own.steps) == ["alpha"] and abs(float(own.mask[5, 100]) - 200 / 255) < 1e-6 and own.mask[5, 5] == 0
+    other = np.zeros((48, 64), np.uint8)
+    other[:, :32] = 255
+    PILImage.fromarray(np.dstack([photo[::2, ::2], other])).save(tmp_path / "half.png")
+    imported = h.on_import_alpha_click(values(h, own) | {p.alpha_file: str(tmp_path / "half.png")})[p.session]
+    assert kinds(imported.steps) == ["alpha", "mask"] and imported.mask[48, 10] == 1.0 and imported.mask[48, 120] == 0
+    with pytest.raises(gr.Error, match="no alpha channel"):
+        h.on_import_alpha_click(values(h, own) | {p.alpha_file: _opaque(tmp_path, photo)})
+
+
+def _opaque(tmp_path: Path, photo: np.ndarray) -> str:
+    PILImage.fromarray(photo).save(tmp_path / "opaque.png")
+    return str(tmp_path / "opaque.png")
+
+
+def test_label_map_classes_become_a_step(h: Handlers, loaded: Session, tmp_path: Path) -> None:
+    p = h.p
+    labels = np.zeros((96, 128), np.uint8)
+    labels[:48], labels[48:, :64] = 3, 7
+    PILImage.fromarray(labels).save(tmp_path / "labels.png")
+    out = h.on_import_labels_click(values(h, loaded) | {p.labels_file: str(tmp_path / "labels.png"), p.classes: "7"})
+    s = out[p.session]
+    assert kinds(s.steps) == ["labels"] and s.steps[0].classes == (7,)
+    assert s.mask[60, 10] == 1.0 and s.mask[10, 10] == 0.0 and s.mask[60, 100] == 0.0
+    with pytest.raises(gr.Error, match="class numbers"):
+        h.on_import_labels_click(values(h, loaded) | {p.labels_file: str(tmp_path / "labels.png"), p.classes: ""})
+
+
+def test_a_prompt_recipe_on_a_page_without_diffusion_sets_only_mask_and_refine(
+    classic_h: Handlers, photo: np.ndarray, tmp_path: Path
+) -> None:
+    from pipeline.edits.background import PromptBackground
+    from pipeline.inpaint.protocol import Prompting
+
+    p = classic_h.p
+    s = notebook.load(classic_h.services, photo, "disc.png", Session())
+    recipe = Recipe(
+        (
+            LuminanceRange(low=0.0, high=0.5),
+            Refine(grow_px=2),
+            ReplaceBackground(fill=PromptBackground(Prompting("a beach"))),
+        )
+    )
+    with pytest.warns(UserWarning, match="paints from a prompt"):
+        out = classic_h.on_recipe_file_upload({p.recipe_file: recipe_file(tmp_path, recipe), p.session: s})
+    assert out[p.refine["grow"]] == 2 and p.edit["bg_kind"] not in out
+    assert kinds(out[p.session].steps) == ["luminance"]

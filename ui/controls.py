@@ -246,6 +246,15 @@ def prompting_values(prompting: Prompting = DEFAULT_PROMPTING) -> dict[str, Any]
     }
 
 
+def needs_generation(edit: Edit) -> bool:
+    """Whether ``edit`` only makes sense with a diffusion model (a prompt to paint, or the engine asked for)."""
+    if edit.engine == "diffusion":
+        return True
+    if isinstance(edit, ReplaceBackground):
+        return isinstance(edit.fill, PromptBackground)
+    return isinstance(edit, (Inpaint, ExtendCanvas)) and bool(edit.prompting.prompt.strip())
+
+
 def caption(index: int, edit: Edit, engine: str) -> str:
     """``#2 remove · classic``, ``#1 background: colour #00ff00``: a history cell's label and engine."""
     detail = ""

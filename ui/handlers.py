@@ -25,6 +25,7 @@ from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRan
 from ui import cells, controls, examples, notebook, replay
 from ui.display import mask_to_image
 from ui.layout import Page
+from ui.layout_edit import NO_MODEL
 from ui.services import Services
 from ui.state import Cell, Session
 from ui.views import click_region, history_items, mask_views, refine_view, sketch_value
@@ -129,7 +130,7 @@ class Handlers:
         )
         if is_shown_copy(loaded.rgb, s):
             return {}  # the box re-sent the copy it shows: nothing new
-        name = getattr(loaded.path, "name", None) or "photo"
+        name = loaded.path.name if loaded.path is not None else "photo"
         return self.photo_out(notebook.load(self.services, loaded.rgb, name, s, alpha=loaded.alpha))
 
     @shows_errors
@@ -139,9 +140,11 @@ class Handlers:
             return {}
         s, refine, edit, output = replay.load_recipe(self.services, self.session(v), Path(path))
         values = controls.refine_values(refine)
-        if edit is not None:
+        if edit is not None and controls.needs_generation(edit) and not self.services.generates:
+            gr.Warning(f"The recipe's {type(edit).kind} paints from a prompt; {NO_MODEL}. Its mask and refine are set.")  # type: ignore[attr-defined]
+        elif edit is not None:
             values.update(controls.edit_values(edit, output))
-        gr.Info("Recipe loaded: its mask steps ran on this photo and the controls are set; press Run to edit.")
+            gr.Info("Recipe loaded: its mask steps ran on this photo and the controls are set; press Run to edit.")
         return {**self.photo_out(s), **self.controls_out(values)}
 
     @shows_errors

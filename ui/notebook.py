@@ -29,7 +29,8 @@ from pipeline.recipe.apply import (
 )
 from pipeline.select.protocol import Candidate, Prepared, Selection, check_prompt
 from pipeline.types import Box, Image, Mask, Point, check_image
-from ui.display import fit_display, mask_to_display
+from ui.display import fit_display
+from ui.display import mask_thumbnail as thumbnail_mask
 from ui.services import Services
 from ui.state import Photo, Session, is_open
 
@@ -69,7 +70,8 @@ def load(
         )
     display, scale = fit_display(image)
     photo = Photo(image, name, display, scale, services.start_prepare(image), alpha, origin or Recipe())
-    return Session(photo=photo, history=previous.history, folder=session_folder(previous))
+    kept = {"result": previous.result, "shown_cell": previous.shown_cell}  # the result panel still shows it
+    return Session(photo=photo, history=previous.history, folder=session_folder(previous), **kept)
 
 
 def put_step(session: Session, step: MaskStep, found: Mask, *, new: bool = False, **extra: object) -> Session:
@@ -78,8 +80,7 @@ def put_step(session: Session, step: MaskStep, found: Mask, *, new: bool = False
     photo = need_photo(session)
     if found.shape != photo.image.shape[:2]:
         raise InvalidInput(f"the {type(step).kind} step's mask does not fit the {photo.size[0]}x{photo.size[1]} photo")  # type: ignore[attr-defined]
-    last = session.steps[-1] if session.steps else None
-    if is_open(last, step) and not new:
+    if is_open(last_step(session), step) and not new:
         base, steps = session.base, (*session.steps[:-1], step)
     else:
         base, steps = session.mask, (*session.steps, step)
@@ -130,8 +131,7 @@ def select(
     photo = need_photo(session)
     check_prompt(photo.size, points, box)
     step = Clicks(size=photo.size, points=tuple(points), box=box, combine=mode)
-    last = session.steps[-1] if session.steps else None
-    after = session.chain if is_open(last, step) else None
+    after = session.chain if is_open(last_step(session), step) else None
     prepared = prepared_for(services, session)
     segmenter = services.segmenter.backend
     chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=after))
@@ -141,7 +141,7 @@ def select(
 
 def _with_chain(session: Session, chain: ClickChain, before: ClickChain | None, *, new: bool = False) -> Session:
     shape = need_photo(session).display.shape
-    candidates = tuple((mask_to_display(c.mask, shape), c.score) for c in chain.selection.candidates)
+    candidates = tuple((thumbnail_mask(c.mask, shape), c.score) for c in chain.selection.candidates)
     found = clicks_mask(chain)
     extra = {"chain": light(chain), "chain_before": before, "candidates": candidates, "corner": None}
     return put_step(session, chain.step, found, new=new, **extra)
@@ -154,9 +154,20 @@ def light(chain: ClickChain) -> ClickChain:
     return ClickChain(chain.step, selection)
 
 
+def last_step(session: Session) -> MaskStep | None:
+    """The last mask step while it can be redone, i.e. while ``base`` (the mask before it) is known.
+
+    After the first step ``base`` is never None, except when an open step after the last one was
+    cleared (``clear_clicks``): the mask before that one was not kept, so the next step starts anew.
+    """
+    if not session.steps or (session.base is None and len(session.steps) > 1):
+        return None
+    return session.steps[-1]
+
+
 def open_clicks(session: Session) -> Clicks | None:
-    """The open clicks step, if the last step is one."""
-    last = session.steps[-1] if session.steps else None
+    """The open clicks step, if the last step is one and can be redone."""
+    last = last_step(session)
     return last if isinstance(last, Clicks) else None
 
 
@@ -195,11 +206,21 @@ def undo_click(services: Services, session: Session) -> Session:
 
 
 def clear_clicks(session: Session) -> Session:
-    """Drop the open clicks step: the mask goes back to what it was before it."""
+    """Drop the open clicks step: the mask goes back to what it was before it.
+
+    The step before it is then closed (the mask before that one is not kept; see ``last_step``).
+    """
     if open_clicks(session) is None:
         return replace(session, corner=None)
     return replace(
-        session, steps=session.steps[:-1], mask=session.base, chain=None, chain_before=None, candidates=(), corner=None
+        session,
+        steps=session.steps[:-1],
+        base=None,
+        mask=session.base,
+        chain=None,
+        chain_before=None,
+        candidates=(),
+        corner=None,
     )
 
 

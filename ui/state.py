@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.recipe import MaskStep, Recipe, Refine, StoredMask
+from pipeline.recipe import ColorRange, MaskStep, Recipe, Refine, StoredMask
 from pipeline.recipe.apply import ClickChain
 from pipeline.select.protocol import Prepared
 from pipeline.types import Image, Mask
@@ -70,7 +70,8 @@ class Cell:
 
     ``pictures`` is None once the cell is older than ``FULL_SIZE_CELLS``: then the input and the
     raw mask are read back from ``folder / "pictures.npz"`` and the result from its download
-    (``downloads[0]``, a lossless PNG). ``downloads`` are the files offered in step 5.
+    (``downloads[0]``) when that is a lossless PNG, else from the npz too. ``downloads`` are the
+    files offered in step 5.
     """
 
     index: int
@@ -93,7 +94,8 @@ class Cell:
         with np.load(self.folder / "pictures.npz") as data:
             image, mask = data["image"], data["mask"]
             base = data.get("base")
-        return Pictures(image, mask, base, load_image(self.downloads[0]).rgb)
+            result = data.get("result")
+        return Pictures(image, mask, base, result if result is not None else load_image(self.downloads[0]).rgb)
 
     def spilled(self) -> Cell:
         """This cell with its pictures written (compressed) to its folder and dropped from memory."""
@@ -102,6 +104,8 @@ class Cell:
         kept = {"image": self.pictures.image, "mask": self.pictures.mask}
         if self.pictures.base is not None:
             kept["base"] = self.pictures.base
+        if not self.downloads[0].endswith(".png"):  # a JPEG or WebP download is lossy
+            kept["result"] = self.pictures.result
         np.savez_compressed(self.folder / "pictures.npz", **kept)
         return replace(self, pictures=None)
 
@@ -113,6 +117,8 @@ class Session:
     ``chain`` is the click selection of the last ``Clicks`` step and ``chain_before`` the one
     before its last point (to re-pick a candidate without redoing every click); their full-size
     candidates are dropped, and ``candidates`` keeps display-size copies with their scores.
+    ``base`` is the mask before the last step; None after the first step means it is not known
+    (see ``ui.notebook.last_step``), and the next step starts a new one.
     """
 
     photo: Photo | None = None
@@ -183,10 +189,19 @@ class Session:
 
 
 def is_open(last: MaskStep | None, step: MaskStep) -> bool:
-    """Whether ``step`` continues ``last`` (same source, same combine mode) instead of starting a new one."""
+    """Whether ``step`` continues ``last`` (same source, same combine mode) instead of starting a new one.
+
+    A colour range continues only with the same colour (another tolerance); another colour is another
+    source. Of stored masks only the sketch continues (the sketch is painted on, then applied again);
+    each imported file is a step of its own.
+    """
     if last is None or type(last) is not type(step) or last.combine != step.combine:
         return False
-    return not isinstance(step, StoredMask) or step.origin == last.origin  # type: ignore[union-attr]
+    if isinstance(step, ColorRange):
+        return step.color == last.color  # type: ignore[union-attr]
+    if isinstance(step, StoredMask):
+        return step.origin == last.origin == "sketch"  # type: ignore[union-attr]
+    return True
 
 
 def forget(session: Session) -> None:
