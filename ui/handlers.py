@@ -27,7 +27,7 @@ from ui.display import mask_to_image
 from ui.layout import Page
 from ui.layout_edit import NO_MODEL
 from ui.services import Services
-from ui.state import Cell, Session
+from ui.state import Cell, Photo, Session
 from ui.views import click_region, history_items, mask_views, refine_view, sketch_value
 
 log = logging.getLogger(__name__)
@@ -214,12 +214,17 @@ class Handlers:
         step = LuminanceRange(low=low, high=high, combine=v[self.p.combine])
         return self.mask_out(notebook.add_source(self.session(v), step))
 
-    @shows_errors
-    def on_import_mask_click(self, v: V) -> V:
-        s, path = self.session(v), v[self.p.mask_file]
+    def imported(self, v: V, file: Any, missing: str) -> tuple[Session, Photo, str]:
+        """The session, its photo and the file chosen in ``file`` (``missing`` says what to choose)."""
+        s, path = self.session(v), v[file]
         photo = notebook.need_photo(s)
         if not path:
-            raise InvalidInput("no mask file: choose a mask PNG first")
+            raise InvalidInput(missing)
+        return s, photo, path
+
+    @shows_errors
+    def on_import_mask_click(self, v: V) -> V:
+        s, photo, path = self.imported(v, self.p.mask_file, "no mask file: choose a mask PNG first")
         threshold = float(v[self.p.gray_threshold])
         mask = load_mask(path, size=photo.size, resize=True)
         origin = "gray" if threshold > 0 else "mask"
@@ -228,10 +233,8 @@ class Handlers:
 
     @shows_errors
     def on_import_alpha_click(self, v: V) -> V:
-        s, path = self.session(v), v[self.p.alpha_file]
-        photo = notebook.need_photo(s)
-        if not path:
-            raise InvalidInput("no file: choose an image with transparency (PNG or WebP with alpha) first")
+        missing = "no file: choose an image with transparency (PNG or WebP with alpha) first"
+        s, photo, path = self.imported(v, self.p.alpha_file, missing)
         loaded = load_image(path)
         if loaded.alpha is None:
             raise InvalidInput(f"{Path(path).name} has no alpha channel; choose a PNG or WebP with transparency")
@@ -244,10 +247,8 @@ class Handlers:
 
     @shows_errors
     def on_import_labels_click(self, v: V) -> V:
-        s, path = self.session(v), v[self.p.labels_file]
-        photo = notebook.need_photo(s)
-        if not path:
-            raise InvalidInput("no label map: choose a label PNG (one gray level or palette index per class) first")
+        missing = "no label map: choose a label PNG (one gray level or palette index per class) first"
+        s, photo, path = self.imported(v, self.p.labels_file, missing)
         classes = parse_classes(v[self.p.classes])
         as_rgb = any(isinstance(c, tuple) for c in classes)
         labels = load_labels(path, as_rgb=as_rgb, size=photo.size, resize=True)

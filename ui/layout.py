@@ -14,7 +14,7 @@ import gradio as gr
 from pipeline.recipe import Refine
 from ui.layout_edit import edit_step, result_step
 from ui.state import forget
-from ui.theme import step_heading
+from ui.theme import picker_gallery, step_heading
 
 COMBINE_CHOICES = [("Replace", "replace"), ("Add", "add"), ("Subtract", "subtract"), ("Intersect", "intersect")]
 CLICK_KINDS = [
@@ -25,8 +25,6 @@ CLICK_KINDS = [
 ]
 ZOOMS = [("Fit", 1.0), ("2×", 2.0), ("4×", 4.0), ("8×", 8.0)]
 PREVIEW = {"format": "jpeg", "interactive": False, "buttons": ["fullscreen"]}
-# Galleries set fit_columns=False: Gradio's default (True) cuts the grid to as many columns as there
-# are items, so a single history cell or candidate is drawn as one picture as wide as the page.
 
 
 @dataclass
@@ -76,16 +74,13 @@ def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
             elem_id="photo",
         )
         with gr.Column(scale=3):
-            gallery = gr.Gallery(
-                value=list(examples),
-                label="Example product photos (click one to load it with a suggested mask)",
+            gallery = picker_gallery(
+                "Example product photos (click one to load it with a suggested mask)",
                 columns=5,
                 height=300,
-                fit_columns=False,
-                allow_preview=False,
-                object_fit="cover",
-                interactive=False,
                 elem_id="examples",
+                value=list(examples),
+                object_fit="cover",
             )
             photo_info = gr.Markdown("No photo yet.", elem_id="photo-info")
     recipe_file = gr.File(
@@ -124,16 +119,7 @@ def _click_tab() -> dict[str, Any]:
             with gr.Row():
                 undo = gr.Button("Undo last point", size="sm", elem_id="undo")
                 clear = gr.Button("Clear", size="sm", elem_id="clear")
-            candidates = gr.Gallery(
-                label="Candidates (click one to use it)",
-                columns=3,
-                height=170,
-                fit_columns=False,
-                allow_preview=False,
-                object_fit="contain",
-                interactive=False,
-                elem_id="candidates",
-            )
+            candidates = picker_gallery("Candidates (click one to use it)", columns=3, height=170, elem_id="candidates")
     return {
         "click_image": click_image,
         "click_kind": click_kind,

@@ -10,7 +10,7 @@ from pipeline.edits.background import Shadow
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING
 from pipeline.recipe import Output
 from ui.controls import ASPECTS, BACKGROUNDS, FORMATS, OPERATIONS, PROMPT_BACKGROUND, SIDES_ONLY
-from ui.theme import step_heading
+from ui.theme import picker_gallery, step_heading
 
 NO_MODEL = "needs a diffusion model: start Stencil with --inpaint-model (or STENCIL_INPAINT_MODEL)"
 
@@ -161,14 +161,10 @@ def result_step() -> dict[str, Any]:
             scale=3,
         )
         use = gr.Button("Use result as input", elem_id="use", scale=1)
-    history = gr.Gallery(
-        label="History of this session (click a cell to restore it, with its controls, and branch from it)",
+    history = picker_gallery(
+        "History of this session (click a cell to restore it, with its controls, and branch from it)",
         columns=6,
         height=260,
-        fit_columns=False,
-        allow_preview=False,
-        object_fit="contain",
-        interactive=False,
         elem_id="history",
     )
     return {

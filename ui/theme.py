@@ -32,3 +32,22 @@ def step_heading(number: int, title: str, hint: str) -> None:
     """A numbered step heading with a one-line hint below it (like a notebook cell's title)."""
     gr.Markdown(f'## <span class="num">{number}</span>{title}', elem_classes="step-heading")
     gr.Markdown(hint, elem_classes="hint")
+
+
+def picker_gallery(label: str, *, columns: int, height: int, elem_id: str, **extra: object) -> gr.Gallery:
+    """A grid of thumbnails to click (examples, candidates, history), not a viewer.
+
+    ``fit_columns=False``: Gradio's default cuts the grid to as many columns as there are items,
+    so a single history cell or candidate would be drawn as one picture as wide as the page.
+    """
+    options = {"object_fit": "contain", **extra}
+    return gr.Gallery(
+        label=label,
+        columns=columns,
+        height=height,
+        fit_columns=False,
+        allow_preview=False,
+        interactive=False,
+        elem_id=elem_id,
+        **options,  # type: ignore[arg-type]
+    )
