@@ -26,7 +26,7 @@ from ui import notebook
 from ui.controls import caption
 from ui.display import fit_display, thumbnail
 from ui.services import Services
-from ui.state import Cell, Pictures, Session
+from ui.state import Cell, Pictures, Session, trim_heap_soon
 
 PNG_LEVEL = 1
 """zlib level of the download PNGs: lossless at every level; 1 writes a 12 MP photo about 4x faster than 6."""
@@ -77,6 +77,7 @@ def run_edit(
         downloads=files,
         pictures=Pictures(photo.image, session.current_mask(), session.base, framed),
     )
+    trim_heap_soon()  # the cell that left memory (or the history) is freed once this session replaces the old
     return replace(session, folder=folder.parent).with_cell(cell)
 
 

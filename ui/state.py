@@ -12,7 +12,11 @@ source or another combine mode starts a new step, so each step owns its clicks.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import shutil
+import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -205,6 +209,37 @@ def is_open(last: MaskStep | None, step: MaskStep) -> bool:
 
 
 def forget(session: Session) -> None:
-    """Free what a session holds outside memory (its folder); ``gr.State``'s delete callback."""
+    """Free what a session holds outside memory (its folder); ``gr.State``'s delete callback.
+
+    Gradio drops its reference to the session just after this returns, so the heap is handed
+    back to the system a moment later (``trim_heap_soon``): without that glibc keeps the freed
+    pages, and the server's memory would not show that the session is gone.
+    """
     if isinstance(session, Session) and session.folder is not None:
         shutil.rmtree(session.folder, ignore_errors=True)
+    trim_heap_soon()
+
+
+_trim_lock = threading.Lock()
+_trim_timer: threading.Timer | None = None
+TRIM_DELAY_S = 1.0
+
+
+def trim_heap_soon() -> None:
+    """Return freed heap memory to the system in ``TRIM_DELAY_S`` (one trim for a burst of calls)."""
+    global _trim_timer
+    with _trim_lock:
+        if _trim_timer is None or not _trim_timer.is_alive():
+            _trim_timer = threading.Timer(TRIM_DELAY_S, trim_heap)
+            _trim_timer.daemon = True
+            _trim_timer.start()
+
+
+def trim_heap() -> bool:
+    """``malloc_trim(0)``: give the pages glibc keeps after ``free`` back to the system (False off glibc)."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
