@@ -1,8 +1,14 @@
-"""Shared fixtures: synthesised images and masks, and an offline, quiet environment."""
+"""Shared fixtures: synthesised images and masks, and an offline, quiet environment.
+
+The tests mirror the code (``tests/pipeline/masks/`` tests ``pipeline/masks/``...) and import in
+pytest's ``importlib`` mode; the shared helpers beside this file (``ui_fakes``, ``ui_server``,
+``tiny_diffusion``) are importable by name from every test folder.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +18,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 

@@ -64,6 +64,7 @@ def run_edit(
     index = (session.history[-1].index + 1) if session.history else 1
     folder = Path(tempfile.mkdtemp(prefix=f"cell-{index}-", dir=notebook.session_folder(session)))
     files = write_downloads(folder, framed, done.mask, cutout, crop, recipe, output)
+    lossless = output.format == "png"  # then the result is read back from its download when needed
     before, after = comparison_pair(photo.image, framed, photo.display)
     cell = Cell(
         index=index,
@@ -75,10 +76,10 @@ def run_edit(
         preview=(before, after),
         folder=folder,
         downloads=files,
-        pictures=Pictures(photo.image, session.current_mask(), session.base, framed),
+        pictures=Pictures(photo.image, session.current_mask(), session.base, None if lossless else framed),
     )
     trim_heap_soon()  # the cell that left memory (or the history) is freed once this session replaces the old
-    return replace(session, folder=folder.parent).with_cell(cell)
+    return replace(session, folder=folder.parent).with_cell(cell, framed)
 
 
 def write_downloads(

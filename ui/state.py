@@ -60,12 +60,16 @@ class Photo:
 @dataclass(frozen=True, eq=False)
 class Pictures:
     """A history cell's full-size pictures: the edit's input, its raw mask (before refine), the mask
-    before the last mask step (``base``, to keep redoing that step after a restore) and the result."""
+    before the last mask step (``base``, to keep redoing that step after a restore) and the result.
+
+    ``result`` is None in memory when the cell's result download is a lossless PNG: it is read
+    back from there (a 12 MP result is 36 MB that would otherwise sit in every recent cell).
+    """
 
     image: Image
     mask: Mask
     base: Mask | None
-    result: Image
+    result: Image | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,16 +94,16 @@ class Cell:
     pictures: Pictures | None = None
 
     def load_pictures(self) -> Pictures:
-        """The full-size pictures, from memory or from the cell's folder."""
-        if self.pictures is not None:
-            return self.pictures
+        """The full-size pictures, from memory or from the cell's folder (``result`` always set)."""
         from pipeline.io.images import load_image
 
-        with np.load(self.folder / "pictures.npz") as data:
-            image, mask = data["image"], data["mask"]
-            base = data.get("base")
-            result = data.get("result")
-        return Pictures(image, mask, base, result if result is not None else load_image(self.downloads[0]).rgb)
+        pictures = self.pictures
+        if pictures is None:
+            with np.load(self.folder / "pictures.npz") as data:
+                pictures = Pictures(data["image"], data["mask"], data.get("base"), data.get("result"))
+        if pictures.result is None:
+            pictures = replace(pictures, result=load_image(self.downloads[0]).rgb)
+        return pictures
 
     def spilled(self) -> Cell:
         """This cell with its pictures written (compressed) to its folder and dropped from memory."""
@@ -108,7 +112,7 @@ class Cell:
         kept = {"image": self.pictures.image, "mask": self.pictures.mask}
         if self.pictures.base is not None:
             kept["base"] = self.pictures.base
-        if not self.downloads[0].endswith(".png"):  # a JPEG or WebP download is lossy
+        if self.pictures.result is not None:  # a JPEG or WebP download is lossy: keep the exact one
             kept["result"] = self.pictures.result
         np.savez_compressed(self.folder / "pictures.npz", **kept)
         return replace(self, pictures=None)
@@ -181,15 +185,16 @@ class Session:
                 return cell
         raise LookupError(index)
 
-    def with_cell(self, cell: Cell) -> Session:
-        """Add ``cell`` to the history: older cells spill their pictures, the oldest is forgotten."""
+    def with_cell(self, cell: Cell, result: Image) -> Session:
+        """Add ``cell`` (whose result is ``result``) to the history and show it: older cells spill their
+        pictures, the oldest is forgotten."""
         kept = (*self.history, cell)
         forgotten = kept[:-MAX_CELLS]
         kept = kept[-MAX_CELLS:]
         for old in forgotten:
             shutil.rmtree(old.folder, ignore_errors=True)
         kept = tuple(c.spilled() if i < len(kept) - FULL_SIZE_CELLS else c for i, c in enumerate(kept))
-        return replace(self, history=kept, result=cell.load_pictures().result, shown_cell=cell.index)
+        return replace(self, history=kept, result=result, shown_cell=cell.index)
 
 
 def is_open(last: MaskStep | None, step: MaskStep) -> bool:

@@ -5,7 +5,7 @@ mask mirrored at the frame (``cv2.BORDER_REFLECT``: a selection touching the edg
 photo stays selected up to the edge). Radii under 16 px are an exact Gaussian (OpenCV's,
 truncated at 4 sigma). Larger radii go through a pyramid and differ from the true Gaussian by
 at most about 1.5/255 on ordinary masks (discs, squares, noise; 0.5/255 at 64 px), measured
-in ``tests/test_masks.py`` and printed by ``bench/masks.py``; the worst case we know of is
+in ``tests/pipeline/masks/test_masks.py`` and printed by ``bench/masks.py``; the worst case we know of is
 about 6/255 at 16 px, for gratings of one-pixel lines about 2 px apart, whose moire the first
 area halving cannot fully remove.
 

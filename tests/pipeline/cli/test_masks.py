@@ -15,7 +15,7 @@ from pipeline import recipe as rc
 from pipeline.cli import main
 from pipeline.io import images as imageio
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def stencil(*args: object) -> int:

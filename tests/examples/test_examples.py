@@ -186,6 +186,6 @@ def test_catalog_imports_without_gradio_or_the_pipeline() -> None:
     import sys
 
     code = "import sys, examples.catalog; print('gradio' in sys.modules, 'pipeline' in sys.modules)"
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("gradio", "torch", "torchvision", "diffusers", "transformers", "segment_anything")
 
 _PROBE = """
@@ -77,7 +77,8 @@ RANKS = {
 
 
 def _layer(module: str) -> str:
-    return next(name for name in sorted(RANKS, key=len, reverse=True) if module == name or module.startswith(name + "."))
+    by_length = sorted(RANKS, key=len, reverse=True)
+    return next(name for name in by_length if module == name or module.startswith(name + "."))
 
 
 def _imports(path: Path) -> set[str]:

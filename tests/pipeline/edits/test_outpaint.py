@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_fakes import PaintBlue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,6 @@ from pipeline.edits import outpaint
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Prompting
-from tests.test_edit import PaintBlue
 
 
 def _inner(result: np.ndarray, padding: outpaint.Padding, shape: tuple[int, ...]) -> np.ndarray:

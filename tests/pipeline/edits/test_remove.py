@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_fakes import PaintBlue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.edits import remove as edit
 from pipeline.errors import BackendFailed, EmptyMask, SizeMismatch
 from pipeline.inpaint.classic import ClassicInpainter
-from pipeline.inpaint.protocol import InpaintRequest, Prompting
-
-
-class PaintBlue:
-    """A fake engine: paints every pixel blue and records what it was asked."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.requests: list[InpaintRequest] = []
-
-    def inpaint(self, request, *, progress=None, cancel=None):  # noqa: ANN001, ANN201
-        self.requests.append(request)
-        out = np.empty_like(request.image)
-        out[...] = (0, 0, 255)
-        return out
+from pipeline.inpaint.protocol import Prompting
 
 
 class Broken:

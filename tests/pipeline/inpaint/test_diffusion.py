@@ -16,6 +16,8 @@ import pytest
 pytest.importorskip("diffusers")
 torch = pytest.importorskip("torch")
 
+from tiny_diffusion import MAX_TOKENS, save_tiny_pipeline  # noqa: E402
+
 from pipeline.errors import BackendFailed, Cancelled, EmptyMask, InvalidInput, ModelUnavailable  # noqa: E402
 from pipeline.inpaint.crop import CropOptions  # noqa: E402
 from pipeline.inpaint.diffusion.loader import (  # noqa: E402
@@ -27,7 +29,6 @@ from pipeline.inpaint.diffusion.loader import (  # noqa: E402
 )
 from pipeline.inpaint.protocol import Inpainter, InpaintRequest, Prompting  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
-from tests.tiny_diffusion import MAX_TOKENS, save_tiny_pipeline  # noqa: E402
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"  # the HF cache layout wants a full commit hash
 
@@ -332,7 +333,7 @@ def test_hub_id_loads_from_the_cache_through_make_inpainter(model_dir: Path, tmp
         "STENCIL_INPAINT_MODEL": "someone/tiny-inpaint",
         "OMP_NUM_THREADS": "1",
     }
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     done = subprocess.run(
         [sys.executable, "-c", HUB_SCRIPT], env=env, cwd=root, capture_output=True, text=True, timeout=600
     )

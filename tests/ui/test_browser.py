@@ -216,9 +216,7 @@ def restore_from_recipe(tab, recipe_path: Path) -> None:  # noqa: ANN001
     """Move the feather slider away, load the recipe in step 1: the slider and the mask come back."""
     set_slider(tab, "feather", 0)
     tab.locator("#recipe-file input[type=file]").set_input_files(str(recipe_path))
-    tab.wait_for_function(
-        "() => document.querySelector('#feather input[type=number]')?.value === '4'", timeout=120_000
-    )
+    tab.wait_for_function("() => document.querySelector('#feather input[type=number]')?.value === '4'", timeout=120_000)
     assert "Selection:" in tab.locator("#mask-info").inner_text()
     tab.screenshot(path=str(ARTIFACTS / "4-recipe.png"), full_page=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_fakes import PaintBlue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,6 @@ from pipeline.edits.matting import estimate_foreground, refine_edge
 from pipeline.errors import EmptyMask, InvalidInput, SizeMismatch
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Prompting
-from tests.test_edit import PaintBlue
 
 
 def _modes(photo: np.ndarray) -> list[bg.Background]:
