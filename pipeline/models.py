@@ -60,25 +60,22 @@ def load_once(key: tuple[object, ...], build: Callable[[], T]) -> T:
         return _loaded[key]  # type: ignore[return-value]
 
 
-def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
-    """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there."""
+Factory = Callable[[Settings], "Chosen[T]"]
+
+
+def _classic_selector(settings: Settings) -> Chosen[AnySegmenter]:
     from pipeline.select.classic.selector import ClassicSelector
+
+    return Chosen(ClassicSelector(), "classical selector")
+
+
+def _sam(settings: Settings) -> Chosen[AnySegmenter]:
+    """SAM from the configured checkpoint; ``ModelUnavailable`` when there is none."""
     from pipeline.select.sam import segmenter as sam
 
-    if kind not in ("auto", "sam", "classic"):
-        raise InvalidInput(f"segmenter {kind!r} is not one of auto, sam, classic")
-    if kind == "classic":
-        return Chosen(ClassicSelector(), "classical selector: asked for")
     checkpoint = sam.find_checkpoint(settings)
     if checkpoint is None:
-        if kind == "sam":
-            raise ModelUnavailable(sam.missing_checkpoint_message(settings))
-        reason = (
-            f"classical selector: no SAM checkpoint (looked in {settings.models_dir}); "
-            f"pass --sam-checkpoint or run 'stencil download sam-{settings.sam_model.replace('_', '-')}'"
-        )
-        log.info(reason)
-        return Chosen(ClassicSelector(), reason)
+        raise ModelUnavailable(sam.missing_checkpoint_message(settings))
     device = resolve_device(settings.device)
     segmenter = load_once(
         ("sam", str(checkpoint), settings.sam_model, device, settings.sam_cache_mb),
@@ -86,41 +83,69 @@ def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegment
             checkpoint, model_type=settings.sam_model, device=device, cache_mb=settings.sam_cache_mb
         ),
     )
-    reason = f"SAM {settings.sam_model} on {device}: checkpoint {checkpoint}"
-    log.info(reason)
-    return Chosen(segmenter, reason)
+    return Chosen(segmenter, f"SAM {settings.sam_model} on {device}: checkpoint {checkpoint}")
 
 
-def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
-    """The inpainting engine for ``kind``; ``auto`` picks diffusion when a model is configured."""
+def _classic_engine(settings: Settings) -> Chosen[Inpainter]:
     from pipeline.inpaint.classic import ClassicInpainter
+
+    return Chosen(ClassicInpainter(), "classical engine")
+
+
+def _diffusion(settings: Settings) -> Chosen[Inpainter]:
+    """The configured diffusion model; ``ModelUnavailable`` when none is configured or found."""
+    from pipeline.inpaint.crop import CropOptions
     from pipeline.inpaint.diffusion import loader as diffusion
 
-    if kind not in ("auto", "diffusion", "classic"):
-        raise InvalidInput(f"engine {kind!r} is not one of auto, diffusion, classic")
-    if kind == "classic":
-        return Chosen(ClassicInpainter(), "classical engine: asked for")
     source = diffusion.find_model(settings)
     if source is None:
-        if kind == "diffusion":
-            raise ModelUnavailable(diffusion.missing_model_message(settings))
-        if settings.inpaint_model:
-            reason = f"classical engine: {diffusion.missing_model_message(settings)}"
-        else:
-            reason = (
-                "classical engine: no inpainting model configured; pass --inpaint-model or set STENCIL_INPAINT_MODEL"
-            )
-        log.info(reason)
-        return Chosen(ClassicInpainter(), reason)
+        raise ModelUnavailable(diffusion.missing_model_message(settings))
     device = resolve_device(settings.device)
-    from pipeline.inpaint.crop import CropOptions
-
     engine = load_once(
         ("diffusion", source, device, settings.cpu_offload, settings.context_px),
         lambda: diffusion.load_inpainter(
             source, device=device, cpu_offload=settings.cpu_offload, crop=CropOptions(context_px=settings.context_px)
         ),
     )
-    reason = f"diffusion engine on {device}: {source}"
-    log.info(reason)
-    return Chosen(engine, reason)
+    return Chosen(engine, f"diffusion engine on {device}: {source}")
+
+
+SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "classic": _classic_selector}
+"""Click selectors by name, in the order ``auto`` tries them (the last one always works)."""
+
+INPAINTERS: dict[str, Factory[Inpainter]] = {"diffusion": _diffusion, "classic": _classic_engine}
+"""Inpainting engines by name, in the order ``auto`` tries them (the last one always works)."""
+
+
+def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str) -> Chosen[T]:
+    """The backend ``kind`` names in ``registry``, or for ``auto`` the first one that is available.
+
+    A backend asked for by name that cannot load raises ``ModelUnavailable``; ``auto`` falls back
+    to the next one and its reason says why (what was missing, and how to add it).
+    """
+    if kind != "auto" and kind not in registry:
+        raise InvalidInput(f"{what} {kind!r} is not one of auto, {', '.join(registry)}")
+    if kind != "auto":
+        chosen = registry[kind](settings)
+        return Chosen(chosen.backend, f"{chosen.reason} (asked for)")
+    skipped: list[str] = []
+    for factory in registry.values():
+        try:
+            chosen = factory(settings)
+        except ModelUnavailable as missing:
+            skipped.append(str(missing))
+            continue
+        reason = f"{chosen.reason}: {'; '.join(skipped)}" if skipped else chosen.reason
+        log.info("%s: %s", what, reason)
+        return Chosen(chosen.backend, reason)
+    raise ModelUnavailable(f"no {what} is available: {'; '.join(skipped)}")
+
+
+def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
+    """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there."""
+    return choose(SEGMENTERS, kind, settings, what="segmenter")
+
+
+def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
+    """The inpainting engine for ``kind``; ``auto`` picks diffusion when a model is configured."""
+    return choose(INPAINTERS, kind, settings, what="engine")

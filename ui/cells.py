@@ -18,6 +18,7 @@ from pipeline import recipe as recipes
 from pipeline.errors import EmptyMask, InvalidInput
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.io.images import save_image, save_mask, save_rgba
+from pipeline.masks.compose import solid
 from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, ReplaceBackground
 from pipeline.recipe.apply import apply_edit, edit_outputs, refine_mask
 from pipeline.recipe.steps import EDIT_STEPS
@@ -126,7 +127,7 @@ def fit_to(image: Image, size: tuple[int, int]) -> Image:
         scaled = image
     else:
         scaled = fit_display(image, max(width, height))[0][:height, :width]
-    out = np.full((height, width, 3), 235, np.uint8)
+    out = solid((height, width), (235, 235, 235))
     top, left = (height - scaled.shape[0]) // 2, (width - scaled.shape[1]) // 2
     out[top : top + scaled.shape[0], left : left + scaled.shape[1]] = scaled
     return out

@@ -170,7 +170,7 @@ def render_plate(
     """The new background alone, ``(H, W, 3)`` uint8 of ``image``'s size."""
     height, width = subject.shape
     if isinstance(background, SolidColor):
-        return np.full((height, width, 3), background.rgb, np.uint8)
+        return compose.solid((height, width), background.rgb)
     if isinstance(background, Gradient):
         return _gradient(background, width, height)
     if isinstance(background, BlurredOriginal):
@@ -224,7 +224,7 @@ def _fitted(background: ImageBackground, width: int, height: int) -> Image:
     if cover:
         x0, y0 = (new_w - width) // 2, (new_h - height) // 2
         return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
-    out = np.full((height, width, 3), background.pad_rgb, np.uint8)
+    out = compose.solid((height, width), background.pad_rgb)
     x0, y0 = (width - new_w) // 2, (height - new_h) // 2
     out[y0 : y0 + new_h, x0 : x0 + new_w] = resized[:height, :width]
     return out

@@ -66,18 +66,25 @@ def overlay(
     region = image[box].copy()  # contiguous, and painted below without touching ``image``
     if strength > 0:
         weight = mask[box] * strength
-        region = cast(Image, cv2.blendLinear(_solid(region.shape, tint), region, weight, np.float32(1.0) - weight))
+        region = cast(Image, cv2.blendLinear(solid(region.shape, tint), region, weight, np.float32(1.0) - weight))
     if outline and thickness > 0:
         inside = (mask[box] >= 0.5).view(np.uint8)
         band = cv2.subtract(inside, cv2.erode(inside, _SQUARE, iterations=int(thickness)))
-        region = cast(Image, cv2.copyTo(_solid(region.shape, edge), band, region))  # paints the band in place
+        region = cast(Image, cv2.copyTo(solid(region.shape, edge), band, region))  # paints the band in place
     out[box] = region
     return out
 
 
-def _solid(shape: tuple[int, ...], rgb: RGB) -> Image:
-    """An ``(H, W, 3)`` uint8 image of one colour (cv2.merge: far faster than numpy broadcasting)."""
-    return cast(Image, cv2.merge([np.full(shape[:2], channel, np.uint8) for channel in rgb]))
+def solid(shape: tuple[int, ...], rgb: RGB) -> Image:
+    """An ``(H, W, 3)`` uint8 image of one colour ``rgb``, ``shape[:2]`` = (H, W).
+
+    One row is built and copied down (about 7 ms at 12 MP): ``np.full`` with a colour triple
+    broadcasts pixel by pixel and takes 80 to 200 ms there.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    out = np.empty((height, width * 3), np.uint8)
+    out[:] = np.tile(np.asarray(rgb, np.uint8), width)
+    return out.reshape(height, width, 3)
 
 
 def _support(mask: Mask) -> tuple[slice, slice] | None:

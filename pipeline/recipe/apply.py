@@ -281,8 +281,7 @@ def frame(image: Image, subject: Mask | None, output: Output) -> Image:
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
     left = round(width / 2 - scale * (box.x0 + box.x1) / 2)
     top = round(height / 2 - scale * (box.y0 + box.y1) / 2)
-    canvas = np.empty((height, width, 3), np.uint8)
-    canvas[:] = output.fill
+    canvas = compose.solid((height, width), output.fill)
     # The scaled photo covers columns left .. left + size[0] and rows top .. top + size[1] of the canvas.
     x0, x1, y0, y1 = max(0, left), min(width, left + size[0]), max(0, top), min(height, top + size[1])
     if x1 <= x0 or y1 <= y0:

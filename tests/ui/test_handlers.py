@@ -263,6 +263,16 @@ def test_box_by_two_clicks(h: Handlers, loaded: Session) -> None:
     assert abs(xs.mean() - 65.5) < 1.5 and abs(ys.mean() - 50.5) < 1.5
 
 
+def test_box_corners_on_the_very_edge_of_a_scaled_photo_register(h: Handlers, big_photo) -> None:
+    s = notebook.load(h.services, big_photo, "big", Session())
+    view = s.photo.display.shape  # 768 x 1536: the browser may report the pixel just past the edge
+    corner = click(h, s, -1, -1, "box")
+    assert corner.corner == (0.0, 0.0)
+    boxed = click(h, corner, view[1], view[0], "box")
+    box = boxed.steps[-1].box
+    assert (box.x0, box.y0, box.x1, box.y1) == (0.0, 0.0, 3000.0, 1500.0)
+
+
 def test_candidate_choice_replaces_the_click_mask(h: Handlers, loaded: Session) -> None:
     clicked = click(h, loaded, 64, 48)
     out = h.on_candidates_select(values(h, clicked), item(2))
