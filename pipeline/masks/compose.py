@@ -32,6 +32,10 @@ PREVIEW_MAX_SIDE = 1536
 _SQUARE = np.ones((3, 3), np.uint8)
 
 
+WHOLE_FRAME_SHARE = 0.6
+"""Above this share of the frame, ``overlay`` blends the whole photo instead of the mask's box."""
+
+
 def overlay(
     image: Image,
     mask: Mask,
@@ -59,18 +63,25 @@ def overlay(
     thickness = max(1, round(max(image.shape[:2]) / 500)) if outline_px is None else outline_px
     if isinstance(thickness, bool) or not isinstance(thickness, (int, np.integer)) or thickness < 0:
         raise InvalidInput(f"outline_px must be a whole number of pixels >= 0 or None, got {outline_px!r}")
-    out = image.copy()
     box = _support(mask)
     if box is None:
-        return out
-    region = image[box].copy()  # contiguous, and painted below without touching ``image``
-    if strength > 0:
+        return image.copy()
+    rows, cols = box
+    if (rows.stop - rows.start) * (cols.stop - cols.start) > WHOLE_FRAME_SHARE * mask.size:
+        box = (slice(0, mask.shape[0]), slice(0, mask.shape[1]))  # cheaper than a copy and a paste
+    part = image[box]
+    if strength > 0:  # a new array: ``image`` is never written
         weight = mask[box] * strength
-        region = cast(Image, cv2.blendLinear(solid(region.shape, tint), region, weight, np.float32(1.0) - weight))
+        region = cast(Image, cv2.blendLinear(solid(part.shape, tint), part, weight, np.float32(1.0) - weight))
+    else:
+        region = part.copy()
     if outline and thickness > 0:
         inside = (mask[box] >= 0.5).view(np.uint8)
         band = cv2.subtract(inside, cv2.erode(inside, _SQUARE, iterations=int(thickness)))
-        region = cast(Image, cv2.copyTo(solid(region.shape, edge), band, region))  # paints the band in place
+        cv2.copyTo(solid(region.shape, edge), band, region)  # paints the band in place
+    if region.shape == image.shape:  # the selection spans the frame: no second full-size copy
+        return region
+    out = image.copy()
     out[box] = region
     return out
 
@@ -91,14 +102,13 @@ def _support(mask: Mask) -> tuple[slice, slice] | None:
     """The rows and columns holding every pixel with ``mask > 0``, one more on each side (within
     the frame), so that the 0.5 contour never touches the crop's edge but where the frame is;
     None for an all-zero mask."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    x, y, box_width, box_height = cv2.boundingRect((mask > 0).view(np.uint8))
+    if box_width == 0:
         return None
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
     height, width = mask.shape
     return (
-        slice(max(0, rows[0] - 1), min(height, rows[-1] + 2)),
-        slice(max(0, cols[0] - 1), min(width, cols[-1] + 2)),
+        slice(max(0, y - 1), min(height, y + box_height + 1)),
+        slice(max(0, x - 1), min(width, x + box_width + 1)),
     )
 
 
