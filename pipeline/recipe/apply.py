@@ -246,9 +246,9 @@ def apply_edit(
         return fill.inpaint(image, mask, engine, prompting=edit.prompting, progress=progress, cancel=cancel)
     if isinstance(edit, ReplaceBackground):
         generated = isinstance(edit.fill, background.PromptBackground)
-        engine = engines.engine(edit.engine, edit.margin_px) if generated else None
+        painter = engines.engine(edit.engine, edit.margin_px) if generated else None
         return background.replace_background(
-            image, mask, edit.fill, shadow=edit.shadow, inpainter=engine, progress=progress, cancel=cancel
+            image, mask, edit.fill, shadow=edit.shadow, inpainter=painter, progress=progress, cancel=cancel
         )
     if isinstance(edit, ExtendCanvas):
         engine = engines.engine(edit.engine, edit.margin_px)
