@@ -810,3 +810,25 @@ def test_a_prompt_recipe_on_a_page_without_diffusion_sets_only_mask_and_refine(
         out = classic_h.on_recipe_file_upload({p.recipe_file: recipe_file(tmp_path, recipe), p.session: s})
     assert out[p.refine["grow"]] == 2 and p.edit["bg_kind"] not in out
     assert kinds(out[p.session].steps) == ["luminance"]
+
+
+def test_a_page_recipe_replayed_by_stencil_apply_gives_the_same_pixels(photo: np.ndarray, tmp_path: Path) -> None:
+    """The real classical backends on both sides: the page's recipe.json through the CLI."""
+    from pipeline.cli import main
+    from pipeline.models import make_inpainter, make_segmenter
+
+    settings = Settings()
+    services = Services(settings, make_segmenter("classic", settings), make_inpainter("classic", settings), "cpu")
+    real = build_demo(services=services).stencil_handlers  # type: ignore[attr-defined]
+    s = notebook.load(real.services, photo, "disc.png", Session())
+    s = click(real, s, 64, 48)
+    s = real.on_refine_input(values(real, s, feather=2.0, fill_holes=True))[real.p.session]
+    for operation, extra in (("Replace background", {"bg_kind": "Gradient"}), ("Remove", {})):
+        out = run(real, s, operation, **extra)
+        result, _, cutout, _, recipe = out[real.p.downloads]
+        PILImage.fromarray(photo).save(tmp_path / "disc.png")
+        code = main(["apply", recipe, str(tmp_path / "disc.png"), "-o", str(tmp_path / "cli.png"),
+                     "--cutout-out", str(tmp_path / "cli-cutout.png")])  # fmt: skip
+        assert code == 0
+        assert np.array_equal(png(str(tmp_path / "cli.png")), png(result)), operation
+        assert np.array_equal(png(str(tmp_path / "cli-cutout.png")), png(cutout)), operation
