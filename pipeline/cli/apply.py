@@ -12,15 +12,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli.jobs import IMAGE_SUFFIXES, Job, UsageError, companion, plan_jobs, run_jobs
+from pipeline.cli.jobs import EXIT_ERROR, IMAGE_SUFFIXES, Job, UsageError, companion, plan_jobs, run_jobs, whole
 from pipeline.cli.recipe_io import FORMAT_SUFFIX, read_recipe
 from pipeline.cli.select import add_backend_options
 from pipeline.edits.background import PromptBackground
-from pipeline.recipe import Clicks, Engines, LabelClasses, Recipe, ReplaceBackground, Run, run
+from pipeline.recipe import Clicks, LabelClasses, Recipe, ReplaceBackground, Run, run
+from pipeline.recipe.batch import (
+    Kinds,
+    Manifest,
+    Row,
+    check_generalises,
+    check_output_folder,
+    make_engines,
+    plan,
+    remove_partial_files,
+    run_local,
+)
 from pipeline.recipe.steps import EDIT_STEPS
 from pipeline.settings import Settings
 
@@ -51,6 +64,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add("--inpaint-model", default=None, help="diffusers model id, folder or .safetensors file")
     add("--device", choices=("auto", "cuda", "cpu"), default=None, help="where models run")
     add_backend_options(parser)
+    batch = parser.add_argument_group("folders (catalogues)")
+    batch.add_argument(
+        "--workers", type=whole(1, 256, unit="workers"), default=os.cpu_count() or 1, metavar="N",
+        help="processes working at once on a folder, each loading its models once (default: every core)",
+    )  # fmt: skip
+    batch.add_argument(
+        "--manifest", type=Path, default=None, metavar="PATH",
+        help="the JSON Lines record of a folder run (default OUT/manifest.jsonl); a rerun skips what it shows done",
+    )  # fmt: skip
+    batch.add_argument(
+        "--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+        help="run the folder on Ray Data: 'auto' or ray://host:port for a cluster, none for a local Ray "
+        "(pip install -e '.[ray]')",
+    )  # fmt: skip
     parser.set_defaults(run=run_apply)
 
 
@@ -81,23 +108,20 @@ def _label_steps(recipe: Recipe, given: Path | None) -> tuple[LabelClasses, ...]
     return steps
 
 
-def _engines(args: argparse.Namespace, recipe: Recipe) -> Engines:
-    """The engines of this run; ``--engine`` and ``--segmenter`` say what the recipe's 'auto' means."""
-    from pipeline.models import make_inpainter, make_segmenter
-
-    settings = Settings().with_overrides(
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings().with_overrides(
         device=args.device,
         inpaint_model=args.inpaint_model,
         sam_model=args.sam_model,
         sam_checkpoint=args.sam_checkpoint,
     )
-    engines = Engines(settings=settings)
-    if args.segmenter != "auto" and any(isinstance(s, Clicks) for s in recipe.steps):
-        engines.segmenter = make_segmenter(args.segmenter, settings)
-    if args.engine != "auto" and any(_auto_engine(s) for s in recipe.steps):
-        engines.inpainter = make_inpainter(args.engine, settings)
-        log.info("engine of 'auto' edits: %s", engines.inpainter.reason)
-    return engines
+
+
+def _kinds(args: argparse.Namespace, recipe: Recipe) -> Kinds:
+    """What the recipe's "auto" selector and engine are: ``--segmenter`` and ``--engine`` when they matter."""
+    segmenter = args.segmenter if any(isinstance(s, Clicks) for s in recipe.steps) else "auto"
+    engine = args.engine if any(_auto_engine(s) for s in recipe.steps) else "auto"
+    return segmenter, engine
 
 
 def _auto_engine(step: object) -> bool:
@@ -131,10 +155,14 @@ def run_apply(args: argparse.Namespace) -> int:
 
     recipe = read_recipe(args.recipe)
     label_steps = _label_steps(recipe, args.labels)
+    if args.image.is_dir():
+        return run_folder(args, recipe)
+    if args.ray is not None:
+        raise UsageError("--ray runs a folder of photos; give a folder as IMAGE")
     as_rgb = any(isinstance(c, tuple) for step in label_steps for c in step.classes)
     _check_targets(args)
     jobs = plan_jobs(args.image, args.output, FORMAT_SUFFIX[recipe.output.format])
-    engines = _engines(args, recipe)
+    engines = make_engines(_settings(args), _kinds(args, recipe))
 
     def work(job: Job) -> None:
         loaded = load_image(job.source)
@@ -145,3 +173,38 @@ def run_apply(args: argparse.Namespace) -> int:
         _save(args, job, result, loaded.exif)
 
     return run_jobs(jobs, work, label="apply")
+
+
+def run_folder(args: argparse.Namespace, recipe: Recipe) -> int:
+    """A folder: checked before any work, then on the local pool or Ray, with a manifest and a progress bar."""
+    from tqdm import tqdm
+
+    check_generalises(recipe)
+    for folder in (args.output, args.mask_out, args.cutout_out):
+        if folder is not None:
+            check_output_folder(args.image, folder)
+    items = plan(
+        args.image, args.output, recipe, mask_out=args.mask_out, cutout_out=args.cutout_out, labels=args.labels
+    )
+    manifest = Manifest(args.manifest or args.output / "manifest.jsonl")
+    bar = tqdm(total=len(items), desc="apply", unit="photo", file=sys.stderr, disable=len(items) < 2)
+
+    def progress(row: Row) -> None:
+        bar.update(1)
+        if row.status == "error":
+            tqdm.write(f"stencil apply: {Path(row.input).name}: {row.error}", file=sys.stderr)
+
+    try:
+        if args.ray is not None:
+            from pipeline.recipe.ray_batch import run_ray
+
+            summary = run_ray(recipe, items, manifest, address=args.ray, settings=_settings(args),
+                              kinds=_kinds(args, recipe), progress=progress)  # fmt: skip
+        else:
+            summary = run_local(recipe, items, manifest, workers=args.workers, settings=_settings(args),
+                                kinds=_kinds(args, recipe), progress=progress)  # fmt: skip
+    finally:
+        bar.close()
+        remove_partial_files(args.output, args.mask_out, args.cutout_out)
+    print(f"stencil apply: {summary.line()}", file=sys.stderr)
+    return EXIT_ERROR if summary.failed else 0

@@ -257,8 +257,14 @@ def test_folder_replay_goes_on_past_a_corrupt_photo(
     (tmp_path / "r.json").write_text(rc.dumps(rc.Recipe(steps)))
     assert stencil("apply", tmp_path / "r.json", photos, "-o", tmp_path / "out", "--mask-out", tmp_path / "m") == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == "stencil apply: 1 of 3 images failed" and any("b.png" in line for line in err)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.webp", "c.webp"]  # the format's suffix
+    assert err[-1].startswith("stencil apply: 1 of 3 photos failed;") and any("b.png" in line for line in err)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.webp", "c.webp", "manifest.jsonl"]
+    rows = [json.loads(line) for line in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert sorted((Path(r["input"]).name, r["status"]) for r in rows) == [
+        ("a.png", "ok"),
+        ("b.png", "error"),
+        ("c.png", "ok"),
+    ]
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["a.png", "c.png"]
     result = read_rgb(tmp_path / "out" / "a.webp")
     assert tuple(result[2, 2]) == (0, 0, 255) and tuple(result[48, 64]) == tuple(photo[48, 64])

@@ -1,0 +1,417 @@
+"""A recipe over a folder of photos: the plan, one photo's work, the manifest, and a local pool.
+
+``plan`` pairs every photo with its outputs; ``process`` replays the recipe on one photo and
+writes its files (each through a temporary name and a rename), returning a manifest ``Row``
+instead of raising, so a bad photo never stops a batch; ``Manifest`` appends one JSON line a
+photo as results come and tells which photos a new run may skip; ``run_local`` spreads the work
+over processes that each load their models once. ``pipeline.recipe.ray_batch`` runs the same
+``process`` on Ray Data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pipeline.errors import InvalidInput, PipelineError
+from pipeline.recipe.apply import Engines
+from pipeline.recipe.codec import RecipeError, dumps, loads
+from pipeline.recipe.steps import Clicks, LabelClasses, Recipe, StoredMask
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
+FORMAT_SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+PART_GLOB = ".*.part"
+"""Temporary files of ``pipeline.io.images`` writes (``.NAME.PID.part``), removed after a batch."""
+MAX_RETRIES = 2
+"""How many times a photo whose worker died is tried again before it gets an error row."""
+
+Status = Literal["ok", "error"]
+ProgressFn = Callable[["Row"], None]
+
+
+class BatchError(InvalidInput):
+    """A batch that cannot start (a recipe tied to one photo, an output folder that cannot be used)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One photo of a batch: where it is, where its outputs go, and its label map if any."""
+
+    source: str
+    target: str
+    mask_target: str | None = None
+    cutout_target: str | None = None
+    labels: str | None = None
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.target, self.mask_target, self.cutout_target) if p is not None)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One manifest line: the photo, its outputs, what happened and how long it took."""
+
+    input: str
+    input_sha256: str
+    outputs: tuple[str, ...]
+    status: Status
+    error: str
+    seconds: float
+    recipe_sha256: str
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "outputs": list(self.outputs)})
+
+
+@dataclass
+class Summary:
+    """How a batch went: counts, and the rows of the photos that failed."""
+
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failures: list[Row] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def line(self) -> str:
+        """The batch's last line: what was done and how many photos failed."""
+        rate = self.done / self.seconds if self.seconds > 0 else 0.0
+        done = f"{self.done} done, {self.skipped} already done ({rate:.2f} photos/s)"
+        return f"{self.failed} of {self.total} photos failed; {done}" if self.failed else done
+
+
+# ---------------------------------------------------------------- planning
+
+
+def recipe_sha256(recipe: Recipe) -> str:
+    return hashlib.sha256(dumps(recipe).encode()).hexdigest()
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_generalises(recipe: Recipe) -> None:
+    """Refuse a recipe with a step tied to one photo: it cannot replay on a folder of others."""
+    for index, step in enumerate(recipe.steps, start=1):
+        if isinstance(step, Clicks | StoredMask) or (isinstance(step, LabelClasses) and step.labels is not None):
+            what = {Clicks: "pixel clicks", StoredMask: "a painted or imported mask", LabelClasses: "one label map"}
+            raise BatchError(
+                f"step {index} ({type(step).kind}) holds {what[type(step)]} made on one photo, so it cannot replay "
+                "on a folder; make the mask with a source that generalises (a colour or luminance range, the "
+                "photo's alpha, or label classes with --labels)"
+            )
+
+
+def check_output_folder(source: Path, output: Path) -> None:
+    """Refuse an output folder inside the input folder, or one that cannot be written."""
+    if output.resolve() == source.resolve() or output.resolve().is_relative_to(source.resolve()):
+        raise BatchError(f"the output folder {output} is inside the input folder {source}; choose one outside it")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / f".stencil-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise BatchError(f"cannot write to the output folder {output}: {error.strerror or error}") from None
+
+
+def plan(
+    source: Path,
+    output: Path,
+    recipe: Recipe,
+    *,
+    mask_out: Path | None = None,
+    cutout_out: Path | None = None,
+    labels: Path | None = None,
+) -> list[Item]:
+    """One ``Item`` per photo of the folder ``source`` (sorted by name); outputs named by stem."""
+    photos = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not photos:
+        raise BatchError(f"folder {source} holds no photos ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    suffix = FORMAT_SUFFIX[recipe.output.format]
+    items = []
+    for photo in photos:
+        items.append(
+            Item(
+                source=str(photo),
+                target=str(output / f"{photo.stem}{suffix}"),
+                mask_target=None if mask_out is None else str(mask_out / f"{photo.stem}.png"),
+                cutout_target=None if cutout_out is None else str(cutout_out / f"{photo.stem}.png"),
+                labels=None if labels is None else str(companion(labels, photo)),
+            )
+        )
+    return items
+
+
+def companion(given: Path, photo: Path) -> Path:
+    """``given`` itself, or when it is a folder the file in it with ``photo``'s stem."""
+    if not given.is_dir():
+        return given
+    matches = sorted(p for p in given.iterdir() if p.stem == photo.stem and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not matches:
+        raise BatchError(f"no label map named {photo.stem}.* in {given}; name each after its photo")
+    return matches[0]
+
+
+# ---------------------------------------------------------------- one photo
+
+
+def process(recipe: Recipe, item: Item, engines: Engines, recipe_hash: str) -> Row:
+    """Replay ``recipe`` on one photo and write its outputs; a failure becomes an error row."""
+    from pipeline.io.images import load_image, load_labels, save_image, save_mask, save_rgba
+    from pipeline.recipe.run import run
+
+    started = time.perf_counter()
+    try:
+        digest = file_sha256(item.source)
+    except OSError as error:
+        return Row(item.source, "", (), "error", f"cannot read it: {error.strerror or error}", 0.0, recipe_hash)
+    try:
+        loaded = load_image(item.source)
+        label_map = None
+        if item.labels is not None:
+            as_rgb = any(isinstance(c, tuple) for s in recipe.steps if isinstance(s, LabelClasses) for c in s.classes)
+            label_map = load_labels(item.labels, as_rgb=as_rgb, size=loaded.size)
+        done = run(recipe, loaded.rgb, engines, alpha=loaded.alpha, labels=label_map)
+        quality = recipe.output.quality if recipe.output.format != "png" else None
+        save_image(item.target, done.image, exif=loaded.exif, quality=quality)
+        if item.mask_target is not None:
+            save_mask(item.mask_target, done.mask)
+        if item.cutout_target is not None:
+            save_rgba(item.cutout_target, done.cutout)
+    except PipelineError as error:
+        return Row(item.source, digest, (), "error", str(error), time.perf_counter() - started, recipe_hash)
+    return Row(item.source, digest, item.outputs, "ok", "", time.perf_counter() - started, recipe_hash)
+
+
+# ---------------------------------------------------------------- the manifest
+
+
+class Manifest:
+    """The batch's record, one JSON line a photo, appended and flushed as each photo finishes.
+
+    A later run of the same recipe skips a photo whose last row is ``ok``, whose input is
+    unchanged (same SHA-256) and whose outputs all exist; a truncated last line (a killed run)
+    is ignored.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, dict[str, object]] = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(row, dict) and isinstance(row.get("input"), str):
+                    self.rows[row["input"]] = row
+
+    def is_done(self, item: Item, recipe_hash: str) -> bool:
+        row = self.rows.get(item.source)
+        if row is None or row.get("status") != "ok" or row.get("recipe_sha256") != recipe_hash:
+            return False
+        if not all(Path(p).exists() for p in item.outputs):
+            return False
+        try:
+            return row.get("input_sha256") == file_sha256(item.source)
+        except OSError:
+            return False
+
+    def append(self, rows: Iterable[Row]) -> None:
+        with self.path.open("a") as stream:
+            for row in rows:
+                stream.write(row.to_json() + "\n")
+                self.rows[row.input] = json.loads(row.to_json())
+            stream.flush()
+            os.fsync(stream.fileno())
+
+
+def remove_partial_files(*folders: Path | None) -> int:
+    """Delete the temporary files a stopped write left in ``folders``; returns how many."""
+    removed = 0
+    for folder in folders:
+        if folder is None or not folder.is_dir():
+            continue
+        for part in folder.glob(PART_GLOB):
+            part.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+# ---------------------------------------------------------------- the local pool
+
+Kinds = tuple[str, str]
+"""What a batch's "auto" selector and engine are: ``(segmenter kind, engine kind)``, each auto or a name."""
+
+_worker_state: dict[str, object] = {}
+"""Per worker process: the recipe, its hash and the engines, loaded once (never in the parent)."""
+
+
+def make_engines(settings: Settings, kinds: Kinds = ("auto", "auto")) -> Engines:
+    """The engines of a batch; a named selector or engine is loaded now, "auto" on first use."""
+    from pipeline.models import make_inpainter, make_segmenter
+
+    engines = Engines(settings)
+    segmenter, engine = kinds
+    if segmenter != "auto":
+        engines.segmenter = make_segmenter(segmenter, settings)  # type: ignore[arg-type]
+    if engine != "auto":
+        engines.inpainter = make_inpainter(engine, settings)  # type: ignore[arg-type]
+    return engines
+
+
+def _init_worker(recipe_json: str, settings: Settings, kinds: Kinds) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the batch; a photo finishes its write
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    recipe = loads(recipe_json)
+    _worker_state.update(recipe=recipe, hash=recipe_sha256(recipe), engines=make_engines(settings, kinds))
+
+
+def _work(item: Item) -> Row:
+    recipe, engines = _worker_state["recipe"], _worker_state["engines"]
+    return process(recipe, item, engines, str(_worker_state["hash"]))  # type: ignore[arg-type]
+
+
+def run_local(
+    recipe: Recipe,
+    items: list[Item],
+    manifest: Manifest,
+    *,
+    workers: int,
+    settings: Settings | None = None,
+    kinds: Kinds = ("auto", "auto"),
+    progress: ProgressFn | None = None,
+) -> Summary:
+    """Run ``items`` on ``workers`` processes (1: in this process, with ``engines``).
+
+    Photos the manifest shows as done are skipped. Rows are appended as photos finish. A worker
+    that dies is replaced and its photos are tried again (``MAX_RETRIES``). Ctrl-C or SIGTERM
+    stops the batch after the photos being written: their rows are kept, nothing partial remains.
+    """
+    started = time.perf_counter()
+    recipe_hash = recipe_sha256(recipe)
+    summary = Summary(total=len(items))
+    todo = [item for item in items if not manifest.is_done(item, recipe_hash)]
+    summary.skipped = len(items) - len(todo)
+
+    def record(row: Row) -> None:
+        manifest.append([row])
+        summary.done += row.status == "ok"
+        if row.status == "error":
+            summary.failures.append(row)
+        if progress is not None:
+            progress(row)
+
+    with _stop_on_sigterm():
+        if workers <= 1:
+            local = make_engines(settings or Settings(), kinds)
+            for item in todo:
+                record(process(recipe, item, local, recipe_hash))
+        else:
+            _pool(recipe, todo, workers, (settings or Settings(), kinds), record)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _pool(
+    recipe: Recipe, todo: list[Item], workers: int, setup: tuple[Settings, Kinds], record: Callable[[Row], None]
+) -> None:
+    """Feed ``todo`` to a process pool, at most two photos a worker in flight."""
+    tries: dict[str, int] = {}
+    queue = list(reversed(todo))
+    while queue:
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),  # no fork of a parent's OpenCV or BLAS threads
+            initializer=_init_worker,
+            initargs=(dumps(recipe), *setup),
+        )
+        running: dict[Future[Row], Item] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < 2 * workers:
+                    item = queue.pop()
+                    running[pool.submit(_work, item)] = item
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = running.pop(future)
+                    record(future.result())
+        except BrokenProcessPool:
+            for item in _requeue(running.values(), tries, record, recipe_sha256(recipe)):
+                queue.append(item)
+            log.warning("a worker died; %d photos are tried again on a new pool", len(running))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _requeue(
+    items: Iterable[Item], tries: dict[str, int], record: Callable[[Row], None], recipe_hash: str
+) -> Iterator[Item]:
+    """The photos of a dead pool to try again; those tried ``MAX_RETRIES`` times get an error row."""
+    for item in items:
+        tries[item.source] = tries.get(item.source, 0) + 1
+        if tries[item.source] > MAX_RETRIES:
+            message = f"its worker died {tries[item.source]} times (out of memory?); try it alone"
+            record(Row(item.source, "", (), "error", message, 0.0, recipe_hash))
+        else:
+            yield item
+
+
+class _stop_on_sigterm:
+    """Within the block, SIGTERM stops the batch like Ctrl-C (``KeyboardInterrupt``)."""
+
+    def __enter__(self) -> None:
+        self.previous = signal.getsignal(signal.SIGTERM)
+        try:
+            signal.signal(signal.SIGTERM, self._raise)
+        except ValueError:  # not the main thread: leave SIGTERM alone
+            self.previous = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+
+__all__ = [
+    "BatchError",
+    "Item",
+    "Manifest",
+    "RecipeError",
+    "Row",
+    "Summary",
+    "check_generalises",
+    "check_output_folder",
+    "plan",
+    "process",
+    "remove_partial_files",
+    "run_local",
+]
