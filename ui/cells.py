@@ -65,7 +65,7 @@ def run_edit(
     index = (session.history[-1].index + 1) if session.history else 1
     folder = Path(tempfile.mkdtemp(prefix=f"cell-{index}-", dir=notebook.session_folder(session)))
     files = write_downloads(folder, framed, done.mask, cutout, crop, recipe, output)
-    lossless = output.format == "png"  # then the result is read back from its download when needed
+    lossless = output.jpeg_quality is None  # PNG, WebP: the result is read back from its download when needed
     before, after = comparison_pair(photo.image, framed, photo.display)
     cell = Cell(
         index=index,
@@ -97,10 +97,10 @@ def write_downloads(
     level = PNG_LEVEL if output.format == "png" else None
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="stencil-png") as pool:
         jobs = [
-            pool.submit(save_image, paths[0], result, compression=level, quality=output.quality),
+            pool.submit(save_image, paths[0], result, compression=level, quality=output.jpeg_quality),
             pool.submit(save_mask, paths[1], used, compression=PNG_LEVEL),
             pool.submit(save_rgba, paths[2], cutout, compression=PNG_LEVEL),
-            pool.submit(save_image, paths[3], crop, compression=level, quality=output.quality),
+            pool.submit(save_image, paths[3], crop, compression=level, quality=output.jpeg_quality),
         ]
         paths[4].write_text(recipes.dumps(recipe))
         for job in jobs:

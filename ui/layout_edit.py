@@ -133,7 +133,7 @@ def _output_controls() -> dict[str, Any]:
     width, height = d.canvas or (0, 0)
     with gr.Row():
         out_format = gr.Dropdown(list(FORMATS), value=d.format, label="Format", elem_id="out-format")
-        out_quality = gr.Slider(1, 100, value=d.quality, step=1, label="Quality (JPEG, WebP)")
+        out_quality = gr.Slider(1, 100, value=d.quality, step=1, label="JPEG quality (PNG and WebP are lossless)")
         canvas_w = gr.Number(value=width, minimum=0, maximum=8192, precision=0, label="Canvas width, px (0 = keep)")
         canvas_h = gr.Number(value=height, minimum=0, maximum=8192, precision=0, label="Canvas height, px")
         subject_share = gr.Slider(0.05, 1.0, value=d.subject_share, step=0.05, label="Product fills this share")

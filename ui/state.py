@@ -62,7 +62,7 @@ class Pictures:
     """A history cell's full-size pictures: the edit's input, its raw mask (before refine), the mask
     before the last mask step (``base``, to keep redoing that step after a restore) and the result.
 
-    ``result`` is None in memory when the cell's result download is a lossless PNG: it is read
+    ``result`` is None in memory when the cell's result download is lossless (PNG, WebP): it is read
     back from there (a 12 MP result is 36 MB that would otherwise sit in every recent cell).
     """
 
@@ -112,7 +112,7 @@ class Cell:
         kept = {"image": self.pictures.image, "mask": self.pictures.mask}
         if self.pictures.base is not None:
             kept["base"] = self.pictures.base
-        if self.pictures.result is not None:  # a JPEG or WebP download is lossy: keep the exact one
+        if self.pictures.result is not None:  # a JPEG download is lossy: keep the exact one
             kept["result"] = self.pictures.result
         np.savez_compressed(self.folder / "pictures.npz", **kept)
         return replace(self, pictures=None)

@@ -197,8 +197,7 @@ def process(recipe: Recipe, item: Item, engines: Engines, recipe_hash: str) -> R
             as_rgb = any(isinstance(c, tuple) for s in recipe.steps if isinstance(s, LabelClasses) for c in s.classes)
             label_map = load_labels(item.labels, as_rgb=as_rgb, size=loaded.size)
         done = run(recipe, loaded.rgb, engines, alpha=loaded.alpha, labels=label_map)
-        quality = recipe.output.quality if recipe.output.format != "png" else None
-        save_image(item.target, done.image, exif=loaded.exif, quality=quality)
+        save_image(item.target, done.image, exif=loaded.exif, quality=recipe.output.jpeg_quality)
         if item.mask_target is not None:
             save_mask(item.mask_target, done.mask)
         if item.cutout_target is not None:

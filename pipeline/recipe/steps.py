@@ -394,7 +394,8 @@ Edit = Remove | Inpaint | ReplaceBackground | ExtendCanvas
 class Output:
     """How the final result is framed and written.
 
-    - ``format`` / ``quality``: the file the CLI and batch runs write (quality for JPEG/WebP).
+    - ``format`` / ``quality``: the file the CLI, the page and batch runs write; ``quality`` (1-100)
+      is JPEG's, PNG and WebP are lossless. ``Output.jpeg_quality`` is what a writer passes on.
     - ``canvas``: ``(width, height)`` of a catalogue frame, or None to keep the result's size.
       The mask's box is scaled to ``subject_share`` of the frame (0.85: the product fills 85% of
       the longer fitting side), centred, and the rest filled with ``fill``.
@@ -418,6 +419,11 @@ class Output:
         _real(self.subject_share, 0.05, 1.0, "subject_share")
         _require(_is_rgb(self.fill), f"fill is {self.fill!r}; use (r, g, b) with whole numbers 0 to 255")
         _whole(self.crop_margin_px, 0, 4096, "crop_margin_px")
+
+    @property
+    def jpeg_quality(self) -> int | None:
+        """The quality a writer uses: ``quality`` for JPEG, None (lossless) for PNG and WebP."""
+        return self.quality if self.format == "jpeg" else None
 
 
 Step = MaskStep | Refine | Edit | Output
