@@ -242,6 +242,7 @@ class Manifest:
             return False
 
     def append(self, rows: Iterable[Row]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a") as stream:
             for row in rows:
                 stream.write(row.to_json() + "\n")
@@ -317,6 +318,8 @@ def run_local(
     summary = Summary(total=len(items))
     todo = [item for item in items if not manifest.is_done(item, recipe_hash)]
     summary.skipped = len(items) - len(todo)
+    for folder in {Path(path).parent for item in todo for path in item.outputs}:
+        folder.mkdir(parents=True, exist_ok=True)
 
     def record(row: Row) -> None:
         manifest.append([row])
@@ -358,8 +361,9 @@ def _pool(
                     running[pool.submit(_work, item)] = item
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    item = running.pop(future)
-                    record(future.result())
+                    row = future.result()  # raises BrokenProcessPool when a worker died: ``running`` keeps its photo
+                    del running[future]
+                    record(row)
         except BrokenProcessPool:
             for item in _requeue(running.values(), tries, record, recipe_sha256(recipe)):
                 queue.append(item)
