@@ -22,7 +22,7 @@ from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
 from pipeline.masks import from_alpha, from_gray
 from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange
-from ui import cells, controls, examples, notebook, replay
+from ui import cells, controls, examples, many, notebook, replay
 from ui.display import mask_to_image
 from ui.layout import Page
 from ui.layout_edit import NO_MODEL
@@ -315,6 +315,17 @@ class Handlers:
         edit, output = cells.cell_edit(cell)
         values = {**controls.refine_values(s.refine), **controls.edit_values(edit, output)}
         return {**self.photo_out(s, in_box=True), **self.controls_out(values), **self.result_out(s)}
+
+    @shows_errors
+    def on_many_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
+        cancel = self.services.cancel_flag(request.session_hash or "")
+        cancel.clear()
+
+        def report(done: int, total: int, name: str) -> None:
+            progress((done, total), desc=f"{name}: photo {done + 1} of {total}" if done < total else "zipping the results")
+
+        batch = many.run_many(self.services, self.session(v), v[self.p.many_files] or [], report=report, cancel=cancel)
+        return {self.p.many_out: str(batch.archive), self.p.many_info: batch.markdown()}
 
     def on_session_close(self, request: gr.Request) -> None:
         """The tab closed: drop its cancel flag and free its session (state, folder) at once."""

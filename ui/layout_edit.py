@@ -10,6 +10,7 @@ from pipeline.edits.background import Shadow
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING
 from pipeline.recipe import Output
 from ui.controls import ASPECTS, BACKGROUNDS, FORMATS, OPERATIONS, PROMPT_BACKGROUND, SIDES_ONLY
+from ui.many import MANY_MAX_BYTES, MANY_MAX_PHOTOS
 from ui.theme import picker_gallery, step_heading
 
 NO_MODEL = "needs a diffusion model: start Stencil with --inpaint-model (or STENCIL_INPAINT_MODEL)"
@@ -173,4 +174,28 @@ def result_step() -> dict[str, Any]:
         "downloads": downloads,
         "use": use,
         "history": history,
+        **_many_controls(),
     }
+
+
+def _many_controls() -> dict[str, Any]:
+    with gr.Accordion("Apply this recipe to many photos", open=False, elem_id="many"):
+        gr.Markdown(
+            f"Runs the shown result's recipe (its mask must come from a colour, luminance, alpha or label "
+            f"classes, not clicks or painting) on up to {MANY_MAX_PHOTOS} photos, {MANY_MAX_BYTES >> 20} MB "
+            "in all. For more, run `stencil apply recipe.json FOLDER -o OUT --workers N`."
+        )
+        with gr.Row(equal_height=False):
+            many_files = gr.File(
+                label="Photos: a .zip and/or several photos",
+                file_count="multiple",
+                file_types=[".zip", "image"],
+                height=140,
+                elem_id="many-files",
+            )
+            many_out = gr.File(
+                label="Results: a zip with manifest.jsonl", interactive=False, height=140, elem_id="many-out"
+            )
+        many_run = gr.Button("Run the recipe on these photos", variant="primary", elem_id="many-run")
+        many_info = gr.Markdown("", elem_id="many-info")
+    return {"many_files": many_files, "many_out": many_out, "many_run": many_run, "many_info": many_info}

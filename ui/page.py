@@ -182,3 +182,12 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         [*photo_outputs(p), *control_outputs(p), *result_outputs(p)[1:]],
         api_visibility="private",
     )
+    p.many_run.click(
+        h.on_many_run_click,
+        {p.session, p.many_files},
+        [p.many_out, p.many_info],
+        concurrency_id=GPU,
+        concurrency_limit=1,
+        api_visibility="private",
+        show_progress="full",
+    )
