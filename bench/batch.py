@@ -104,6 +104,45 @@ def throughput(photos: Path, work: Path, *, ray: bool) -> dict[str, float]:
     return figures
 
 
+SIZES = {"1 MP": (1152, 864), "4 MP": (2304, 1728), "12 MP": (4000, 3000)}
+
+
+def edit_kinds() -> dict[str, rc.Recipe]:
+    """The edits of the sizing table, each after the same backdrop-by-colour mask."""
+    from pipeline.edits.background import BlurredOriginal
+
+    mask = catalogue_recipe().steps[:2]
+    return {
+        "white + shadow + square": catalogue_recipe(),
+        "blurred background": rc.Recipe((*mask, rc.ReplaceBackground(fill=BlurredOriginal(24.0)))),
+        "remove (classical)": rc.Recipe((mask[0], rc.Refine(fill_holes=True), rc.Remove(engine="classic"))),
+    }
+
+
+def costs(work: Path, per_size: int) -> dict[tuple[str, str], float]:
+    """Seconds a photo, one process, for every edit kind and photo size (median of ``per_size``)."""
+    from pipeline.recipe.batch import make_engines, process, recipe_sha256
+    from pipeline.settings import Settings
+
+    engines = make_engines(Settings(), CLASSIC)
+    measured = {}
+    for size_name, size in SIZES.items():
+        photos = make_photos(work / f"cost-{size_name.replace(' ', '')}", per_size + 1, size)
+        for kind, recipe in edit_kinds().items():
+            items = plan(photos, work / "cost-out", recipe)
+            (work / "cost-out").mkdir(exist_ok=True)
+            process(recipe, items[0], engines, "warm")  # first photo: imports and caches
+            seconds = []
+            for item in items[1:]:
+                row = process(recipe, item, engines, recipe_sha256(recipe))
+                assert row.status == "ok", row.error
+                seconds.append(row.seconds)
+            measured[(kind, size_name)] = float(np.median(seconds))
+            print(f"  {kind:26} {size_name:6} {measured[(kind, size_name)]:6.2f} s a photo "
+                  f"= {1 / measured[(kind, size_name)]:5.2f} photos/s a core", flush=True)  # fmt: skip
+    return measured
+
+
 def peak_rss(command: list[str]) -> tuple[float, float]:
     """Run ``command``; its peak RSS (MB, with children) and how long it took (s)."""
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -151,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-ray", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--small", type=int, nargs="+", default=[500, 5000], help="catalogue sizes for the memory part")
+    parser.add_argument("--costs", type=int, default=0, metavar="N", help="also time N photos of each kind and size")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="stencil-bench-batch-") as tmp:
@@ -172,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             if len(measured) >= 2:
                 growth = measured[-1][1] - measured[0][1]
                 print(f"  growth from {measured[0][0]} to {measured[-1][0]} photos: {growth:+.0f} MB (target: flat)")
+        if args.costs:
+            print("\n3. seconds a photo, one process, by edit and size (for docs/SCALE.md)")
+            costs(work, args.costs)
         print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
     return 0
 

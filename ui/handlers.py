@@ -322,7 +322,8 @@ class Handlers:
         cancel.clear()
 
         def report(done: int, total: int, name: str) -> None:
-            progress((done, total), desc=f"{name}: photo {done + 1} of {total}" if done < total else "zipping the results")
+            desc = f"{name}: photo {done + 1} of {total}" if done < total else "zipping the results"
+            progress((done, total), desc=desc)
 
         batch = many.run_many(self.services, self.session(v), v[self.p.many_files] or [], report=report, cancel=cancel)
         return {self.p.many_out: str(batch.archive), self.p.many_info: batch.markdown()}

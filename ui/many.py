@@ -104,7 +104,8 @@ class Batch:
     def markdown(self) -> str:
         """``"2 done, 1 failed (3 photos, 1.2 s)"``, then one line per failure and the skipped names."""
         s = self.summary
-        head = f"**{s.done} done, {s.failed} failed** ({s.total} photos, {s.seconds:.1f} s)"
+        photos = "1 photo" if s.total == 1 else f"{s.total} photos"
+        head = f"**{s.done} done, {s.failed} failed** ({photos}, {s.seconds:.1f} s)"
         if self.stopped:
             head += f"; cancelled after {s.done + s.failed} photos"
         lines = [head, *(f"- {row.input}: {row.error}" for row in s.failures)]

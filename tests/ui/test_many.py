@@ -131,7 +131,9 @@ def test_photos_and_zip_together_get_unique_names_and_others_are_skipped(h: Hand
     s = with_result(h)
     (tmp_path / "a.png").write_bytes(png_bytes(product(30, 30)))
     (tmp_path / "notes.txt").write_text("hello")
-    upload = zipped(tmp_path / "more.zip", {"A.png": png_bytes(product(50, 30)), "readme.md": b"#", "__MACOSX/._A.png": b""})
+    upload = zipped(
+        tmp_path / "more.zip", {"A.png": png_bytes(product(50, 30)), "readme.md": b"#", "__MACOSX/._A.png": b""}
+    )
     out = run_many(h, s, [tmp_path / "a.png", upload, tmp_path / "notes.txt"])
     assert sorted(n for n in read_zip(out[h.p.many_out]) if n.startswith("results/")) == [
         "results/A-2.png",

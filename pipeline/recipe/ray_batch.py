@@ -1,0 +1,310 @@
+"""A recipe over a folder on Ray Data: the local pool's ``process``, on a local Ray or a cluster.
+
+``run_ray`` turns the photos the manifest does not show done into a dataset of paths, one photo a
+block (``ray.data.from_items``), and maps it with ``_Replay`` actors (``map_batches`` with a
+callable class on a fixed ``ActorPoolStrategy``) that each load the recipe and the engines once.
+Rows stream back (``iter_rows``) and are appended to the manifest and reported as they come, so a
+catalogue is never held whole on the driver.
+
+A dead worker: Ray Data restarts its actor (``max_restarts=-1``) and sends its photos again
+(``max_task_retries=-1``), its defaults for actor pools; outputs are written through a temporary
+name and a rename, so a photo redone gives the same file. ``_Attempts`` counts the starts of each
+photo, so one that kills its worker ``MAX_RETRIES + 1`` times gets an error row instead of looping.
+
+Sources may be local paths or URIs that ``pyarrow.fs`` (or fsspec) reads, such as ``s3://``; the
+actors copy those to a temporary file first. Outputs are paths: on a cluster every node must see
+the output folder (a shared file system) and have Stencil installed. Ray is imported inside the
+functions only, so ``import pipeline`` never loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from pipeline.edits.background import PromptBackground
+from pipeline.recipe.batch import (
+    MAX_RETRIES,
+    BatchError,
+    Item,
+    Kinds,
+    Manifest,
+    ProgressFn,
+    Row,
+    Summary,
+    _stop_on_sigterm,
+    make_engines,
+    process,
+    recipe_sha256,
+    remove_partial_files,
+)
+from pipeline.recipe.codec import dumps, loads
+from pipeline.recipe.steps import EDIT_STEPS, Clicks, Recipe, ReplaceBackground
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from ray.actor import ActorHandle
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+"""How long a cluster address may take to accept a connection before the batch is refused."""
+
+
+def run_ray(
+    recipe: Recipe,
+    items: list[Item],
+    manifest: Manifest,
+    *,
+    address: str = "local",
+    settings: Settings | None = None,
+    kinds: Kinds = ("auto", "auto"),
+    progress: ProgressFn | None = None,
+    workers: int | None = None,
+) -> Summary:
+    """Run ``items`` on Ray Data; what ``run_local`` does, on Ray's actors.
+
+    ``address`` is "local" (the Ray this process already started, or a new one on every core),
+    "auto" (the cluster this machine belongs to) or "ray://host:port" (Ray Client). An address
+    that cannot be reached raises ``BatchError`` before anything is written. ``workers`` actors
+    (default: one a CPU of the cluster, or one a GPU when the recipe runs SAM or diffusion)
+    work at once. Photos the manifest shows done are skipped; rows are appended as photos finish.
+    """
+    started = time.perf_counter()
+    recipe_hash = recipe_sha256(recipe)
+    summary = Summary(total=len(items))
+    todo = [item for item in items if not manifest.is_done(item, recipe_hash)]
+    summary.skipped = len(items) - len(todo)
+    if todo:
+        import ray
+
+        owned = _connect(address)
+        try:
+            with _stop_on_sigterm(), _quiet_data():
+                for row in _stream(recipe, todo, settings or Settings(), kinds, workers):
+                    manifest.append([row])
+                    summary.done += row.status == "ok"
+                    if row.status == "error":
+                        summary.failures.append(row)
+                    if progress is not None:
+                        progress(row)
+        finally:
+            if owned:
+                ray.shutdown()
+            remove_partial_files(*{Path(p).parent for item in todo for p in item.outputs})
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+# ---------------------------------------------------------------- the runtime
+
+
+def _connect(address: str) -> bool:
+    """Join or start the Ray runtime for ``address``; True when this call started one (to shut down)."""
+    import ray
+
+    if address != "local":
+        _check_reachable(address)
+    if ray.is_initialized():
+        return False
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    if address == "local":
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
+        return True
+    try:
+        ray.init(address=address, **quiet)
+    except (ConnectionError, ValueError, RuntimeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise BatchError(f"cannot connect to Ray at {address}: {first}") from None
+    return False
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse at once a ``ray://host:port`` or ``host:port`` nothing listens on ("auto" is Ray's to find)."""
+    if address == "auto":
+        return
+    parsed = urlparse(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise BatchError(f"Ray address {address!r} is not 'auto', 'ray://HOST:PORT' or HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        raise BatchError(f"cannot connect to Ray at {address}: {error.strerror or error}") from None
+
+
+@contextmanager
+def _quiet_data() -> Iterator[None]:
+    """Ray Data without its progress bars and start-up lines, so the caller's progress is what shows."""
+    from ray.data import DataContext
+
+    context = DataContext.get_current()
+    quiet = {"enable_progress_bars": False, "print_on_execution_start": False, "verbose_stats_logs": False}
+    before = {name: getattr(context, name) for name in quiet}
+    for name, value in quiet.items():
+        setattr(context, name, value)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(context, name, value)
+
+
+# ---------------------------------------------------------------- the dataset
+
+
+def _stream(recipe: Recipe, todo: list[Item], settings: Settings, kinds: Kinds, workers: int | None) -> Iterator[Row]:
+    """Map ``todo`` with a pool of ``_Replay`` actors and yield each photo's row as it comes back."""
+    import ray
+    from ray.data import ActorPoolStrategy
+
+    gpu = _needs_gpu(recipe, settings, kinds) and ray.cluster_resources().get("GPU", 0) >= 1
+    available = ray.cluster_resources().get("GPU" if gpu else "CPU", 1)
+    size = max(1, min(workers or int(available), len(todo)))
+    attempts = ray.remote(num_cpus=0, max_restarts=-1)(_Attempts).remote()
+    dataset = ray.data.from_items([asdict(item) for item in todo], override_num_blocks=len(todo))
+    rows = dataset.map_batches(
+        _Replay,
+        batch_size=1,  # one photo a task: a dead worker costs only its own photos
+        compute=ActorPoolStrategy(size=size),
+        fn_constructor_args=(dumps(recipe), settings, kinds, attempts),
+        num_cpus=None if gpu else 1,
+        num_gpus=1 if gpu else None,
+    )
+    log.info("ray: %d photos on %d %s actors", len(todo), size, "GPU" if gpu else "CPU")
+    seen: set[str] = set()
+    try:
+        for record in rows.iter_rows():
+            row = _row(record["row"])
+            if row.input not in seen:  # a retried photo reports once
+                seen.add(row.input)
+                yield row
+    finally:
+        ray.kill(attempts)
+
+
+def _needs_gpu(recipe: Recipe, settings: Settings, kinds: Kinds) -> bool:
+    """Whether the recipe runs SAM (clicks) or diffusion (an edit's engine), given settings and kinds."""
+    if settings.device == "cpu":
+        return False
+    if any(isinstance(s, Clicks) for s in recipe.steps) and kinds[0] != "classic":
+        from pipeline.select.sam.segmenter import find_checkpoint
+
+        if kinds[0] == "sam" or find_checkpoint(settings) is not None:
+            return True
+    edits = [s for s in recipe.steps if isinstance(s, EDIT_STEPS)]
+    engines = {
+        kinds[1] if step.engine == "auto" else step.engine
+        for step in edits
+        if not isinstance(step, ReplaceBackground) or isinstance(step.fill, PromptBackground)
+    }
+    if "diffusion" in engines:
+        return True
+    if "auto" in engines:
+        from pipeline.inpaint.diffusion.loader import find_model
+
+        return find_model(settings) is not None
+    return False
+
+
+def _row(text: str) -> Row:
+    fields = json.loads(text)
+    return Row(**{**fields, "outputs": tuple(fields["outputs"])})
+
+
+# ---------------------------------------------------------------- on the workers
+
+
+class _Attempts:
+    """How many times each photo was started: a Ray actor shared by a run's ``_Replay`` actors."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def begin(self, source: str) -> int:
+        self.counts[source] = self.counts.get(source, 0) + 1
+        return self.counts[source]
+
+
+class _Replay:
+    """One Ray Data actor: the recipe and engines loaded once, then ``process`` per photo."""
+
+    def __init__(self, recipe_json: str, settings: Settings, kinds: Kinds, attempts: ActorHandle) -> None:
+        self.recipe = loads(recipe_json)
+        self.hash = recipe_sha256(self.recipe)
+        self.engines = make_engines(settings, kinds)
+        self.attempts = attempts
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """A batch of item columns (``Item``'s fields) in, a ``row`` column of manifest JSON lines out."""
+        import ray
+
+        rows = []
+        for index in range(len(batch["source"])):
+            item = Item(**{name: _text(column[index]) for name, column in batch.items()})
+            tries = ray.get(self.attempts.begin.remote(item.source))
+            rows.append(self._replay(item, tries).to_json())
+        return {"row": np.array(rows, dtype=object)}
+
+    def _replay(self, item: Item, tries: int) -> Row:
+        if tries > MAX_RETRIES + 1:
+            message = f"its worker died {tries - 1} times (out of memory?); try it alone"
+            return Row(item.source, "", (), "error", message, 0.0, self.hash)
+        try:
+            with _local(item.source) as source, _local(item.labels) as labels:
+                row = process(self.recipe, replace(item, source=source, labels=labels), self.engines, self.hash)
+        except (OSError, ValueError) as error:
+            return Row(item.source, "", (), "error", f"cannot read it: {error}", 0.0, self.hash)
+        return replace(row, input=item.source)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@contextmanager
+def _local(source: str | None) -> Iterator[str | None]:
+    """``source`` itself when it is a local path, else a temporary copy of the URI's bytes."""
+    scheme = urlparse(source).scheme if source is not None else ""
+    if source is None or len(scheme) <= 1:  # a path ("C:" is a drive, not a scheme)
+        yield source
+        return
+    with tempfile.TemporaryDirectory(prefix="stencil-ray-") as folder:
+        copy = Path(folder) / (Path(urlparse(source).path).name or "photo")
+        copy.write_bytes(_read(source))
+        yield str(copy)
+
+
+def _read(uri: str) -> bytes:
+    """The bytes at ``uri``: ``pyarrow.fs`` (s3, gs, hdfs, file), else fsspec when it knows the scheme."""
+    import pyarrow.fs
+
+    try:
+        filesystem, path = pyarrow.fs.FileSystem.from_uri(uri)
+    except ValueError:
+        try:
+            import fsspec
+        except ImportError:
+            raise ValueError(f"no file system reads {urlparse(uri).scheme}:// URIs (pip install fsspec)") from None
+        with fsspec.open(uri, "rb") as stream:
+            return bytes(stream.read())
+    with filesystem.open_input_stream(path) as stream:
+        return bytes(stream.read())
+
+
+__all__ = ["run_ray"]
