@@ -1,15 +1,17 @@
 """A recipe over a folder on Ray Data: the local pool's ``process``, on a local Ray or a cluster.
 
-``run_ray`` turns the photos the manifest does not show done into a dataset of paths, one photo a
-block (``ray.data.from_items``), and maps it with ``_Replay`` actors (``map_batches`` with a
-callable class on a fixed ``ActorPoolStrategy``) that each load the recipe and the engines once.
-Rows stream back (``iter_rows``) and are appended to the manifest and reported as they come, so a
-catalogue is never held whole on the driver.
+``run_ray`` turns the photos the manifest does not show done into a dataset of paths
+(``ray.data.from_items``; one photo a block up to ``MAX_BLOCKS`` photos, then a few a block) and
+maps it with ``_Replay`` actors (``map_batches`` with a callable class on a fixed
+``ActorPoolStrategy``) that each load the recipe and the engines once. Rows stream back
+(``iter_rows``) and are appended to the manifest and reported as they come; results are never
+held whole on the driver.
 
 A dead worker: Ray Data restarts its actor (``max_restarts=-1``) and sends its photos again
 (``max_task_retries=-1``), its defaults for actor pools; outputs are written through a temporary
-name and a rename, so a photo redone gives the same file. ``_Attempts`` counts the starts of each
-photo, so one that kills its worker ``MAX_RETRIES + 1`` times gets an error row instead of looping.
+name and a rename, so a photo redone gives the same file, and the driver keeps one row a photo.
+``_Attempts`` counts the unfinished starts of each photo, so one that kills its worker
+``MAX_RETRIES + 1`` times gets an error row instead of looping.
 
 Sources may be local paths or URIs that ``pyarrow.fs`` (or fsspec) reads, such as ``s3://``; the
 actors copy those to a temporary file first. Outputs are paths: on a cluster every node must see
@@ -25,16 +27,15 @@ import os
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
-import numpy as np
-
 from pipeline.edits.background import PromptBackground
+from pipeline.errors import PipelineError
 from pipeline.recipe.batch import (
     MAX_RETRIES,
     BatchError,
@@ -55,12 +56,17 @@ from pipeline.recipe.steps import EDIT_STEPS, Clicks, Recipe, ReplaceBackground
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
+    import pyarrow
     from ray.actor import ActorHandle
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
 """How long a cluster address may take to accept a connection before the batch is refused."""
+MAX_BLOCKS = 1000
+"""Most blocks a run's dataset is cut into: one photo a block up to that, then photos shared evenly.
+Ray keeps about 30 KB of bookkeeping a block and ~10 ms of scheduling a task; rows come back a block
+at a time."""
 
 
 def run_ray(
@@ -92,8 +98,9 @@ def run_ray(
 
         owned = _connect(address)
         try:
-            with _stop_on_sigterm(), _quiet_data():
-                for row in _stream(recipe, todo, settings or Settings(), kinds, workers):
+            stream = _stream(recipe, todo, settings or Settings(), kinds, workers)
+            with _stop_on_sigterm(), _quiet_data(), closing(stream):  # closed before a shutdown
+                for row in stream:
                     manifest.append([row])
                     summary.done += row.status == "ok"
                     if row.status == "error":
@@ -119,7 +126,7 @@ def _connect(address: str) -> bool:
         _check_reachable(address)
     if ray.is_initialized():
         return False
-    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address == "local":
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
         return True
@@ -150,25 +157,47 @@ def _check_reachable(address: str) -> None:
 
 @contextmanager
 def _quiet_data() -> Iterator[None]:
-    """Ray Data without its progress bars and start-up lines, so the caller's progress is what shows."""
+    """Ray Data without its progress bars and info lines on the console, so the caller's progress shows.
+
+    Its warnings still show (but the one that says the bars are off); its log file keeps everything.
+    """
     from ray.data import DataContext
 
     context = DataContext.get_current()
     quiet = {"enable_progress_bars": False, "print_on_execution_start": False, "verbose_stats_logs": False}
     before = {name: getattr(context, name) for name in quiet}
+    consoles = [
+        handler
+        for handler in logging.getLogger("ray.data").handlers
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
+    ]
+    levels = [handler.level for handler in consoles]
     for name, value in quiet.items():
         setattr(context, name, value)
+    for handler in consoles:
+        handler.setLevel(max(handler.level, logging.WARNING))
+        handler.addFilter(_bars_off_notice)
     try:
         yield
     finally:
         for name, value in before.items():
             setattr(context, name, value)
+        for handler, level in zip(consoles, levels, strict=True):
+            handler.setLevel(level)
+            handler.removeFilter(_bars_off_notice)
+
+
+def _bars_off_notice(record: logging.LogRecord) -> bool:
+    """False for Ray Data's notice that its progress bars are off (we turned them off)."""
+    return not record.getMessage().startswith("Progress bars disabled")
 
 
 # ---------------------------------------------------------------- the dataset
 
 
-def _stream(recipe: Recipe, todo: list[Item], settings: Settings, kinds: Kinds, workers: int | None) -> Iterator[Row]:
+def _stream(
+    recipe: Recipe, todo: list[Item], settings: Settings, kinds: Kinds, workers: int | None
+) -> Generator[Row, None, None]:
     """Map ``todo`` with a pool of ``_Replay`` actors and yield each photo's row as it comes back."""
     import ray
     from ray.data import ActorPoolStrategy
@@ -176,11 +205,12 @@ def _stream(recipe: Recipe, todo: list[Item], settings: Settings, kinds: Kinds, 
     gpu = _needs_gpu(recipe, settings, kinds) and ray.cluster_resources().get("GPU", 0) >= 1
     available = ray.cluster_resources().get("GPU" if gpu else "CPU", 1)
     size = max(1, min(workers or int(available), len(todo)))
-    attempts = ray.remote(num_cpus=0, max_restarts=-1)(_Attempts).remote()
-    dataset = ray.data.from_items([asdict(item) for item in todo], override_num_blocks=len(todo))
+    attempts = cast("ActorHandle", ray.remote(_Attempts).options(num_cpus=0, max_restarts=-1).remote())
+    dataset = ray.data.from_items([asdict(item) for item in todo], override_num_blocks=min(len(todo), MAX_BLOCKS))
     rows = dataset.map_batches(
         _Replay,
-        batch_size=1,  # one photo a task: a dead worker costs only its own photos
+        batch_size=1,  # one photo a call; a task is one block
+        batch_format="pyarrow",  # keeps None (a missing mask or label path) as None
         compute=ActorPoolStrategy(size=size),
         fn_constructor_args=(dumps(recipe), settings, kinds, attempts),
         num_cpus=None if gpu else 1,
@@ -190,8 +220,10 @@ def _stream(recipe: Recipe, todo: list[Item], settings: Settings, kinds: Kinds, 
     seen: set[str] = set()
     try:
         for record in rows.iter_rows():
+            if record["fatal"]:
+                raise BatchError(f"the Ray workers cannot load their engines: {record['fatal']}")
             row = _row(record["row"])
-            if row.input not in seen:  # a retried photo reports once
+            if row.input not in seen:  # a photo redone by a retried task reports once
                 seen.add(row.input)
                 yield row
     finally:
@@ -231,7 +263,11 @@ def _row(text: str) -> Row:
 
 
 class _Attempts:
-    """How many times each photo was started: a Ray actor shared by a run's ``_Replay`` actors."""
+    """How many times each unfinished photo was started: a Ray actor shared by a run's ``_Replay`` actors.
+
+    A photo is forgotten when it finishes, so only the photos in flight (or whose worker died) are held,
+    and a finished photo that a retried task does again starts from one.
+    """
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
@@ -240,54 +276,68 @@ class _Attempts:
         self.counts[source] = self.counts.get(source, 0) + 1
         return self.counts[source]
 
+    def finish(self, source: str) -> None:
+        self.counts.pop(source, None)
+
 
 class _Replay:
-    """One Ray Data actor: the recipe and engines loaded once, then ``process`` per photo."""
+    """One Ray Data actor: the recipe and engines loaded once, then ``process`` per photo.
+
+    Engines that cannot load (a named model that is missing) put the reason in every photo's
+    ``fatal`` column instead of killing the actor, so the driver stops the batch with one line.
+    """
 
     def __init__(self, recipe_json: str, settings: Settings, kinds: Kinds, attempts: ActorHandle) -> None:
         self.recipe = loads(recipe_json)
         self.hash = recipe_sha256(self.recipe)
-        self.engines = make_engines(settings, kinds)
         self.attempts = attempts
+        self.fatal = ""
+        try:
+            self.engines = make_engines(settings, kinds)
+        except PipelineError as error:
+            self.fatal = str(error)
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """A batch of item columns (``Item``'s fields) in, a ``row`` column of manifest JSON lines out."""
+    def __call__(self, batch: pyarrow.Table) -> pyarrow.Table:
+        """Items (``Item``'s fields as columns) in; a ``row`` column of manifest JSON lines and ``fatal`` out."""
+        import pyarrow
         import ray
 
-        rows = []
-        for index in range(len(batch["source"])):
-            item = Item(**{name: _text(column[index]) for name, column in batch.items()})
-            tries = ray.get(self.attempts.begin.remote(item.source))
+        items = [Item(**fields) for fields in batch.to_pylist()]
+        if self.fatal:
+            return pyarrow.table({"row": [""] * len(items), "fatal": [self.fatal] * len(items)})
+        rows: list[str] = []
+        for item in items:
+            tries = cast(int, ray.get(self.attempts.begin.remote(item.source)))
             rows.append(self._replay(item, tries).to_json())
-        return {"row": np.array(rows, dtype=object)}
+            self.attempts.finish.remote(item.source)
+        return pyarrow.table({"row": rows, "fatal": [""] * len(rows)})
 
     def _replay(self, item: Item, tries: int) -> Row:
         if tries > MAX_RETRIES + 1:
             message = f"its worker died {tries - 1} times (out of memory?); try it alone"
             return Row(item.source, "", (), "error", message, 0.0, self.hash)
-        try:
-            with _local(item.source) as source, _local(item.labels) as labels:
-                row = process(self.recipe, replace(item, source=source, labels=labels), self.engines, self.hash)
-        except (OSError, ValueError) as error:
-            return Row(item.source, "", (), "error", f"cannot read it: {error}", 0.0, self.hash)
-        return replace(row, input=item.source)
+        if not any(_is_uri(path) for path in (item.source, item.labels)):
+            return process(self.recipe, item, self.engines, self.hash)
+        with tempfile.TemporaryDirectory(prefix="stencil-ray-") as folder:
+            try:
+                labels = None if item.labels is None else _fetch(item.labels, folder, "labels")
+                local = replace(item, source=_fetch(item.source, folder, "photo"), labels=labels)
+            except (OSError, ValueError) as error:
+                return Row(item.source, "", (), "error", f"cannot read it: {error}", 0.0, self.hash)
+            return replace(process(self.recipe, local, self.engines, self.hash), input=item.source)
 
 
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+def _is_uri(path: str | None) -> bool:
+    return path is not None and len(urlparse(path).scheme) > 1  # "C:" is a drive, not a scheme
 
 
-@contextmanager
-def _local(source: str | None) -> Iterator[str | None]:
-    """``source`` itself when it is a local path, else a temporary copy of the URI's bytes."""
-    scheme = urlparse(source).scheme if source is not None else ""
-    if source is None or len(scheme) <= 1:  # a path ("C:" is a drive, not a scheme)
-        yield source
-        return
-    with tempfile.TemporaryDirectory(prefix="stencil-ray-") as folder:
-        copy = Path(folder) / (Path(urlparse(source).path).name or "photo")
-        copy.write_bytes(_read(source))
-        yield str(copy)
+def _fetch(path: str, folder: str, role: str) -> str:
+    """``path`` itself when it is local, else a copy of the URI's bytes in ``folder`` (named ``role-NAME``)."""
+    if not _is_uri(path):
+        return path
+    copy = Path(folder, f"{role}-{Path(urlparse(path).path).name}")
+    copy.write_bytes(_read(path))
+    return str(copy)
 
 
 def _read(uri: str) -> bytes:
