@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -285,14 +286,28 @@ def make_engines(settings: Settings, kinds: Kinds = ("auto", "auto")) -> Engines
     return engines
 
 
+def one_core_each() -> None:
+    """In a worker of a pool: OpenCV on one thread, so N workers use N cores, not N times all of them."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def _init_worker(recipe_json: str, settings: Settings, kinds: Kinds) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the batch; a photo finishes its write
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    one_core_each()
     recipe = loads(recipe_json)
-    _worker_state.update(recipe=recipe, hash=recipe_sha256(recipe), engines=make_engines(settings, kinds))
+    _worker_state.update(recipe=recipe, hash=recipe_sha256(recipe))
+    try:
+        _worker_state["engines"] = make_engines(settings, kinds)
+    except PipelineError as error:  # a missing model: every photo would fail, so the batch stops
+        _worker_state["broken"] = str(error)
 
 
 def _work(item: Item) -> Row:
+    if "broken" in _worker_state:
+        raise BatchError(f"the workers cannot load their models: {_worker_state['broken']}")
     recipe, engines = _worker_state["recipe"], _worker_state["engines"]
     return process(recipe, item, engines, str(_worker_state["hash"]))  # type: ignore[arg-type]
 
@@ -329,7 +344,7 @@ def run_local(
         if progress is not None:
             progress(row)
 
-    with _stop_on_sigterm():
+    with stop_on_sigterm():
         if workers <= 1:
             local = make_engines(settings or Settings(), kinds)
             for item in todo:
@@ -385,23 +400,22 @@ def _requeue(
             yield item
 
 
-class _stop_on_sigterm:
-    """Within the block, SIGTERM stops the batch like Ctrl-C (``KeyboardInterrupt``)."""
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM stops the batch like Ctrl-C (``KeyboardInterrupt``); main thread only."""
 
-    def __enter__(self) -> None:
-        self.previous = signal.getsignal(signal.SIGTERM)
-        try:
-            signal.signal(signal.SIGTERM, self._raise)
-        except ValueError:  # not the main thread: leave SIGTERM alone
-            self.previous = None
-
-    def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-
-    @staticmethod
-    def _raise(signum: int, frame: object) -> None:
+    def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: SIGTERM is left alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 __all__ = [

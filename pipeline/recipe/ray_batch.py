@@ -45,11 +45,12 @@ from pipeline.recipe.batch import (
     ProgressFn,
     Row,
     Summary,
-    _stop_on_sigterm,
     make_engines,
+    one_core_each,
     process,
     recipe_sha256,
     remove_partial_files,
+    stop_on_sigterm,
 )
 from pipeline.recipe.codec import dumps, loads
 from pipeline.recipe.steps import EDIT_STEPS, Clicks, Recipe, ReplaceBackground
@@ -99,7 +100,7 @@ def run_ray(
         owned = _connect(address)
         try:
             stream = _stream(recipe, todo, settings or Settings(), kinds, workers)
-            with _stop_on_sigterm(), _quiet_data(), closing(stream):  # closed before a shutdown
+            with stop_on_sigterm(), _quiet_data(), closing(stream):  # closed before a shutdown
                 for row in stream:
                     manifest.append([row])
                     summary.done += row.status == "ok"
@@ -288,6 +289,7 @@ class _Replay:
     """
 
     def __init__(self, recipe_json: str, settings: Settings, kinds: Kinds, attempts: ActorHandle) -> None:
+        one_core_each()  # an actor has one CPU
         self.recipe = loads(recipe_json)
         self.hash = recipe_sha256(self.recipe)
         self.attempts = attempts

@@ -224,3 +224,14 @@ def test_settings_reach_the_workers(tmp_path: Path) -> None:
         recipe, plan(photos, out, recipe), Manifest(tmp_path / "m.jsonl"), workers=2, settings=Settings(), kinds=CLASSIC
     )
     assert summary.done == 2 and summary.failed == 0
+
+
+def test_workers_that_cannot_load_their_models_stop_the_batch_with_the_reason(tmp_path: Path) -> None:
+    photos = catalogue(tmp_path / "in", 3)
+    recipe = rc.Recipe((rc.ColorRange(color=(200, 40, 30), tolerance=20.0), rc.Remove()))
+    out = tmp_path / "out"
+    settings = Settings(inpaint_model=str(tmp_path / "no-such-model"))
+    with pytest.raises(BatchError, match="cannot load their models.*does not exist"):
+        run_local(recipe, plan(photos, out, recipe), Manifest(out / "m.jsonl"), workers=2, settings=settings,
+                  kinds=("auto", "diffusion"))  # fmt: skip
+    assert not list(out.glob("*.png"))
