@@ -70,21 +70,10 @@ def _new_api(services):  # noqa: ANN001, ANN202 - the recipe-based ui (ui.notebo
     from ui import cells, notebook, views
     from ui.state import Session
 
-    def click(session, x, y, kind):  # noqa: ANN001, ANN202
-        new = notebook.click(services, session, x, y, kind, "replace")
-        views.mask_views(new)
-        return new
-
-    def feather(session, radius):  # noqa: ANN001, ANN202
-        new = session.with_refine(Refine(feather_px=float(radius)))
-        views.refine_view(new)
-        return new
-
     edit = ReplaceBackground(fill=SolidColor((255, 255, 255)))
     return {
         "load": lambda image, name: _wait(notebook.load(services, image, name, Session())),
-        "click": click,
-        "feather": feather,
+        **_previews(services, notebook.click, Refine, views),
         "run": lambda session: cells.run_edit(services, session, edit, Output()),
     }
 
@@ -93,16 +82,6 @@ def _old_api(services):  # noqa: ANN001, ANN202 - the ui before recipes (ui.acti
     from ui import actions, downloads, edits, views
     from ui.state import Refine, Session
 
-    def click(session, x, y, kind):  # noqa: ANN001, ANN202
-        new = actions.click(services, session, x, y, kind, "replace")
-        views.mask_views(new)
-        return new
-
-    def feather(session, radius):  # noqa: ANN001, ANN202
-        new = session.with_refine(Refine(feather_px=float(radius)))
-        views.refine_view(new)
-        return new
-
     def run(session):  # noqa: ANN001, ANN202
         options = edits.EditOptions(operation="background", background=edits.BackgroundChoice(kind="color"))
         new = edits.run(services, session, options)
@@ -110,10 +89,23 @@ def _old_api(services):  # noqa: ANN001, ANN202 - the ui before recipes (ui.acti
 
     return {
         "load": lambda image, name: _wait(actions.load(services, image, name, Session())),
-        "click": click,
-        "feather": feather,
+        **_previews(services, actions.click, Refine, views),
         "run": run,
     }
+
+
+def _previews(services, click_fn, refine_type, views):  # noqa: ANN001, ANN202 - the same two steps in both uis
+    def click(session, x, y, kind):  # noqa: ANN001, ANN202
+        new = click_fn(services, session, x, y, kind, "replace")
+        views.mask_views(new)
+        return new
+
+    def feather(session, radius):  # noqa: ANN001, ANN202
+        new = session.with_refine(refine_type(feather_px=float(radius)))
+        views.refine_view(new)
+        return new
+
+    return {"click": click, "feather": feather}
 
 
 def _wait(session):  # noqa: ANN001, ANN202

@@ -93,6 +93,15 @@ class Summary:
     def failed(self) -> int:
         return len(self.failures)
 
+    def record(self, row: Row, manifest: Manifest, progress: ProgressFn | None) -> None:
+        """Append ``row`` to the manifest (first: a crash after this loses nothing), count it, report it."""
+        manifest.append([row])
+        self.done += row.status == "ok"
+        if row.status == "error":
+            self.failures.append(row)
+        if progress is not None:
+            progress(row)
+
     def line(self) -> str:
         """The batch's last line: what was done and how many photos failed."""
         rate = self.done / self.seconds if self.seconds > 0 else 0.0
@@ -337,12 +346,7 @@ def run_local(
         folder.mkdir(parents=True, exist_ok=True)
 
     def record(row: Row) -> None:
-        manifest.append([row])
-        summary.done += row.status == "ok"
-        if row.status == "error":
-            summary.failures.append(row)
-        if progress is not None:
-            progress(row)
+        summary.record(row, manifest, progress)
 
     with stop_on_sigterm():
         if workers <= 1:

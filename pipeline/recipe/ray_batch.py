@@ -102,12 +102,7 @@ def run_ray(
             stream = _stream(recipe, todo, settings or Settings(), kinds, workers)
             with stop_on_sigterm(), _quiet_data(), closing(stream):  # closed before a shutdown
                 for row in stream:
-                    manifest.append([row])
-                    summary.done += row.status == "ok"
-                    if row.status == "error":
-                        summary.failures.append(row)
-                    if progress is not None:
-                        progress(row)
+                    summary.record(row, manifest, progress)
         finally:
             if owned:
                 ray.shutdown()

@@ -4,7 +4,6 @@ cluster that cannot be reached or engines that cannot load refused in one line b
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -15,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from PIL import Image as PILImage
+from batch_photos import catalogue, outputs, rows, white_square
 
 from pipeline import recipe as rc
 from pipeline.cli import main
-from pipeline.edits.background import PromptBackground, Shadow, SolidColor
+from pipeline.edits.background import PromptBackground
 from pipeline.inpaint.protocol import Prompting
 from pipeline.recipe.batch import MAX_RETRIES, BatchError, Item, Manifest, Row, Summary, plan, run_local
 from pipeline.settings import Settings
@@ -31,41 +30,6 @@ from pipeline.recipe.ray_batch import _Attempts, _needs_gpu, _Replay, run_ray  #
 
 CLASSIC = ("auto", "classic")
 PHOTOS, CORRUPT = 20, 7
-
-
-def catalogue(folder: Path, count: int, *, corrupt: int | None = None) -> Path:
-    """``count`` 160x120 product shots (a red disc moving across a light backdrop), one corrupt if asked."""
-    folder.mkdir(parents=True, exist_ok=True)
-    yy, xx = np.mgrid[0:120, 0:160]
-    for index in range(count):
-        path = folder / f"shot-{index:03d}.png"
-        if index == corrupt:
-            path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"broken" * 20)
-            continue
-        image = np.full((120, 160, 3), 235, np.uint8)
-        image[(xx - 53 - (index * 7) % 53) ** 2 + (yy - 60) ** 2 <= 30**2] = (200, 40, 30)
-        PILImage.fromarray(image).save(path)
-    return folder
-
-
-def white_square() -> rc.Recipe:
-    """Backdrop by colour, inverted: the product on white with a shadow, on a square canvas."""
-    return rc.Recipe(
-        (
-            rc.ColorRange(color=(235, 235, 235), tolerance=10.0),
-            rc.Refine(invert=True, fill_holes=True, feather_px=1.5),
-            rc.ReplaceBackground(fill=SolidColor((255, 255, 255)), shadow=Shadow(), engine="classic"),
-            rc.Output(canvas=(200, 200), subject_share=0.85),
-        )
-    )
-
-
-def outputs(folder: Path) -> dict[str, np.ndarray]:
-    return {p.name: np.asarray(PILImage.open(p)) for p in sorted(folder.glob("*.png"))}
-
-
-def rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def same_pixels(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
