@@ -15,9 +15,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Inpainter
 from pipeline.models import Chosen, make_inpainter, make_segmenter, resolve_device
 from pipeline.recipe import Engines
+from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
 from pipeline.settings import Settings
 from pipeline.types import Image
@@ -106,8 +108,10 @@ class Services:
 
 def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
-    device = resolve_device(settings.device)
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
     log.info("selector: %s; engine: %s", segmenter.reason, inpainter.reason)
+    models = not (isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter))
+    # Without a model nothing runs on a device: leave torch (about 500 MB) unimported.
+    device = resolve_device(settings.device) if models or settings.device == "cuda" else "cpu (classical backends)"
     return Services(settings, segmenter, inpainter, device, queue_size=queue_size)

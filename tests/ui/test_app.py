@@ -67,3 +67,21 @@ def test_share_without_network_warns_and_keeps_serving(tmp_path: Path) -> None:
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.status == 200
     assert "--share could not open a public link" in log and "still served locally" in log
+
+
+def test_classical_backends_leave_torch_unloaded(tmp_path: Path) -> None:
+    """Without weights nothing runs on a device, so the app does not import torch (about 500 MB)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pipeline.settings import Settings; from ui.services import make_services;"
+        "s = make_services(Settings()); print('torch' in sys.modules, s.device)"
+    )
+    env = {**os.environ, "STENCIL_MODELS_DIR": str(tmp_path)}
+    env.pop("STENCIL_SAM_CHECKPOINT", None)
+    env.pop("STENCIL_INPAINT_MODEL", None)
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False cpu (classical backends)"
