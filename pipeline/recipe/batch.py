@@ -201,7 +201,8 @@ def process(recipe: Recipe, item: Item, engines: Engines, recipe_hash: str) -> R
     except OSError as error:
         return Row(item.source, "", (), "error", f"cannot read it: {error.strerror or error}", 0.0, recipe_hash)
     try:
-        loaded = load_image(item.source)
+        caps = engines.settings
+        loaded = load_image(item.source, max_pixels=caps.max_pixels, max_side=caps.max_side)
         label_map = None
         if item.labels is not None:
             as_rgb = any(isinstance(c, tuple) for s in recipe.steps if isinstance(s, LabelClasses) for c in s.classes)
