@@ -10,8 +10,8 @@ held whole on the driver.
 A dead worker: Ray Data restarts its actor (``max_restarts=-1``) and sends its photos again
 (``max_task_retries=-1``), its defaults for actor pools; outputs are written through a temporary
 name and a rename, so a photo redone gives the same file, and the driver keeps one row a photo.
-``_Attempts`` (in ``ray_worker``, with the actors) counts the unfinished starts of each photo, so one that kills its worker
-``MAX_RETRIES + 1`` times gets an error row instead of looping.
+``_Attempts`` (in ``ray_worker``, with the actors) counts the unfinished starts of each photo, so
+one that kills its worker ``MAX_RETRIES + 1`` times gets an error row instead of looping.
 
 Sources may be local paths or URIs that ``pyarrow.fs`` (or fsspec) reads, such as ``s3://``; the
 actors copy those to a temporary file first. Outputs are paths: on a cluster every node must see
