@@ -42,7 +42,8 @@ import psutil  # noqa: E402
 
 from pipeline import recipe as rc  # noqa: E402
 from pipeline.edits.background import Shadow, SolidColor  # noqa: E402
-from pipeline.recipe.batch import Manifest, plan, run_local  # noqa: E402
+from pipeline.recipe.batch import Manifest, plan  # noqa: E402
+from pipeline.recipe.pool import run_local  # noqa: E402
 
 MB = 1024 * 1024
 CLASSIC = ("auto", "classic")

@@ -20,7 +20,8 @@ from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.io.images import save_image, save_mask, save_rgba
 from pipeline.masks.compose import solid
 from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, ReplaceBackground
-from pipeline.recipe.apply import apply_edit, edit_outputs, refine_mask
+from pipeline.recipe.apply import apply_edit, refine_mask
+from pipeline.recipe.output import edit_outputs
 from pipeline.recipe.steps import EDIT_STEPS
 from pipeline.types import Image, Mask
 from ui import notebook

@@ -32,8 +32,8 @@ from pipeline.recipe.batch import (
     make_engines,
     plan,
     remove_partial_files,
-    run_local,
 )
+from pipeline.recipe.pool import run_local
 from pipeline.recipe.steps import EDIT_STEPS
 from pipeline.settings import Settings
 

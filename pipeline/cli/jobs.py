@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipeline.errors import PipelineError
+from pipeline.io.images import IMAGE_SUFFIXES, companion  # noqa: F401 - shared by the subcommands
 
 log = logging.getLogger("stencil")
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 EXIT_ERROR = 2
 T = TypeVar("T")
 
@@ -75,18 +75,6 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[Job], None], *, label: str) ->
         print(f"stencil {label}: {failed} of {len(jobs)} images failed", file=sys.stderr)
         return EXIT_ERROR
     return 0
-
-
-def companion(given: Path, source: Path, what: str) -> Path:
-    """``given`` itself, or when it is a folder the file in it named after ``source`` (by stem)."""
-    if not given.is_dir():
-        if not given.exists():
-            raise UsageError(f"{what} {given} does not exist")
-        return given
-    matches = sorted(p for p in given.iterdir() if p.stem == source.stem and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not matches:
-        raise UsageError(f"no {what} named {source.stem}.* in {given}; name each {what} after its image")
-    return matches[0]
 
 
 def argument(parse: Callable[[str], T]) -> Callable[[str], T]:

@@ -1,4 +1,4 @@
-"""What each kind of step does: a mask source, the refinement, an edit, the output frame.
+"""What each kind of step does: a mask source, the refinement, an edit (the output: ``recipe.output``).
 
 The page, the API and ``run`` all call these functions, so a step made in the page and the
 same step replayed by ``stencil apply`` give the same pixels.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
-import cv2
 import numpy as np
 
 from pipeline import masks
@@ -20,7 +19,6 @@ from pipeline.edits.remove import EditResult
 from pipeline.errors import InvalidInput, SizeMismatch
 from pipeline.inpaint.crop import CropOptions
 from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
-from pipeline.masks import compose
 from pipeline.masks.sources import to_unit
 from pipeline.models import Chosen, make_inpainter, make_segmenter
 from pipeline.recipe.steps import (
@@ -34,7 +32,6 @@ from pipeline.recipe.steps import (
     LabelClasses,
     LuminanceRange,
     MaskStep,
-    Output,
     Refine,
     Remove,
     ReplaceBackground,
@@ -259,78 +256,3 @@ def apply_edit(
             progress=progress, cancel=cancel,
         )  # fmt: skip
     raise InvalidInput(f"{type(edit).__name__} is not an edit")
-
-
-# ---------------------------------------------------------------- output
-
-
-def frame(image: Image, subject: Mask | None, output: Output) -> Image:
-    """``image`` placed on ``output.canvas``: the subject's box scaled to ``subject_share`` of it, centred.
-
-    Without a subject (or with an empty one) the whole image is fitted. Without a canvas,
-    ``image`` is returned as it is.
-    """
-    if output.canvas is None:
-        return image
-    width, height = output.canvas
-    box = masks.bounding_box(subject) if subject is not None and subject.shape == image.shape[:2] else None
-    if box is None:
-        box = masks.bounding_box(np.ones(image.shape[:2], np.float32))
-    assert box is not None
-    scale = output.subject_share * min(width / box.width, height / box.height)
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    left = round(width / 2 - scale * (box.x0 + box.x1) / 2)
-    top = round(height / 2 - scale * (box.y0 + box.y1) / 2)
-    canvas = compose.solid((height, width), output.fill)
-    # The scaled photo covers columns left .. left + size[0] and rows top .. top + size[1] of the canvas.
-    x0, x1, y0, y1 = max(0, left), min(width, left + size[0]), max(0, top), min(height, top + size[1])
-    if x1 <= x0 or y1 <= y0:
-        return canvas
-    if size[0] * size[1] <= max(image.shape[0] * image.shape[1], 4 * width * height):
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        scaled = cv2.resize(image, size, interpolation=interpolation) if scale != 1 else image
-        canvas[y0:y1, x0:x1] = scaled[y0 - top : y1 - top, x0 - left : x1 - left]
-    else:  # a small subject may enlarge the photo a thousand times: enlarge only the part the canvas shows
-        canvas[y0:y1, x0:x1] = _enlarged_part(image, size, (x0 - left, y0 - top), (x1 - x0, y1 - y0))
-    return canvas
-
-
-def _enlarged_part(image: Image, size: tuple[int, int], offset: tuple[int, int], part: tuple[int, int]) -> Image:
-    """Columns and rows ``offset`` (x, y) .. ``offset + part`` of ``image`` resized to ``size`` (W, H), bicubic.
-
-    The same sampling as ``cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)`` (pixel centres
-    aligned, edges replicated), computed for the ``part`` alone.
-    """
-    fx, fy = image.shape[1] / size[0], image.shape[0] / size[1]  # source pixels per output pixel
-    matrix = np.array(
-        [[fx, 0.0, (offset[0] + 0.5) * fx - 0.5], [0.0, fy, (offset[1] + 0.5) * fy - 0.5]], dtype=np.float64
-    )
-    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
-    return cast(Image, cv2.warpAffine(image, matrix, part, flags=flags, borderMode=cv2.BORDER_REPLICATE))
-
-
-def crop_to(image: Image, mask: Mask | None, margin_px: int) -> Image:
-    """``image`` cropped to the box of ``mask`` plus ``margin_px`` (full resolution; all of it without a mask)."""
-    if mask is None or mask.shape != image.shape[:2]:
-        return image
-    rows, cols = fill.selected_box(mask, pad_px=margin_px)
-    if rows.stop <= rows.start:
-        return image
-    return np.ascontiguousarray(image[rows, cols])
-
-
-def edit_outputs(
-    before: Image, result: Image, used: Mask, output: Output, *, subject: bool
-) -> tuple[Image, np.ndarray, Image]:
-    """The pictures an edit offers: the framed result, the cutout and the crop to the mask.
-
-    ``before`` is the edit's input and ``used`` the mask it used; ``subject`` says that ``used``
-    is a subject to frame (a background replacement). The cutout is ``before`` with ``used`` as
-    its alpha (the result's, when the edit changed the size, fully opaque).
-    """
-    if before.shape[:2] == used.shape:
-        cutout = compose.cutout(before, used)
-    else:
-        cutout = compose.cutout(result, np.ones(result.shape[:2], np.float32))
-    framed = frame(result, used if subject else None, output)
-    return framed, cutout, crop_to(result, used, output.crop_margin_px)

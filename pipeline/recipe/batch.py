@@ -1,11 +1,12 @@
-"""A recipe over a folder of photos: the plan, one photo's work, the manifest, and a local pool.
+"""A recipe over a folder of photos: the plan, one photo's work and the manifest, which the local
+pool and Ray share.
 
 ``plan`` pairs every photo with its outputs; ``process`` replays the recipe on one photo and
 writes its files (each through a temporary name and a rename), returning a manifest ``Row``
 instead of raising, so a bad photo never stops a batch; ``Manifest`` appends one JSON line a
 photo as results come and tells which photos a new run may skip; ``run_local`` spreads the work
-over processes that each load their models once. ``pipeline.recipe.ray_batch`` runs the same
-``process`` on Ray Data.
+over processes that each load their models once (``pipeline.recipe.pool``), and
+``pipeline.recipe.ray_batch`` runs the same ``process`` on Ray Data.
 """
 
 from __future__ import annotations
@@ -13,27 +14,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import InvalidInput, PipelineError
+from pipeline.io.images import IMAGE_SUFFIXES, companion
 from pipeline.recipe.apply import Engines
-from pipeline.recipe.codec import RecipeError, dumps, loads
+from pipeline.recipe.codec import RecipeError, dumps
 from pipeline.recipe.steps import Clicks, LabelClasses, Recipe, StoredMask
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 FORMAT_SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 PART_GLOB = ".*.part"
 """Temporary files of ``pipeline.io.images`` writes (``.NAME.PID.part``), removed after a batch."""
@@ -171,20 +169,10 @@ def plan(
                 target=str(output / f"{photo.stem}{suffix}"),
                 mask_target=None if mask_out is None else str(mask_out / f"{photo.stem}.png"),
                 cutout_target=None if cutout_out is None else str(cutout_out / f"{photo.stem}.png"),
-                labels=None if labels is None else str(companion(labels, photo)),
+                labels=None if labels is None else str(companion(labels, photo, "label map")),
             )
         )
     return items
-
-
-def companion(given: Path, photo: Path) -> Path:
-    """``given`` itself, or when it is a folder the file in it with ``photo``'s stem."""
-    if not given.is_dir():
-        return given
-    matches = sorted(p for p in given.iterdir() if p.stem == photo.stem and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not matches:
-        raise BatchError(f"no label map named {photo.stem}.* in {given}; name each after its photo")
-    return matches[0]
 
 
 # ---------------------------------------------------------------- one photo
@@ -279,9 +267,6 @@ def remove_partial_files(*folders: Path | None) -> int:
 Kinds = tuple[str, str]
 """What a batch's "auto" selector and engine are: ``(segmenter kind, engine kind)``, each auto or a name."""
 
-_worker_state: dict[str, object] = {}
-"""Per worker process: the recipe, its hash and the engines, loaded once (never in the parent)."""
-
 
 def make_engines(settings: Settings, kinds: Kinds = ("auto", "auto")) -> Engines:
     """The engines of a batch; a named selector or engine is loaded now, "auto" on first use."""
@@ -301,108 +286,6 @@ def one_core_each() -> None:
     import cv2
 
     cv2.setNumThreads(1)
-
-
-def _init_worker(recipe_json: str, settings: Settings, kinds: Kinds) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the batch; a photo finishes its write
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    one_core_each()
-    recipe = loads(recipe_json)
-    _worker_state.update(recipe=recipe, hash=recipe_sha256(recipe))
-    try:
-        _worker_state["engines"] = make_engines(settings, kinds)
-    except PipelineError as error:  # a missing model: every photo would fail, so the batch stops
-        _worker_state["broken"] = str(error)
-
-
-def _work(item: Item) -> Row:
-    if "broken" in _worker_state:
-        raise BatchError(f"the workers cannot load their models: {_worker_state['broken']}")
-    recipe, engines = _worker_state["recipe"], _worker_state["engines"]
-    return process(recipe, item, engines, str(_worker_state["hash"]))  # type: ignore[arg-type]
-
-
-def run_local(
-    recipe: Recipe,
-    items: list[Item],
-    manifest: Manifest,
-    *,
-    workers: int,
-    settings: Settings | None = None,
-    kinds: Kinds = ("auto", "auto"),
-    progress: ProgressFn | None = None,
-) -> Summary:
-    """Run ``items`` on ``workers`` processes (1: in this process, with ``engines``).
-
-    Photos the manifest shows as done are skipped. Rows are appended as photos finish. A worker
-    that dies is replaced and its photos are tried again (``MAX_RETRIES``). Ctrl-C or SIGTERM
-    stops the batch after the photos being written: their rows are kept, nothing partial remains.
-    """
-    started = time.perf_counter()
-    recipe_hash = recipe_sha256(recipe)
-    summary = Summary(total=len(items))
-    todo = [item for item in items if not manifest.is_done(item, recipe_hash)]
-    summary.skipped = len(items) - len(todo)
-    for folder in {Path(path).parent for item in todo for path in item.outputs}:
-        folder.mkdir(parents=True, exist_ok=True)
-
-    def record(row: Row) -> None:
-        summary.record(row, manifest, progress)
-
-    with stop_on_sigterm():
-        if workers <= 1:
-            local = make_engines(settings or Settings(), kinds)
-            for item in todo:
-                record(process(recipe, item, local, recipe_hash))
-        else:
-            _pool(recipe, todo, workers, (settings or Settings(), kinds), record)
-    summary.seconds = time.perf_counter() - started
-    return summary
-
-
-def _pool(
-    recipe: Recipe, todo: list[Item], workers: int, setup: tuple[Settings, Kinds], record: Callable[[Row], None]
-) -> None:
-    """Feed ``todo`` to a process pool, at most two photos a worker in flight."""
-    tries: dict[str, int] = {}
-    queue = list(reversed(todo))
-    while queue:
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),  # no fork of a parent's OpenCV or BLAS threads
-            initializer=_init_worker,
-            initargs=(dumps(recipe), *setup),
-        )
-        running: dict[Future[Row], Item] = {}
-        try:
-            while queue or running:
-                while queue and len(running) < 2 * workers:
-                    item = queue.pop()
-                    running[pool.submit(_work, item)] = item
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    row = future.result()  # raises BrokenProcessPool when a worker died: ``running`` keeps its photo
-                    del running[future]
-                    record(row)
-        except BrokenProcessPool:
-            for item in _requeue(running.values(), tries, record, recipe_sha256(recipe)):
-                queue.append(item)
-            log.warning("a worker died; %d photos are tried again on a new pool", len(running))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _requeue(
-    items: Iterable[Item], tries: dict[str, int], record: Callable[[Row], None], recipe_hash: str
-) -> Iterator[Item]:
-    """The photos of a dead pool to try again; those tried ``MAX_RETRIES`` times get an error row."""
-    for item in items:
-        tries[item.source] = tries.get(item.source, 0) + 1
-        if tries[item.source] > MAX_RETRIES:
-            message = f"its worker died {tries[item.source]} times (out of memory?); try it alone"
-            record(Row(item.source, "", (), "error", message, 0.0, recipe_hash))
-        else:
-            yield item
 
 
 @contextmanager
@@ -435,5 +318,4 @@ __all__ = [
     "plan",
     "process",
     "remove_partial_files",
-    "run_local",
 ]

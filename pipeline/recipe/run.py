@@ -21,12 +21,12 @@ from pipeline.recipe.apply import (
     apply_edit,
     clicks_mask,
     combine,
-    edit_outputs,
     refine_mask,
     select_clicks,
     source_mask,
 )
 from pipeline.recipe.codec import RecipeError
+from pipeline.recipe.output import edit_outputs
 from pipeline.recipe.steps import EDIT_STEPS, Clicks, Output, Recipe, ReplaceBackground, Step
 from pipeline.select.protocol import Prepared
 from pipeline.types import Image, Mask, check_image

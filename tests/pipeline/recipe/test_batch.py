@@ -19,7 +19,8 @@ from PIL import Image as PILImage
 from pipeline import recipe as rc
 from pipeline.cli import main
 from pipeline.edits.background import BlurredOriginal, Shadow
-from pipeline.recipe.batch import BatchError, Manifest, check_generalises, check_output_folder, plan, run_local
+from pipeline.recipe.batch import BatchError, Manifest, check_generalises, check_output_folder, plan
+from pipeline.recipe.pool import run_local
 from pipeline.settings import Settings
 from pipeline.types import Point
 

@@ -20,7 +20,8 @@ from pipeline import recipe as rc
 from pipeline.cli import main
 from pipeline.edits.background import PromptBackground
 from pipeline.inpaint.protocol import Prompting
-from pipeline.recipe.batch import MAX_RETRIES, BatchError, Item, Manifest, Row, Summary, plan, run_local
+from pipeline.recipe.batch import MAX_RETRIES, BatchError, Item, Manifest, Row, Summary, plan
+from pipeline.recipe.pool import run_local
 from pipeline.settings import Settings
 
 ray = pytest.importorskip("ray")

@@ -531,7 +531,7 @@ def test_output_frames_a_one_pixel_subject_without_enlarging_the_whole_photo(
 
 
 def test_an_enlarged_frame_samples_like_a_full_resize(photo: np.ndarray) -> None:
-    from pipeline.recipe.apply import frame
+    from pipeline.recipe.output import frame
 
     subject = np.zeros((96, 128), np.float32)
     subject[30:34, 50:54] = 1
