@@ -19,6 +19,7 @@ from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.recipe.apply import (
     Engines,
     apply_edit,
+    check_photo_size,
     clicks_mask,
     combine,
     refine_mask,
@@ -27,7 +28,7 @@ from pipeline.recipe.apply import (
 )
 from pipeline.recipe.codec import RecipeError
 from pipeline.recipe.output import edit_outputs
-from pipeline.recipe.steps import EDIT_STEPS, Clicks, Output, Recipe, ReplaceBackground, Step
+from pipeline.recipe.steps import EDIT_STEPS, Clicks, Output, Recipe, Refine, ReplaceBackground, Step
 from pipeline.select.protocol import Prepared
 from pipeline.types import Image, Mask, check_image
 
@@ -78,13 +79,23 @@ def run(
     for index, step in enumerate(recipe.steps, start=1):
         started = time.perf_counter()
         try:
-            state.apply(step, engines, alpha=alpha, labels=labels, progress=progress, cancel=cancel)
+            state.apply(step, engines, Sources(alpha, labels, progress, cancel))
         except RecipeError:
             raise
         except InvalidInput as error:
             raise RecipeError(f"step {index} ({type(step).kind}): {error}") from None  # type: ignore[attr-defined]
         timings.append((type(step).kind, time.perf_counter() - started))  # type: ignore[attr-defined]
     return state.finish(recipe.output, tuple(timings))
+
+
+@dataclass(frozen=True, eq=False)
+class Sources:
+    """What a replay takes besides the photo: its alpha and label map, progress and cancel."""
+
+    alpha: Mask | None
+    labels: np.ndarray | None
+    progress: ProgressFn | None
+    cancel: CancelFlag | None
 
 
 class _State:
@@ -99,29 +110,28 @@ class _State:
         self.engine = "none"
         self.prepared: Prepared | None = None
 
-    def apply(self, step: Step, engines: Engines, **sources: object) -> None:
-        progress, cancel = sources.pop("progress"), sources.pop("cancel")
+    def apply(self, step: Step, engines: Engines, sources: Sources) -> None:
         if isinstance(step, Clicks):
             self.mask = combine(self.mask, self._clicks(step, engines), step.combine)
         elif isinstance(step, EDIT_STEPS):
-            mask = self.mask if self.mask is not None else np.zeros(self.image.shape[:2], np.float32)
-            done = apply_edit(step, self.image, mask, engines, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+            done = apply_edit(
+                step, self.image, self.current(), engines, progress=sources.progress, cancel=sources.cancel
+            )
             self.before, self.image, self.used = self.image, done.image, done.mask
             self.subject, self.engine = isinstance(step, ReplaceBackground), done.engine
             self.mask, self.prepared = None, None
-        elif isinstance(step, Output):
-            pass
-        elif type(step).kind == "refine":  # type: ignore[attr-defined]
-            current = self.mask if self.mask is not None else np.zeros(self.image.shape[:2], np.float32)
-            self.mask = refine_mask(step, current, self.image)  # type: ignore[arg-type]
-        else:
-            found = source_mask(step, self.image, **sources)  # type: ignore[arg-type]
-            self.mask = combine(self.mask, found, step.combine)  # type: ignore[union-attr]
+        elif isinstance(step, Refine):
+            self.mask = refine_mask(step, self.current(), self.image)
+        elif not isinstance(step, Output):
+            found = source_mask(step, self.image, alpha=sources.alpha, labels=sources.labels)
+            self.mask = combine(self.mask, found, step.combine)
+
+    def current(self) -> Mask:
+        """The current mask; nothing selected (all zeros) before the first mask step."""
+        return self.mask if self.mask is not None else np.zeros(self.image.shape[:2], np.float32)
 
     def _clicks(self, step: Clicks, engines: Engines) -> Mask:
         segmenter = engines.selector()
-        from pipeline.recipe.apply import check_photo_size
-
         check_photo_size(step, self.image)
         if self.prepared is None:
             self.prepared = segmenter.prepare(self.image)
@@ -129,7 +139,6 @@ class _State:
 
     def finish(self, output: Output, timings: tuple[tuple[str, float], ...]) -> Run:
         if self.used is None:  # no edit: the result is the photo, the mask the current one
-            mask = self.mask if self.mask is not None else np.zeros(self.image.shape[:2], np.float32)
-            self.used, self.before, self.subject = mask, self.image, True
+            self.used, self.before, self.subject = self.current(), self.image, True
         framed, cutout, crop = edit_outputs(self.before, self.image, self.used, output, subject=self.subject)
         return Run(framed, self.used, cutout, crop, self.engine, timings)
