@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipeline.errors import PipelineError
-from pipeline.io.images import IMAGE_SUFFIXES, companion  # noqa: F401 - shared by the subcommands
+from pipeline.io.files import IMAGE_SUFFIXES, companion  # noqa: F401 - shared by the subcommands
 
 log = logging.getLogger("stencil")
 

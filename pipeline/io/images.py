@@ -319,21 +319,3 @@ def save_rgba(path: str | os.PathLike[str], rgba: np.ndarray, *, compression: in
         raise InvalidInput(f"an RGBA image must be an (H, W, 4) uint8 array, got shape {shape}")
     fmt = _save_format(Path(path), frozenset({"PNG", "WEBP", "TIFF"}), "a transparent image")
     _write(PILImage.fromarray(np.ascontiguousarray(rgba)), Path(path), fmt, compression=compression)
-
-
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
-"""The file suffixes Stencil treats as pictures when it lists a folder."""
-
-
-def companion(given: Path, source: Path, what: str) -> Path:
-    """The file that goes with the photo ``source``: ``given`` itself, or when ``given`` is a folder
-    the picture in it with ``source``'s stem (``photos/cat.jpg`` pairs with ``masks/cat.png``)."""
-    if not given.is_dir():
-        if not given.exists():
-            raise InvalidInput(f"{what} {given} does not exist")
-        return given
-    matches = sorted(p for p in given.iterdir() if p.stem == source.stem and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not matches:
-        raise InvalidInput(f"no {what} named {source.stem}.* in {given}; name each {what} after its photo")
-    return matches[0]
-

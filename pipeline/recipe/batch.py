@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import InvalidInput, PipelineError
-from pipeline.io.images import IMAGE_SUFFIXES, companion
+from pipeline.io.files import IMAGE_SUFFIXES, companion
 from pipeline.recipe.apply import Engines
 from pipeline.recipe.codec import RecipeError, dumps
 from pipeline.recipe.steps import Clicks, LabelClasses, Recipe, StoredMask
