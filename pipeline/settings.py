@@ -55,6 +55,10 @@ class Settings:
     - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
     - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
       ``None`` means the classical engine unless the default model is already on disk.
+    - ``sam3_model``: SAM 3 for finding objects by name: a Hugging Face model id (loaded only from
+      the local cache) or a local folder; ``None`` uses ``facebook/sam3`` if it is cached.
+    - ``matte_model``: ViTMatte for soft edges, the same kinds of source; ``None`` uses
+      ``hustvl/vitmatte-small-composition-1k`` if it is cached, else the classical matte.
     - ``sam_cache_mb``: memory cap of the SAM embedding cache (least recently used photos go first).
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
@@ -68,6 +72,8 @@ class Settings:
     sam_model: SamModel = field(default_factory=lambda: _env_choice("STENCIL_SAM_MODEL", "vit_b"))
     models_dir: Path = field(default_factory=default_models_dir)
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
+    sam3_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_SAM3_MODEL") or None)
+    matte_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_MATTE_MODEL") or None)
     cpu_offload: bool = False
     context_px: int = field(default_factory=lambda: _env_int("STENCIL_INPAINT_CONTEXT_PX", 32))
     sam_cache_mb: int = field(default_factory=lambda: _env_int("STENCIL_SAM_CACHE_MB", 256))

@@ -10,6 +10,7 @@ session's ``gr.State``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,7 +32,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _has_spaces() -> bool:
+def _on_zero_gpu() -> bool:
+    """Whether this app runs on a ZeroGPU Space: the variable the platform sets and the ``spaces``
+    package reads. Having ``spaces`` installed is not enough (off Spaces its decorator does nothing)."""
+    if os.environ.get("SPACES_ZERO_GPU", "").lower() not in ("1", "t", "true"):
+        return False
     try:
         import spaces  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
@@ -39,7 +44,7 @@ def _has_spaces() -> bool:
     return True
 
 
-ON_SPACES = _has_spaces()
+ON_SPACES = _on_zero_gpu()
 
 
 def _run(job: Callable[[], T]) -> T:
