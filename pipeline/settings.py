@@ -59,6 +59,10 @@ class Settings:
     - ``subject_model``: a subject model (BiRefNet, BRIA RMBG, ISNet, U2-Net) as a local ``.onnx``
       file (``STENCIL_SUBJECT_MODEL``); ``None`` looks for a downloaded one in ``models_dir``.
       ``subject_arch`` says which architecture it is ("auto": from its name and input size).
+    - ``sam3_model``: SAM 3 for finding objects by name: a Hugging Face model id (loaded only from
+      the local cache) or a local folder; ``None`` uses ``facebook/sam3`` if it is cached.
+    - ``matte_model``: ViTMatte for soft edges, the same kinds of source; ``None`` uses
+      ``hustvl/vitmatte-small-composition-1k`` if it is cached, else the classical matte.
     - ``sam_cache_mb``: memory cap of the SAM embedding cache (least recently used photos go first).
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
@@ -72,6 +76,8 @@ class Settings:
     sam_model: SamModel = field(default_factory=lambda: _env_choice("STENCIL_SAM_MODEL", "vit_b"))
     models_dir: Path = field(default_factory=default_models_dir)
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
+    sam3_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_SAM3_MODEL") or None)
+    matte_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_MATTE_MODEL") or None)
     cpu_offload: bool = False
     subject_model: Path | None = field(default_factory=lambda: _env_path("STENCIL_SUBJECT_MODEL"))
     subject_arch: SubjectArch = field(
