@@ -44,7 +44,13 @@ class Page:
 
 
 def build_page(
-    status: str, examples: tuple[tuple[Any, str], ...], *, generates: bool, margin_px: int, session_ttl_s: float
+    status: str,
+    examples: tuple[tuple[Any, str], ...],
+    *,
+    generates: bool,
+    margin_px: int,
+    session_ttl_s: float,
+    guides: tuple[str, ...] = (),
 ) -> Page:
     """Lay out the five steps; returns the components for wiring (the session lives ``session_ttl_s``)."""
     gr.Markdown(
@@ -56,7 +62,7 @@ def build_page(
     parts.update(_image_step(examples))
     parts.update(_mask_step())
     refine = _refine_step(parts)
-    edit = edit_step(parts, generates=generates, margin_px=margin_px)
+    edit = edit_step(parts, generates=generates, margin_px=margin_px, guides=guides)
     parts.update(result_step())
     return Page(session, parts, refine, edit)
 
