@@ -57,6 +57,10 @@ class Settings:
       ``None`` means the classical engine unless the default model is already on disk.
     - ``controlnets``: ``KIND=MODEL`` items (``--controlnet``, ``STENCIL_CONTROLNET`` comma-separated),
       one ControlNet per control kind, loaded beside the inpainting model.
+    - ``sam3_model``: SAM 3 for finding objects by name: a Hugging Face model id (loaded only from
+      the local cache) or a local folder; ``None`` uses ``facebook/sam3`` if it is cached.
+    - ``matte_model``: ViTMatte for soft edges, the same kinds of source; ``None`` uses
+      ``hustvl/vitmatte-small-composition-1k`` if it is cached, else the classical matte.
     - ``sam_cache_mb``: memory cap of the SAM embedding cache (least recently used photos go first).
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
@@ -75,6 +79,8 @@ class Settings:
             i.strip() for i in os.environ.get("STENCIL_CONTROLNET", "").split(",") if i.strip()
         )
     )
+    sam3_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_SAM3_MODEL") or None)
+    matte_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_MATTE_MODEL") or None)
     cpu_offload: bool = False
     context_px: int = field(default_factory=lambda: _env_int("STENCIL_INPAINT_CONTEXT_PX", 32))
     sam_cache_mb: int = field(default_factory=lambda: _env_int("STENCIL_SAM_CACHE_MB", 256))
