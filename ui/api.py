@@ -92,7 +92,11 @@ class Api:
         settings = self.services.settings
         loaded = load_image(image, max_pixels=settings.max_pixels, max_side=settings.max_side)
         new = notebook.load(self.services, loaded.rgb, Path(image).name, session or Session(), alpha=loaded.alpha)
-        return new, {"width": new.size[0], "height": new.size[1], "name": Path(image).name}
+        info = {"width": new.size[0], "height": new.size[1], "name": Path(image).name}
+        if loaded.note:
+            gr.Warning(loaded.note)
+            info["note"] = loaded.note
+        return new, info
 
     @shows_errors
     def select(self, session: Session | None, points_json: str, box_json: str, mode: str) -> tuple:
@@ -135,7 +139,7 @@ class Api:
     def _edit(self, session: Session | None, values: dict[str, Any], request: gr.Request) -> EditReply:
         edit = controls.edit_from(values)
         cancel = self.services.new_run(request.session_hash or "")
-        new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel)
+        new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel, warn=gr.Warning)
         cell = new.cell(new.shown_cell)  # type: ignore[arg-type]
         result, mask, cutout, _crop, recipe = cell.downloads
         return new, result, mask, cutout, json.loads(Path(recipe).read_text())

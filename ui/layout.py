@@ -15,6 +15,7 @@ from pipeline.recipe import Refine
 from ui.layout_edit import edit_step, result_step
 from ui.state import forget
 from ui.theme import picker_gallery, step_heading
+from ui.uploads import CheckedImage
 
 COMBINE_CHOICES = [("Replace", "replace"), ("Add", "add"), ("Subtract", "subtract"), ("Intersect", "intersect")]
 CLICK_KINDS = [
@@ -64,7 +65,7 @@ def build_page(
 def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
     step_heading(1, "Image", "Upload or paste a product photo, or pick an example below. A saved recipe replays on it.")
     with gr.Row(equal_height=False):
-        photo = gr.Image(
+        photo = CheckedImage(
             label="Photo",
             type="filepath",
             image_mode=None,
