@@ -21,7 +21,7 @@ from pipeline.colors import parse_color, to_hex
 from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
 from pipeline.masks import from_alpha, from_gray
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Subject
 from ui import cells, controls, examples, many, notebook, replay
 from ui.display import mask_to_image
 from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
@@ -198,6 +198,11 @@ class Handlers:
         painted = painted_mask(v[self.p.sketch])
         mask = (mask_to_image(painted, photo.size) >= 0.5).astype(np.float32)
         return self.mask_out(notebook.store_mask(s, mask, "sketch", v[self.p.combine]))
+
+    @shows_errors
+    def on_select_subject_click(self, v: V) -> V:
+        step = Subject(combine=v[self.p.combine])
+        return self.mask_out(notebook.find_subject(self.services, self.session(v), step))
 
     @shows_errors
     def on_color_image_select(self, v: V, evt: gr.SelectData) -> V:
