@@ -15,7 +15,7 @@ from pipeline.recipe import Refine
 from ui.layout_edit import edit_step, result_step
 from ui.state import forget
 from ui.theme import picker_gallery, step_heading
-from ui.uploads import CheckedImage
+from ui.uploads import checked
 
 COMBINE_CHOICES = [("Replace", "replace"), ("Add", "add"), ("Subtract", "subtract"), ("Intersect", "intersect")]
 CLICK_KINDS = [
@@ -74,14 +74,16 @@ def build_page(
 def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
     step_heading(1, "Image", "Upload or paste a product photo, or pick an example below. A saved recipe replays on it.")
     with gr.Row(equal_height=False):
-        photo = CheckedImage(
-            label="Photo",
-            type="filepath",
-            image_mode=None,
-            sources=["upload", "clipboard"],
-            height=300,
-            scale=2,
-            elem_id="photo",
+        photo = checked(
+            gr.Image(
+                label="Photo",
+                type="filepath",
+                image_mode=None,
+                sources=["upload", "clipboard"],
+                height=300,
+                scale=2,
+                elem_id="photo",
+            )
         )
         with gr.Column(scale=3):
             gallery = picker_gallery(

@@ -2,7 +2,7 @@
 
 A plain ``gr.Image`` opens every upload with Pillow before any handler runs: a text file named
 ``.jpg`` then fails inside Gradio with a bare "Error" on the page and a traceback in the log.
-``CheckedImage`` hands the uploaded file to ``pipeline.io.images.load_image`` instead (format
+``checked(box)`` hands the uploaded file to ``pipeline.io.images.load_image`` instead (format
 from the header, size caps before decoding, damaged data refused) and turns its error into the
 message the API gives, without the server's paths.
 """
@@ -26,21 +26,26 @@ def public(message: str) -> str:
     return _SERVER_PATH.sub(r"\1", message)
 
 
-class CheckedImage(gr.Image):
-    """``gr.Image`` (``type`` "filepath" or "numpy") that reads uploads through ``load_image``.
+def checked(box: gr.Image) -> gr.Image:
+    """``box`` (``type`` "filepath" or "numpy") reading its uploads through ``load_image``; returns it.
 
     With "filepath" the path is passed on unread (the handler loads it, with the app's caps);
-    with "numpy" the picture comes as ``(H, W, 3)`` uint8 RGB.
+    with "numpy" the picture comes as ``(H, W, 3)`` uint8 RGB. (An instance method rather than a
+    subclass: Gradio writes a ``.pyi`` stub next to the module of every component subclass.)
     """
+    plain = box.preprocess
 
-    def preprocess(self, payload: Any) -> Any:
+    def preprocess(payload: Any) -> Any:
         path = getattr(payload, "path", None)
         url = getattr(payload, "url", None) or ""
-        if payload is None or path is None or url.startswith("data:") or self.type not in ("filepath", "numpy"):
-            return super().preprocess(payload)
-        if self.type == "filepath":
+        if payload is None or path is None or url.startswith("data:") or box.type not in ("filepath", "numpy"):
+            return plain(payload)
+        if box.type == "filepath":
             return str(path)
         try:
             return load_image(path).rgb
         except PipelineError as error:
             raise gr.Error(public(str(error)), print_exception=False) from error
+
+    box.preprocess = preprocess  # type: ignore[method-assign]
+    return box

@@ -12,25 +12,25 @@ from PIL import Image as PILImage
 
 from pipeline.recipe import Inpaint, Remove
 from ui.cells import removal_note
-from ui.uploads import CheckedImage, public
+from ui.uploads import checked, public
 
 
 def test_a_text_file_named_jpg_gets_the_loader_message_without_the_server_path(tmp_path: Path) -> None:
     fake = tmp_path / "cache" / "0123abcd" / "photo.jpg"
     fake.parent.mkdir(parents=True)
     fake.write_text("this is not a picture\n")
-    box = CheckedImage(type="numpy")
+    box = checked(gr.Image(type="numpy"))
     with pytest.raises(gr.Error) as caught:
         box.preprocess(ImageData(path=str(fake), orig_name="photo.jpg"))
     assert caught.value.message == "photo.jpg is not an image Stencil can read; it reads only PNG, JPEG, WebP, BMP or TIFF"
     # the photo box passes the path on unread: the handler loads it (with the app's caps) and says the same
-    assert CheckedImage(type="filepath").preprocess(ImageData(path=str(fake), orig_name="photo.jpg")) == str(fake)
+    assert checked(gr.Image(type="filepath")).preprocess(ImageData(path=str(fake), orig_name="photo.jpg")) == str(fake)
 
 
 def test_a_good_upload_comes_as_rgb(tmp_path: Path) -> None:
     path = tmp_path / "rgba.png"
     PILImage.fromarray(np.full((5, 6, 4), 90, np.uint8)).save(path)
-    rgb = CheckedImage(type="numpy").preprocess(ImageData(path=str(path), orig_name="rgba.png"))
+    rgb = checked(gr.Image(type="numpy")).preprocess(ImageData(path=str(path), orig_name="rgba.png"))
     assert rgb.shape == (5, 6, 3) and rgb.dtype == np.uint8
 
 
