@@ -38,7 +38,7 @@ def follow(tracker: ClassicTracker, scene: track_scenes.Scene) -> tuple[list[flo
     """J of every frame after the first, and the seconds ``next()`` took in all."""
     session = tracker.start(scene.frames[0], scene.truths[0].astype(np.float32))
     scores, spent = [], 0.0
-    for frame, truth in zip(scene.frames[1:], scene.truths[1:]):
+    for frame, truth in zip(scene.frames[1:], scene.truths[1:], strict=False):
         started = time.perf_counter()
         tracked = session.next(frame)
         spent += time.perf_counter() - started

@@ -53,7 +53,9 @@ def _sprite(path: Path, height_px: int) -> tuple[np.ndarray, np.ndarray]:
     image, mask = image[box], mask[box].astype(np.uint8)
     scale = height_px / image.shape[0]
     size = (max(8, round(image.shape[1] * scale)), height_px)
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), cv2.resize(
+        mask, size, interpolation=cv2.INTER_NEAREST
+    )
 
 
 def _place(sprite: np.ndarray, mask: np.ndarray, centre: tuple[float, float], scale: float, angle: float):

@@ -55,6 +55,8 @@ class Settings:
     - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
     - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
       ``None`` means the classical engine unless the default model is already on disk.
+    - ``track_model``: a SAM 2 video model (hub id or local folder) for the learned tracker
+      (``STENCIL_TRACK_MODEL``); ``None`` means the classical tracker.
     - ``sam_cache_mb``: memory cap of the SAM embedding cache (least recently used photos go first).
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
@@ -69,6 +71,7 @@ class Settings:
     models_dir: Path = field(default_factory=default_models_dir)
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
     cpu_offload: bool = False
+    track_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_TRACK_MODEL") or None)
     context_px: int = field(default_factory=lambda: _env_int("STENCIL_INPAINT_CONTEXT_PX", 32))
     sam_cache_mb: int = field(default_factory=lambda: _env_int("STENCIL_SAM_CACHE_MB", 256))
     max_pixels: int = DEFAULT_MAX_PIXELS

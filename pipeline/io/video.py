@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -86,8 +87,7 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
     if stream.codec_context is None:
         container.close()
         raise UnsupportedFormat(
-            f"{path.name} is encoded with a codec this decoder does not have; "
-            "re-encode it as H.264 mp4 or VP9 webm"
+            f"{path.name} is encoded with a codec this decoder does not have; re-encode it as H.264 mp4 or VP9 webm"
         )
     return container
 
@@ -151,51 +151,75 @@ def _even(frame: np.ndarray) -> np.ndarray:
     return np.pad(frame, ((0, pad_y), (0, pad_x), (0, 0)), mode="edge")
 
 
-def write_video(
-    path: str | os.PathLike[str],
-    frames: Iterable[np.ndarray],
-    *,
-    fps: float,
-    quality: int = 18,
-) -> int:
-    """Encode ``frames`` (each ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA uint8, all one size) to ``path``.
+class VideoWriter:
+    """Encode frames to ``path`` one at a time; a context manager that renames the file into place
+    only when the block ends without an error (an error or a cancel removes the partial file).
 
     ``.mp4`` is H.264 (alpha dropped), ``.webm`` VP9, keeping alpha when frames are RGBA.
-    ``quality`` is the constant-rate factor (0 best, 51 worst). Returns the number of frames written.
+    ``quality`` is the constant-rate factor (0 best, 51 worst).
     """
-    import av
 
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in WRITE_SUFFIXES:
-        raise InvalidInput(f"{path.name}: videos are written as {', '.join(sorted(WRITE_SUFFIXES))}")
-    if not 0 <= quality <= 51:
-        raise InvalidInput(f"quality {quality} is out of range; use 0 (best) to 51")
-    partial = path.with_name(f".{path.name}.partial{suffix}")
-    count = 0
-    try:
-        with av.open(str(partial), "w") as container:
-            stream = None
-            for frame in frames:
-                frame = _even(frame)
-                if stream is None:
-                    stream = _add_stream(container, suffix, frame, fps, quality)
-                elif (frame.shape[1], frame.shape[0]) != (stream.width, stream.height):
-                    raise InvalidInput(f"frame {count + 1} is {frame.shape[1]}x{frame.shape[0]}; all must be one size")
-                layout = "rgba" if frame.shape[2] == 4 else "rgb24"
-                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=layout)):
-                    container.mux(packet)
-                count += 1
-            if stream is None:
-                raise InvalidInput("there are no frames to write")
-            for packet in stream.encode():
-                container.mux(packet)
-        os.replace(partial, path)
-    except av.FFmpegError as error:
-        raise BackendFailed(f"encoding {path.name} failed: {error}") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
+    def __init__(self, path: str | os.PathLike[str], *, fps: float, quality: int = 18) -> None:
+        self.path = Path(path)
+        self.suffix = self.path.suffix.lower()
+        if self.suffix not in WRITE_SUFFIXES:
+            raise InvalidInput(f"{self.path.name}: videos are written as {', '.join(sorted(WRITE_SUFFIXES))}")
+        if not 0 <= quality <= 51:
+            raise InvalidInput(f"quality {quality} is out of range; use 0 (best) to 51")
+        if not 0 < fps <= 240:
+            raise InvalidInput(f"frame rate {fps} is out of range; use more than 0 and at most 240")
+        self.fps, self.quality, self.count = fps, quality, 0
+        self.partial = self.path.with_name(f".{self.path.name}.partial{self.suffix}")
+        self._container: Any = None
+        self._stream: Any = None
+
+    def __enter__(self) -> VideoWriter:
+        import av
+
+        self._container = av.open(str(self.partial), "w")
+        return self
+
+    def add(self, frame: np.ndarray) -> None:
+        """Encode one ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA uint8 frame (all frames one size)."""
+        import av
+
+        frame = _even(frame)
+        if self._stream is None:
+            self._stream = _add_stream(self._container, self.suffix, frame, self.fps, self.quality)
+        elif (frame.shape[1], frame.shape[0]) != (self._stream.width, self._stream.height):
+            raise InvalidInput(f"frame {self.count + 1} is {frame.shape[1]}x{frame.shape[0]}; all must be one size")
+        layout = "rgba" if frame.shape[2] == 4 else "rgb24"
+        try:
+            for packet in self._stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=layout)):
+                self._container.mux(packet)
+        except av.FFmpegError as error:
+            raise BackendFailed(f"encoding {self.path.name} failed: {error}") from None
+        self.count += 1
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        import av
+
+        try:
+            if kind is None:
+                if self._stream is None:
+                    raise InvalidInput("there are no frames to write")
+                for packet in self._stream.encode():
+                    self._container.mux(packet)
+            self._container.close()
+            if kind is None:
+                os.replace(self.partial, self.path)
+        except av.FFmpegError as failure:
+            raise BackendFailed(f"encoding {self.path.name} failed: {failure}") from None
+        finally:
+            self.partial.unlink(missing_ok=True)
+
+
+def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], *, fps: float, quality: int = 18) -> int:
+    """Encode ``frames`` to ``path`` with a ``VideoWriter``; returns the number of frames written."""
+    with VideoWriter(path, fps=fps, quality=quality) as writer:
+        for frame in frames:
+            writer.add(frame)
+    return writer.count
 
 
 def _add_stream(container, suffix: str, frame: np.ndarray, fps: float, quality: int):  # type: ignore[no-untyped-def]

@@ -116,7 +116,7 @@ class ClassicSession:
         self.step = step
         self.chain = motion.compose(step, self.chain)
         height, width = warped.shape
-        shaped = cv2.warpAffine(self.key_mask, self.chain, (width, height), flags=cv2.INTER_LINEAR)
+        shaped: Mask = cv2.warpAffine(self.key_mask, self.chain, (width, height), flags=cv2.INTER_LINEAR)  # type: ignore[assignment]
         share = self.tuning.shape_share
         prior = (1 - share) * warped + share * shaped
         against = self.tuning.motion_cost * _mismatch(flow, step, self.coords)
@@ -140,7 +140,9 @@ class ClassicSession:
         size_score = float(np.clip(min(ratio, 1 / max(ratio, 1e-6)), 0.0, 1.0))
         confidence = min(agreement, size_score)
         if size_score < agreement:
-            reason = "the subject is partly hidden or leaving the frame" if ratio < 1 else "the mask grew past the subject"
+            reason = (
+                "the subject is partly hidden or leaving the frame" if ratio < 1 else "the mask grew past the subject"
+            )
         else:
             reason = "the edges moved unlike the motion (fast motion or drift)"
         return Tracked(mask, confidence, reason if confidence < 0.7 else "")

@@ -3,20 +3,22 @@ similarity transform of the subject's motion fitted robustly to the flow inside 
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
 from pipeline.types import Mask
 
 
-def dis(preset: int = cv2.DISOPTICAL_FLOW_PRESET_FAST) -> cv2.DISOpticalFlow:
+def dis(preset: int = cv2.DISOPTICAL_FLOW_PRESET_FAST) -> Any:
     """A DIS optical-flow solver; one per session (OpenCV's object keeps scratch buffers)."""
-    return cv2.DISOpticalFlow_create(preset)
+    return cv2.DISOpticalFlow_create(preset)  # type: ignore[attr-defined]
 
 
-def backward_flow(solver: cv2.DISOpticalFlow, gray_new: np.ndarray, gray_old: np.ndarray) -> np.ndarray:
+def backward_flow(solver: Any, gray_new: np.ndarray, gray_old: np.ndarray) -> np.ndarray:
     """``(H, W, 2)`` float32: for each pixel of the new frame, where it was in the old one (dx, dy)."""
-    return solver.calc(gray_new, gray_old, None)
+    return np.asarray(solver.calc(gray_new, gray_old, None))
 
 
 def grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -28,7 +30,9 @@ def grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 def warp_mask(mask: Mask, flow: np.ndarray, coords: tuple[np.ndarray, np.ndarray]) -> Mask:
     """``mask`` of the old frame carried to the new one along ``flow`` (from ``backward_flow``)."""
     xs, ys = coords
-    return cv2.remap(mask, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderValue=0.0)
+    return np.asarray(
+        cv2.remap(mask, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderValue=0.0), np.float32
+    )
 
 
 IDENTITY = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
@@ -47,8 +51,8 @@ def fit_motion(gray_old: np.ndarray, gray_new: np.ndarray, mask_old: Mask) -> tu
     corners = cv2.goodFeaturesToTrack(gray_old, maxCorners=300, qualityLevel=0.005, minDistance=4, mask=inside)
     if corners is None or len(corners) < 8:
         return IDENTITY, 0.0
-    ahead, found, _ = cv2.calcOpticalFlowPyrLK(gray_old, gray_new, corners, None, winSize=(15, 15), maxLevel=3)
-    back, found_back, _ = cv2.calcOpticalFlowPyrLK(gray_new, gray_old, ahead, None, winSize=(15, 15), maxLevel=3)
+    ahead, found, _ = cv2.calcOpticalFlowPyrLK(gray_old, gray_new, corners, None, winSize=(15, 15), maxLevel=3)  # type: ignore[call-overload]
+    back, found_back, _ = cv2.calcOpticalFlowPyrLK(gray_new, gray_old, ahead, None, winSize=(15, 15), maxLevel=3)  # type: ignore[call-overload]
     good = (found[:, 0] == 1) & (found_back[:, 0] == 1) & (np.linalg.norm(back - corners, axis=2)[:, 0] < 1.0)
     if good.sum() < 8:
         return IDENTITY, 0.0

@@ -53,13 +53,13 @@ def to_work(mask: Mask, size: tuple[int, int]) -> Mask:
     """A full-size mask at the work ``size`` (width, height)."""
     if (mask.shape[1], mask.shape[0]) == size:
         return mask
-    return cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(mask, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def to_full(mask: Mask, size: tuple[int, int]) -> Mask:
     """A work-size binary mask at the full ``size``, edges resampled smoothly then cut at 0.5."""
     if (mask.shape[1], mask.shape[0]) != size:
-        mask = cv2.resize(mask, size, interpolation=cv2.INTER_LINEAR)
+        mask = cv2.resize(mask, size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
     return (mask > 0.5).astype(np.float32)
 
 
@@ -105,7 +105,9 @@ def propagate(
                     store.drop(index)
                     log.info("the subject was lost at frame %d; the pass stops there", index + 1)
                 else:
-                    store.put(index, to_full(result.mask, sequence.size), FrameState(False, result.confidence, result.reason))
+                    store.put(
+                        index, to_full(result.mask, sequence.size), FrameState(False, result.confidence, result.reason)
+                    )
                     tracked.append(index)
             done += 1
             if progress is not None:

@@ -21,7 +21,7 @@ from pipeline.errors import Cancelled, InvalidInput, SizeMismatch
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.io.files import IMAGE_SUFFIXES
 from pipeline.io.images import load_image
-from pipeline.io.video import VIDEO_SUFFIXES, ClipLimits, probe_clip, read_frames
+from pipeline.io.video import ClipLimits, probe_clip, read_frames
 from pipeline.types import Image
 
 WORK_SIDE = 640
@@ -157,4 +157,3 @@ def _photos(paths: tuple[Path, ...], limits: ClipLimits) -> Iterator[Image]:
             )
         first = first or size
         yield image
-

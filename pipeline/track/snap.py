@@ -64,9 +64,7 @@ def colour_model(frame: Image, mask: Mask, *, ring_px: int = 24) -> ColourModel:
     return ColourModel(histogram(bins, fg.astype(np.float32)), histogram(bins, (~fg).astype(np.float32)))
 
 
-def snap(
-    frame: Image, prior: Mask, model: ColourModel, tuning: SnapTuning, against: np.ndarray | None = None
-) -> Mask:
+def snap(frame: Image, prior: Mask, model: ColourModel, tuning: SnapTuning, against: np.ndarray | None = None) -> Mask:
     """The binary ``(H, W)`` float32 mask the cut settles on near ``prior`` (all zeros when ``prior`` is).
 
     ``against``: an optional ``(H, W)`` extra cost of labelling each pixel subject (evidence from
@@ -78,7 +76,7 @@ def snap(
     crop = frame[box]
     soft = prior[box]
     if tuning.prior_blur_px > 0:
-        soft = cv2.GaussianBlur(soft, (0, 0), tuning.prior_blur_px)
+        soft = np.asarray(cv2.GaussianBlur(soft, (0, 0), tuning.prior_blur_px), np.float32)
     soft = np.clip(soft, 0.02, 0.98)
     cost_fg, cost_bg = likelihood_costs(colour_bins(crop), model.fg, model.bg)
     cost_fg = tuning.colour * cost_fg - tuning.prior * np.log(soft)

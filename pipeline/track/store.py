@@ -77,6 +77,8 @@ class MaskStore:
         if index not in self.states:
             return np.zeros((self.size[1], self.size[0]), np.float32)
         levels = cv2.imread(str(self._path(index)), cv2.IMREAD_GRAYSCALE)
+        if levels is None:
+            raise InvalidInput(f"the mask of frame {index + 1} could not be read back from {self.folder}")
         return levels.astype(np.float32) / np.float32(255)
 
     def keyframes(self) -> list[int]:
