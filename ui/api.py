@@ -15,6 +15,7 @@ files (white = selected); edits as result / mask / cutout files and the replayab
 
 from __future__ import annotations
 
+import inspect
 import json
 import tempfile
 from dataclasses import replace
@@ -133,8 +134,7 @@ class Api:
 
     def _edit(self, session: Session | None, values: dict[str, Any], request: gr.Request) -> EditReply:
         edit = controls.edit_from(values)
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
+        cancel = self.services.new_run(request.session_hash or "")
         new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel)
         cell = new.cell(new.shown_cell)  # type: ignore[arg-type]
         result, mask, cutout, _crop, recipe = cell.downloads
@@ -266,8 +266,9 @@ def register(handlers: Handlers, session: gr.State) -> None:
         ]
         for name, fn, inputs, outputs, on_gpu in endpoints:
             trigger = gr.Button(visible=False)
+            stoppable = on_gpu and "request" in inspect.signature(fn).parameters
             trigger.click(
-                fn,
+                handlers.services.cancellable(fn) if stoppable else fn,
                 [session, *inputs],
                 [session, *outputs],
                 api_name=name,

@@ -293,8 +293,7 @@ class Handlers:
     def on_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
         named = self.named(v, self.p.edit)
         edit, output = controls.edit_from(named), controls.output_from(named)
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
+        cancel = self.services.new_run(request.session_hash or "")
 
         def report(step: int, total: int) -> None:
             progress((step, total), desc=f"{type(edit).kind}: step {step} of {total}")  # type: ignore[attr-defined]
@@ -303,7 +302,7 @@ class Handlers:
         return self.result_out(s)
 
     def on_cancel_click(self, request: gr.Request) -> None:
-        self.services.cancel_flag(request.session_hash or "").set()
+        self.services.cancel(request.session_hash or "")
         gr.Info("Cancelling: the edit stops at its next step.")
 
     @shows_errors
@@ -319,8 +318,7 @@ class Handlers:
 
     @shows_errors
     def on_many_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
+        cancel = self.services.new_run(request.session_hash or "")
 
         def report(done: int, total: int, name: str) -> None:
             desc = f"{name}: photo {done + 1} of {total}" if done < total else "zipping the results"

@@ -165,8 +165,9 @@ def _wire_edit(p: Page, h: Handlers) -> None:
     )
     shadow = [e[n] for n in ("shadow_kind", "shadow_angle", "shadow_distance", "shadow_softness", "shadow_opacity")]
     e["shadow"].change(h.on_shadow_change, {e["shadow"]}, shadow, **instant)
+    stoppable = h.services.cancellable
     run = p.run.click(
-        h.on_run_click,
+        stoppable(h.on_run_click),
         {p.session, *e.values()},
         result_outputs(p),
         concurrency_id=GPU,
@@ -174,7 +175,6 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         api_visibility="private",
         show_progress="full",
     )
-    p.cancel.click(h.on_cancel_click, None, None, cancels=[run], queue=False, api_visibility="private")
     p.use.click(h.on_use_click, {p.session}, photo_outputs(p), api_visibility="private")
     p.history.select(
         h.on_history_select,
@@ -182,8 +182,8 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         [*photo_outputs(p), *control_outputs(p), *result_outputs(p)[1:]],
         api_visibility="private",
     )
-    p.many_run.click(
-        h.on_many_run_click,
+    many = p.many_run.click(
+        stoppable(h.on_many_run_click),
         {p.session, p.many_files},
         [p.many_out, p.many_info],
         concurrency_id=GPU,
@@ -191,3 +191,4 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         api_visibility="private",
         show_progress="full",
     )
+    p.cancel.click(h.on_cancel_click, None, None, cancels=[run, many], queue=False, api_visibility="private")

@@ -1,8 +1,9 @@
 """The backends the page uses, chosen once per app, and the work shared by every session.
 
 ``Services`` holds the selector and the inpainting engine (read-only, built through
-``pipeline.models``), a small thread pool that prepares image embeddings in the background, and
-one cancel flag per browser session. It holds no user images or masks: those live in each
+``pipeline.models``), a small thread pool that prepares image embeddings in the background, the
+process-wide ``ModelSlot`` every model job runs in (``ui.slot``), and one cancel flag per
+browser session (a fresh one for every run). It holds no user images or masks: those live in each
 session's ``gr.State``.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -24,6 +25,7 @@ from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
 from pipeline.settings import Settings
 from pipeline.types import Image
+from ui.slot import ModelSlot, cancellable
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class Services:
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    slot: ModelSlot = field(default_factory=ModelSlot)
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="job"))
 
     @property
     def engines(self) -> Engines:
@@ -82,8 +86,9 @@ class Services:
         return self.inpainter.backend.name != "classic"
 
     def run_model(self, job: Callable[[], T]) -> T:
-        """Run ``job`` (model work) where models run: inside ``spaces.GPU`` on ZeroGPU Spaces."""
-        return run_on_gpu(job)
+        """Run ``job`` (model work) in the one model slot: no other model job runs meanwhile,
+        whichever session, thread or queue started it; inside ``spaces.GPU`` on ZeroGPU Spaces."""
+        return self.slot.run(lambda: run_on_gpu(job))
 
     @property
     def status(self) -> str:
@@ -99,12 +104,28 @@ class Services:
         """
         if ON_SPACES:
             return None
-        return self._pool.submit(self.segmenter.backend.prepare, image)
+        backend = self.segmenter.backend
+        return self._pool.submit(self.run_model, lambda: backend.prepare(image))
 
     def cancel_flag(self, session_id: str) -> threading.Event:
-        """The cancel flag of one browser session (created cleared on first use)."""
+        """The cancel flag of one browser session's current run (created cleared on first use)."""
         with self._lock:
             return self._cancel.setdefault(session_id, threading.Event())
+
+    def new_run(self, session_id: str) -> threading.Event:
+        """A fresh, cleared cancel flag for a run that starts now; an older run keeps its own flag,
+        so a Cancel that reached it still stops it."""
+        with self._lock:
+            self._cancel[session_id] = flag = threading.Event()
+            return flag
+
+    def cancellable(self, handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+        """``handler`` as an event function whose Cancel stops the work before its slot frees."""
+        return cancellable(handler, self.workers, self.cancel)
+
+    def cancel(self, session_id: str) -> None:
+        """Ask the session's current run to stop at its next step."""
+        self.cancel_flag(session_id).set()
 
     def forget(self, session_id: str) -> None:
         with self._lock:

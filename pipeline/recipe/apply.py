@@ -19,6 +19,7 @@ from pipeline.edits.remove import EditResult
 from pipeline.errors import InvalidInput, SizeMismatch
 from pipeline.inpaint.crop import CropOptions
 from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
+from pipeline.limits import check_radius_fits
 from pipeline.masks.sources import to_unit
 from pipeline.models import Chosen, make_inpainter, make_segmenter
 from pipeline.recipe.steps import (
@@ -202,6 +203,8 @@ def refine_mask(refine: Refine, mask: Mask, image: Image | None = None, *, scale
     ``scale`` multiplies every radius and area, so that a display-size preview matches the
     full-size result; ``image`` (same size as ``mask``) is needed only for the edge matte.
     """
+    height, width = mask.shape[:2]
+    check_radius_fits(refine.grow_px, (round(width / scale), round(height / scale)))
     out = masks.invert(mask) if refine.invert else mask
     if refine.fill_holes:
         out = masks.fill_holes(out)
@@ -234,6 +237,8 @@ def apply_edit(
 ) -> EditResult:
     """Run ``edit`` on ``image`` with ``mask`` (full resolution); pixels the edit must keep stay exact."""
     if isinstance(edit, Remove):
+        if edit.grow_px is not None:
+            check_radius_fits(edit.grow_px, (image.shape[1], image.shape[0]))
         engine = engines.engine(edit.engine, edit.margin_px)
         return fill.remove(
             image, mask, engine, grow_px=edit.grow_px, prompting=edit.prompting, progress=progress, cancel=cancel

@@ -15,6 +15,7 @@ from pipeline.colors import RGB
 from pipeline.masks import CombineMode
 from pipeline.recipe.checks import (
     MAX_LABEL_ID,
+    MAX_POINTS,
     check_combine,
     check_real,
     check_size,
@@ -53,7 +54,7 @@ class Clicks:
             f"points is {self.points!r}; use a tuple of Point(x, y, positive)",
         )
         require(self.box is None or isinstance(self.box, Box), f"box is {self.box!r}; use a Box(x0, y0, x1, y1)")
-        require(len(self.points) <= 64, f"clicks has {len(self.points)} points; use at most 64")
+        require(len(self.points) <= MAX_POINTS, f"clicks has {len(self.points)} points; use at most {MAX_POINTS}")
         check_whole(self.candidate, 0, 15, "candidate")
 
 
