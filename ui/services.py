@@ -19,10 +19,11 @@ from typing import TypeVar
 from pipeline.errors import ModelUnavailable
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Inpainter
-from pipeline.models import Chosen, make_inpainter, make_segmenter, resolve_device
+from pipeline.models import Chosen, absent_learned_packages, make_inpainter, make_segmenter, make_subject, resolve_device
 from pipeline.recipe import Engines
 from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
+from pipeline.select.subject import SubjectFinder
 from pipeline.settings import Settings
 from pipeline.types import Image
 from ui.slot import ModelSlot, cancellable
@@ -42,6 +43,7 @@ class Services:
     inpainter: Chosen[Inpainter]
     device: str
     queue_size: int = 16
+    subject: Chosen[SubjectFinder] | None = None
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,7 +53,14 @@ class Services:
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter)
+        return Engines(self.settings, self.segmenter, self.inpainter, self.subject)
+
+    @property
+    def subject_finder(self) -> Chosen[SubjectFinder]:
+        """The "auto" subject finder and why (picked on first use when ``make_services`` did not)."""
+        if self.subject is None:
+            self.subject = make_subject("auto", self.settings)
+        return self.subject
 
     @property
     def classical_engines(self) -> Engines:
@@ -88,10 +97,25 @@ class Services:
             return self.slot.run(fallback)
 
     @property
+    def backends(self) -> list[tuple[str, str]]:
+        """``(what, which backend and why)`` for the status line; a new kind of backend adds one row."""
+        rows = [
+            ("Selector", self.segmenter.reason),
+            ("Engine", self.inpainter.reason),
+            ("Subject", self.subject_finder.reason),
+        ]
+        if absent := absent_learned_packages():
+            rows.append((
+                "Not installed",
+                f"{', '.join(absent)}: SAM clicks, prompted inpainting, find by name and learned mattes need "
+                f"them (pip install {' '.join(absent)}); every other step runs here",
+            ))  # fmt: skip
+        return rows
+
+    @property
     def status(self) -> str:
-        """One line for the top of the page: device, selector, engine and why."""
-        selector, engine = self.segmenter.reason, self.inpainter.reason
-        return f"**Device:** {self.device} · **Selector:** {selector} · **Engine:** {engine}"
+        """One line for the top of the page: the device, then each backend and why it was chosen."""
+        return " · ".join([f"**Device:** {self.device}", *(f"**{what}:** {why}" for what, why in self.backends)])
 
     def start_prepare(self, image: Image) -> Future[Prepared] | None:
         """Start the once-per-photo work (the embedding) now, so the first click is fast.
@@ -133,8 +157,9 @@ def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
-    log.info("selector: %s; engine: %s", segmenter.reason, inpainter.reason)
+    subject = make_subject("auto", settings)
+    log.info("selector: %s; engine: %s; subject: %s", segmenter.reason, inpainter.reason, subject.reason)
     models = not (isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter))
     # Without a model nothing runs on a device: leave torch (about 500 MB) unimported.
     device = resolve_device(settings.device) if models or settings.device == "cuda" else "cpu (classical backends)"
-    return Services(settings, segmenter, inpainter, device, queue_size=queue_size)
+    return Services(settings, segmenter, inpainter, device, queue_size=queue_size, subject=subject)

@@ -21,7 +21,7 @@ from pipeline.inpaint.crop import CropOptions
 from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
 from pipeline.limits import check_radius_fits
 from pipeline.masks.sources import to_unit
-from pipeline.models import Chosen, make_inpainter, make_segmenter
+from pipeline.models import Chosen, SubjectKind, make_inpainter, make_segmenter, make_subject
 from pipeline.recipe.steps import (
     AlphaChannel,
     Clicks,
@@ -39,6 +39,7 @@ from pipeline.recipe.steps import (
     StoredMask,
 )
 from pipeline.select.protocol import Prepared, Segmenter, Selection
+from pipeline.select.subject import SubjectFinder
 from pipeline.settings import Settings
 from pipeline.types import Image, Mask
 
@@ -47,18 +48,28 @@ from pipeline.types import Image, Mask
 class Engines:
     """The backends a replay uses: chosen once, then shared by every photo of a run.
 
-    ``segmenter`` and ``inpainter`` are the "auto" choices; None picks them from ``settings``
-    (SAM and diffusion when configured, the classical backends otherwise) on first use.
+    ``segmenter``, ``inpainter`` and ``subject`` are the "auto" choices; None picks them from
+    ``settings`` (SAM, diffusion and a subject model when configured, the classical backends
+    otherwise) on first use.
     """
 
     settings: Settings = field(default_factory=Settings)
     segmenter: Chosen[Segmenter] | None = None
     inpainter: Chosen[Inpainter] | None = None
+    subject: Chosen[SubjectFinder] | None = None
 
     def selector(self) -> Segmenter:
         if self.segmenter is None:
             self.segmenter = make_segmenter("auto", self.settings)
         return self.segmenter.backend
+
+    def chosen_subject(self, kind: SubjectKind) -> Chosen[SubjectFinder]:
+        """The subject finder for ``kind`` and the reason it was picked (``auto`` chosen once)."""
+        if kind != "auto":
+            return make_subject(kind, self.settings)
+        if self.subject is None:
+            self.subject = make_subject("auto", self.settings)
+        return self.subject
 
     def chosen_engine(self, kind: EngineKind) -> Chosen[Inpainter]:
         """The engine for ``kind`` and the reason it was picked."""

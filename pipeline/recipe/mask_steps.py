@@ -183,4 +183,21 @@ class LabelClasses:
         return None if self.labels is None else (int(self.labels.shape[1]), int(self.labels.shape[0]))
 
 
-MaskStep = Clicks | ColorRange | LuminanceRange | AlphaChannel | StoredMask | LabelClasses
+@dataclass(frozen=True, kw_only=True)
+class Subject:
+    """The photo's subject, found with no clicks by ``engine`` (``pipeline.models.make_subject``).
+
+    ``"auto"`` uses the subject model when one is configured (``STENCIL_SUBJECT_MODEL`` or a
+    downloaded one), else the classical extractor; it replays on any photo.
+    """
+
+    kind: ClassVar[str] = "subject"
+    engine: Literal["auto", "rembg", "classic"] = "auto"
+    combine: CombineMode = "replace"
+
+    def __post_init__(self) -> None:
+        require(self.engine in ("auto", "rembg", "classic"), f"engine is {self.engine!r}; use auto, rembg or classic")
+        check_combine(self.combine)
+
+
+MaskStep = Clicks | ColorRange | LuminanceRange | AlphaChannel | StoredMask | LabelClasses | Subject

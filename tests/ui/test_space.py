@@ -91,3 +91,16 @@ def test_a_zero_gpu_refusal_without_fallback_says_what_is_left(monkeypatch: pyte
     monkeypatch.setattr(services_module, "run_on_gpu", quota_refusal)
     with pytest.raises(ModelUnavailable, match="12 s of GPU time left, this step asks for 60 s"):
         services.run_model(lambda: 1)
+
+
+def test_the_status_line_names_learned_packages_that_are_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from ui_fakes import fake_services
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "diffusers" else real(name, *a))
+    status = fake_services().status
+    assert "**Not installed:** diffusers" in status and "pip install diffusers" in status
+    monkeypatch.undo()
+    assert "Not installed" not in fake_services().status
