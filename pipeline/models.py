@@ -40,6 +40,17 @@ class Chosen(Generic[T]):
     reason: str
 
 
+LEARNED_PACKAGES = {"torch": "torch", "segment_anything": "segment-anything", "diffusers": "diffusers", "transformers": "transformers"}
+"""Import name -> package name of what the learned backends need (a CPU Space installs none of them)."""
+
+
+def absent_learned_packages() -> list[str]:
+    """The packages of ``LEARNED_PACKAGES`` not installed here (looked up, not imported)."""
+    import importlib.util
+
+    return [package for module, package in LEARNED_PACKAGES.items() if importlib.util.find_spec(module) is None]
+
+
 @cache
 def resolve_device(preference: DevicePreference = "auto") -> str:
     """``"cuda"`` or ``"cpu"``; chosen once per preference. Asking for CUDA without one is an error."""
