@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +134,22 @@ def test_missing_or_pickled_controlnets_say_what_to_do(models: dict[str, Path], 
         load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", "net.ckpt"),))
     with pytest.raises(ModelUnavailable, match="cannot load ControlNet seg=.*hub is offline"):
         load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", "nobody/no-such-controlnet"),))
+
+
+def test_a_single_safetensors_file_loads_with_its_config_beside_it(
+    models: dict[str, Path], tmp_path: Path, photo: np.ndarray, disc_mask: np.ndarray
+) -> None:
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    weights = lone / "seg-controlnet.safetensors"
+    shutil.copy(models["sd15-net"] / "diffusion_pytorch_model.safetensors", weights)
+    with pytest.raises(ModelUnavailable, match="a single file needs its config"):
+        load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", str(weights)),))
+    shutil.copy(models["sd15-net"] / "config.json", lone / "config.json")
+    engine = load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", str(weights)),))
+    ids = np.full(photo.shape[:2], 1, np.uint8)
+    run = engine.run(small_request(photo, disc_mask, Control(kind="seg", picture=ids)))
+    assert np.array_equal(run.image[disc_mask == 0], photo[disc_mask == 0])
 
 
 def test_settings_and_the_environment_reach_the_engine(
