@@ -28,8 +28,12 @@ EXAMPLES = {
 }
 
 
-class WrongFamily(ModelUnavailable):
-    """A ControlNet made for another model family (SD 1.5 vs SDXL) than the inpainting model."""
+class WrongFamily(InvalidInput):
+    """A ControlNet made for another model family (SD 1.5 vs SDXL) than the inpainting model.
+
+    A configuration error, not a missing model: "auto" does not fall back to the classical engine
+    over it (that would hide it), so the app, the CLI and the API stop with this message.
+    """
 
 
 def parse_specs(specs: tuple[str, ...] | list[str]) -> tuple[tuple[str, str], ...]:

@@ -152,6 +152,12 @@ def test_a_single_safetensors_file_loads_with_its_config_beside_it(
     assert np.array_equal(run.image[disc_mask == 0], photo[disc_mask == 0])
 
 
+def test_auto_does_not_hide_a_controlnet_of_the_wrong_family(models: dict[str, Path]) -> None:
+    settings = Settings(inpaint_model=str(models["sdxl"]), device="cpu", controlnets=(f"seg={models['sd15-net']}",))
+    with pytest.raises(WrongFamily, match="SD 1.5 ControlNet but the inpainting model is SDXL"):
+        make_inpainter("auto", settings)
+
+
 def test_settings_and_the_environment_reach_the_engine(
     models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
