@@ -43,6 +43,7 @@ def serving(tmp: Path, command: list[str], *, cwd: Path, python_path: str | None
     }
     env.pop("STENCIL_SAM_CHECKPOINT", None)
     env.pop("STENCIL_INPAINT_MODEL", None)
+    env.pop("STENCIL_CONTROLNET", None)
     env.pop("STENCIL_SUBJECT_MODEL", None)
     if python_path is not None:
         env["PYTHONPATH"] = python_path

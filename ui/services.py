@@ -76,6 +76,11 @@ class Services:
         """Whether the "auto" engine reads prompts (a diffusion model is configured)."""
         return self.inpainter.backend.name != "classic"
 
+    @property
+    def control_kinds(self) -> tuple[str, ...]:
+        """The control kinds the engine has a ControlNet for (none: guidance is off in the page)."""
+        return tuple(getattr(self.inpainter.backend, "control_kinds", ()))
+
     def run_model(
         self, job: Callable[[], T], *, seconds: int = DEFAULT_GPU_SECONDS, fallback: Callable[[], T] | None = None
     ) -> T:
