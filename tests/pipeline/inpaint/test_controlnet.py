@@ -87,6 +87,17 @@ def test_guidance_changes_the_fill_and_keeps_every_pixel_outside_the_mask(
     assert np.array_equal(both.image[disc_mask == 0], photo[disc_mask == 0])
 
 
+def test_guidance_keeps_the_loaded_dtype(models: dict[str, Path], photo: np.ndarray, disc_mask: np.ndarray) -> None:
+    """Building the guided pipeline must not cast the shared modules (fp16 on CUDA) to float32."""
+    engine = load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("canny", str(models["sd15-net"])),))
+    engine.pipe.to(torch.float64)
+    engine.controlnets["canny"].to(torch.float64)
+    run = engine.run(small_request(photo, disc_mask, Control(kind="canny")))
+    assert np.array_equal(run.image[disc_mask == 0], photo[disc_mask == 0])
+    assert engine.pipe.unet.dtype == torch.float64 and engine.pipe.vae.dtype == torch.float64
+    assert engine.controlnets["canny"].dtype == torch.float64
+
+
 def test_zero_scale_guidance_equals_the_plain_run(sd15: DiffusionInpainter, photo: np.ndarray) -> None:
     mask = np.zeros(photo.shape[:2], np.float32)
     mask[10:40, 20:60] = 1.0
