@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sam-model", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type of the checkpoint")
     parser.add_argument("--inpaint-model", help="diffusers model id, folder or .safetensors (else classical)")
     parser.add_argument("--subject-model", type=Path, help="subject model .onnx for Select subject (else classical)")
+    parser.add_argument("--sam3-model", help="SAM 3 for Find by name: a cached hub id or a folder (STENCIL_SAM3_MODEL)")
+    parser.add_argument("--matte-model", help="ViTMatte for edge mattes: a cached hub id or a folder (else classical)")
     parser.add_argument("--max-side", type=int, help="refuse photos longer than this many px on a side")
     parser.add_argument("--queue-size", type=int, default=16, help="how many requests may wait in the queue")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the app does")
@@ -57,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             sam_model=args.sam_model,
             inpaint_model=args.inpaint_model,
             subject_model=args.subject_model,
+            sam3_model=args.sam3_model,
+            matte_model=args.matte_model,
             max_side=args.max_side,
         )
         demo = build_demo(settings, queue_size=args.queue_size)

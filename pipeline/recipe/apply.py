@@ -6,6 +6,7 @@ same step replayed by ``stencil apply`` give the same pixels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -48,7 +49,7 @@ from pipeline.recipe.steps import (
     StoredMask,
     TextPrompt,
 )
-from pipeline.select.protocol import Prepared, Segmenter, Selection
+from pipeline.select.protocol import Candidate, Prepared, Segmenter, Selection
 from pipeline.select.subject import SubjectFinder
 from pipeline.select.text.sam3 import Sam3TextFinder
 from pipeline.settings import Settings
@@ -170,7 +171,11 @@ def clicks_mask(chain: ClickChain) -> Mask:
 
 def text_mask(finder: Sam3TextFinder, image: Image, step: TextPrompt) -> Mask:
     """The union of the instances of ``step.text`` that ``step`` picks (all when ``instances`` is None)."""
-    found = finder.find(image, step.text, threshold=step.threshold)
+    return pick_instances(finder.find(image, step.text, threshold=step.threshold), step)
+
+
+def pick_instances(found: Sequence[Candidate], step: TextPrompt) -> Mask:
+    """The union of the ``found`` instances ``step`` picks; clear errors for none found or a missing index."""
     if not found:
         raise EmptyMask(
             f"nothing in this photo matches {step.text!r} (no SAM 3 score above {step.threshold:g}); "

@@ -73,10 +73,14 @@ def crop_to(image: Image, mask: Mask | None, margin_px: int) -> Image:
 
 
 def soft_cutout(image: Image, alpha: Mask) -> np.ndarray:
-    """RGBA ``(H, W, 4)`` uint8: ``image`` under ``alpha``, edge colours freed of the old background."""
+    """RGBA ``(H, W, 4)`` uint8: ``image`` under ``alpha``, edge colours freed of the old background.
+
+    Only a soft edge around a solid subject (a matte, a feather) is decontaminated; a mask with no
+    fully selected pixel (a uniformly translucent one) keeps the photo's colours.
+    """
     from pipeline.edits.background import decontaminated
 
-    soft = bool(np.any((alpha > 0) & (alpha < 1)))
+    soft = bool(np.any((alpha > 0) & (alpha < 1))) and bool(np.any(alpha >= 1))
     colours = decontaminated(image, alpha, alpha) if soft else image
     return compose.cutout(colours, alpha)
 

@@ -62,7 +62,7 @@ def test_all_instances_are_the_union_of_each_one(sam3_folder: Path, photo) -> No
 
 def test_no_match_and_a_missing_instance_are_clear_errors(sam3_folder: Path, photo) -> None:
     engines = engines_with(sam3_folder)
-    with pytest.raises(InvalidInput, match="step 1 \(text\): nothing in this photo matches 'cup'"):
+    with pytest.raises(InvalidInput, match=r"step 1 \(text\): nothing in this photo matches 'cup'"):
         recipe.run(Recipe((TextPrompt(text="cup", threshold=0.99),)), photo, engines=engines)
     with pytest.raises(InvalidInput, match="instance 15 of 'cup' does not exist"):
         recipe.run(Recipe((TextPrompt(text="cup", instances=(15,), threshold=0.0),)), photo, engines=engines)
