@@ -20,11 +20,13 @@ from pipeline.select.protocol import AnySegmenter
 from pipeline.select.subject import SubjectFinder
 from pipeline.select.text.sam3 import Sam3TextFinder
 from pipeline.settings import DevicePreference, Settings
+from pipeline.track.protocol import Tracker
 
 log = logging.getLogger(__name__)
 
 SegmenterKind = Literal["auto", "sam", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
+TrackerKind = Literal["auto", "sam2", "classic"]
 SubjectKind = Literal["auto", "rembg", "classic"]
 TextKind = Literal["auto", "sam3"]
 MatteKind = Literal["auto", "vitmatte", "classic"]
@@ -40,6 +42,17 @@ class Chosen(Generic[T]):
 
     backend: T
     reason: str
+
+
+LEARNED_PACKAGES = {"torch": "torch", "segment_anything": "segment-anything", "diffusers": "diffusers", "transformers": "transformers"}
+"""Import name -> package name of what the learned backends need (a CPU Space installs none of them)."""
+
+
+def absent_learned_packages() -> list[str]:
+    """The packages of ``LEARNED_PACKAGES`` not installed here (looked up, not imported)."""
+    import importlib.util
+
+    return [package for module, package in LEARNED_PACKAGES.items() if importlib.util.find_spec(module) is None]
 
 
 @cache
@@ -102,18 +115,46 @@ def _diffusion(settings: Settings) -> Chosen[Inpainter]:
     """The configured diffusion model; ``ModelUnavailable`` when none is configured or found."""
     from pipeline.inpaint.crop import CropOptions
     from pipeline.inpaint.diffusion import loader as diffusion
+    from pipeline.inpaint.diffusion.controlnet import parse_specs
 
     source = diffusion.find_model(settings)
     if source is None:
         raise ModelUnavailable(diffusion.missing_model_message(settings))
+    controlnets = parse_specs(settings.controlnets)
     device = resolve_device(settings.device)
     engine = load_once(
-        ("diffusion", source, device, settings.cpu_offload, settings.context_px),
+        ("diffusion", source, device, settings.cpu_offload, settings.context_px, controlnets),
         lambda: diffusion.load_inpainter(
-            source, device=device, cpu_offload=settings.cpu_offload, crop=CropOptions(context_px=settings.context_px)
+            source,
+            device=device,
+            cpu_offload=settings.cpu_offload,
+            crop=CropOptions(context_px=settings.context_px),
+            controlnets=controlnets,
         ),
     )
-    return Chosen(engine, f"diffusion engine on {device}: {source}")
+    guided = f" with ControlNet {', '.join(kind for kind, _ in controlnets)}" if controlnets else ""
+    return Chosen(engine, f"diffusion engine on {device}: {source}{guided}")
+
+
+def _classic_tracker(settings: Settings) -> Chosen[Tracker]:
+    from pipeline.track.classic import ClassicTracker
+
+    return Chosen(ClassicTracker(), "classical tracker (optical flow and graph cut)")
+
+
+def _sam2_tracker(settings: Settings) -> Chosen[Tracker]:
+    """SAM 2's video model from ``settings.track_model``; ``ModelUnavailable`` when none is configured."""
+    source = settings.track_model
+    if not source:
+        raise ModelUnavailable(
+            "no SAM 2 video model is configured; set STENCIL_TRACK_MODEL (or --track-model) to a model folder or "
+            "a hub id in the local cache, such as facebook/sam2.1-hiera-tiny"
+        )
+    from pipeline.track import sam2
+
+    device = resolve_device(settings.device)
+    tracker = load_once(("sam2-video", source, device), lambda: sam2.load_tracker(source, device=device))
+    return Chosen(tracker, f"SAM 2 video tracker on {device}: {source}")
 
 
 def _classic_subject(settings: Settings) -> Chosen[SubjectFinder]:
@@ -203,6 +244,15 @@ def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, wh
         log.info("%s: %s", what, reason)
         return Chosen(chosen.backend, reason)
     raise ModelUnavailable(f"no {what} is available: {'; '.join(skipped)}")
+
+
+TRACKERS: dict[str, Factory[Tracker]] = {"sam2": _sam2_tracker, "classic": _classic_tracker}
+"""Mask trackers by name, in the order ``auto`` tries them (the last one always works)."""
+
+
+def make_tracker(kind: TrackerKind, settings: Settings) -> Chosen[Tracker]:
+    """The mask tracker for ``kind``; ``auto`` picks SAM 2 when a video model is configured."""
+    return choose(TRACKERS, kind, settings, what="tracker")
 
 
 def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:

@@ -52,6 +52,7 @@ def build_page(
     generates: bool,
     margin_px: int,
     session_ttl_s: float,
+    guides: tuple[str, ...] = (),
     subject_note: str = "",
     find_note: tuple[str, bool] = ("", False),
 ) -> Page:
@@ -69,7 +70,7 @@ def build_page(
     parts.update(_image_step(examples))
     parts.update(_mask_step(subject_note, find_note))
     refine = _refine_step(parts)
-    edit = edit_step(parts, generates=generates, margin_px=margin_px)
+    edit = edit_step(parts, generates=generates, margin_px=margin_px, guides=guides)
     parts.update(result_step())
     return Page(session, parts, refine, edit)
 
