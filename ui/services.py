@@ -53,7 +53,7 @@ class Services:
     segmenter: Chosen[Segmenter]
     inpainter: Chosen[Inpainter]
     device: str
-    queue_size: int = 16
+    queue_size: int = 64
     subject: Chosen[SubjectFinder] | None = None
     text: Chosen[Sam3TextFinder] | None = None
     text_missing: str = ""
@@ -200,7 +200,7 @@ class Services:
             self._cancel.pop(session_id, None)
 
 
-def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
+def make_services(settings: Settings, *, queue_size: int = 64) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
