@@ -60,6 +60,9 @@ class Tuning:
     prior_reach: float = 3.0  # the prior fades in from this many geodesic reaches of the new click
     pull_weight: float = 3.0  # with a box and no object click: cost of refusing the new click's label near it
     previous_sample: float = 1.0  # weight of the previous mask in the colour samples
+    local_changes: bool = True  # a later click only flips pixels to its label, in one piece that holds it
+    reach_limit: float = 3.0  # ... and only within this many geodesic reaches of the click
+    colour_margin: float = 0.5  # ... and only where its colour cost is at most this much above the other label's
 
 
 TUNING = Tuning()
@@ -93,6 +96,11 @@ def keep_seeded(mask: np.ndarray, seeds: tuple[Seed, ...]) -> np.ndarray:
     if not keep:
         return mask
     return np.isin(labels, sorted(keep))
+
+
+def hard_background(shape: tuple[int, ...], seeds: tuple[Seed, ...], box: Box | None, tuning: Tuning) -> np.ndarray:
+    """Where the object cannot be: the background clicks' disks and outside the box (working scale)."""
+    return _disk_mask(shape, seeds, tuning.seed_radius_frac * _diag(shape))[1] | ~_box_inside(shape, box)
 
 
 def _box_inside(shape: tuple[int, ...], box: Box | None) -> np.ndarray:
@@ -137,6 +145,12 @@ def distances(features: Features, seeds: tuple[Seed, ...], before: Distances | N
     return Distances(before.positive, negative), d_click
 
 
+def click_reach(d_click: np.ndarray, click: Seed, previous: np.ndarray) -> float:
+    """Geodesic distance from the click to the nearest pixel that already has its label (working px)."""
+    own = previous == click.positive
+    return float(d_click[own].min()) if own.any() else float(d_click.max())
+
+
 def _prior(d_click: np.ndarray, click: Seed, previous: np.ndarray, tuning: Tuning) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel costs ``(keep, pull)``: of changing ``previous`` (zero near the new click,
     ``prior_weight`` far from it) and of refusing the click's label (``pull_weight`` at the click,
@@ -146,9 +160,7 @@ def _prior(d_click: np.ndarray, click: Seed, previous: np.ndarray, tuning: Tunin
     the nearest pixel that already has its label (the protocol, and a user, click in the middle
     of a wrong region, so the reach measures how large a region the click means to flip).
     """
-    own = previous == click.positive
-    reach = float(d_click[own].min()) if own.any() else float(d_click.max())
-    relative = d_click / max(tuning.prior_reach * reach, 1.0)
+    relative = d_click / max(tuning.prior_reach * click_reach(d_click, click, previous), 1.0)
     return tuning.prior_weight * np.clip(relative - 1.0, 0.0, 1.0), tuning.pull_weight * np.clip(
         1.0 - relative, 0.0, 1.0
     )
@@ -220,15 +232,45 @@ def segment(
         own += pull * (float(own.sum()) / max(float(pull.sum()), 1e-6))
     mask = hard_fg
     for _ in range(tuning.iterations):
-        cost_fg, cost_bg = likelihood_costs(bins, histogram(bins, fg_w), histogram(bins, bg_w))
-        cost_fg += geo_fg
-        cost_bg += geo_bg
+        colour_fg, colour_bg = likelihood_costs(bins, histogram(bins, fg_w), histogram(bins, bg_w))
+        cost_fg = colour_fg + geo_fg
+        cost_bg = colour_bg + geo_bg
         cost_fg[hard_bg] = HARD_COST
         cost_bg[hard_fg] = HARD_COST
         mask = keep_seeded(min_cut(cost_fg, cost_bg, features.weights, tuning.smoothness), seeds)
         fg_w = mask.astype(np.float64)
         bg_w = (~mask).astype(np.float64)
+    if previous is not None and d_click is not None and tuning.local_changes:
+        click = seeds[-1]
+        near = d_click <= tuning.reach_limit * max(click_reach(d_click, click, previous), 1.0)
+        # the photo must agree: a flip needs colours at least as likely under the click's label
+        agree = colour_fg <= colour_bg + tuning.colour_margin if click.positive else colour_bg <= colour_fg + tuning.colour_margin
+        near &= agree | (d_click <= tuning.seed_radius_frac * _diag(shape) * 2)
+        disk = hard_fg if click.positive else hard_bg
+        mask = keep_seeded(local_change(previous, mask & near | previous & ~near, click, disk), seeds)
     return mask, dist
+
+
+def local_change(previous: np.ndarray, mask: np.ndarray, click: Seed, disk: np.ndarray) -> np.ndarray:
+    """``previous`` changed only where ``mask`` gives the click's label, in the piece that holds the click.
+
+    The cut re-solves the whole photo, so a re-estimated colour model may flip pixels far from
+    the click, or near it against its meaning; those changes are dropped. What an object click
+    adds (a background click removes) is the connected region of such flips that touches the
+    click's disk, so earlier clicks' work elsewhere is never undone.
+    """
+    import cv2
+
+    label = click.positive
+    flips = (mask == label) & (previous != label)
+    flips |= disk & (previous != label)
+    _, pieces = cv2.connectedComponents(flips.astype(np.uint8), connectivity=8)
+    held = np.unique(pieces[disk & flips])
+    held = held[held > 0]
+    if held.size == 0:
+        return previous.copy()
+    grown = np.isin(pieces, held)
+    return previous | grown if label else previous & ~grown
 
 
 @dataclass(frozen=True)
