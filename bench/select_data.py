@@ -80,7 +80,9 @@ def upscaled(sample: Sample, pixels: float = 12e6) -> tuple[Sample, float]:
     factor = float(np.sqrt(pixels / (h * w)))
     size = (round(w * factor), round(h * factor))
     image = cv2.resize(sample.image, size, interpolation=cv2.INTER_CUBIC)
-    distance = cv2.resize(signed_distance(middle_truth(sample)) - 0.5, size, interpolation=cv2.INTER_CUBIC)
+    # a smoothed signed distance: the low-resolution mask's own pixel steps would otherwise be 9 px steps
+    smooth = cv2.GaussianBlur(signed_distance(middle_truth(sample)) - 0.5, (0, 0), 1.0)
+    distance = cv2.resize(smooth, size, interpolation=cv2.INTER_CUBIC)
     truth = distance >= 0
     return Sample(f"{sample.name}@{size[0]}x{size[1]}", image, truth, np.zeros_like(truth)), factor
 

@@ -52,9 +52,9 @@ class ScoreModel:
         return cls(tuple(float(v) for v in np.linalg.solve(gram, x.T @ y)))
 
 
-# Fitted on all 30 shared GrabCut photos by `python -m bench.select_quality --fit` (held-out
-# calibration in docs/BENCHMARKS.md).
-SCORES = ScoreModel((0.5, 0.5, -0.3, 0.0, -0.2, 0.05, -0.1, -0.1))
+# Fitted on all 30 shared GrabCut photos (every candidate of every simulated click, default
+# settings) by `python -m bench.select_quality --fit`; held-out calibration in docs/BENCHMARKS.md.
+SCORES = ScoreModel((0.6831, 0.0308, -0.2479, 0.0958, -0.1381, 0.0886, -0.3096, -0.2312))
 
 
 def _boundary_contrast(mask: np.ndarray, weights: PairWeights) -> float:

@@ -1,6 +1,6 @@
 """The classical click selector: colour-model graph cut seeded by clicks and box, no network.
 
-How it works (details in ``classic_select_solve``):
+How it works (details in ``solve``, ``extents``, ``edges``):
 
 - ``prepare`` downscales the photo to a working copy of about ``work_pixels`` and computes
   what every click needs: colour histogram bins, contrast-sensitive neighbour weights, a
@@ -10,10 +10,16 @@ How it works (details in ``classic_select_solve``):
   geodesic share of each pixel (nearer to object or to background clicks; the border stands in
   for background until the first background click) and, after the first click, a prior that
   keeps the previous mask except within the new click's geodesic reach. Clicks are hard disks.
-- A click's geodesic distances are kept in the selection's state, so a later click costs one
-  shortest-path solve and two max-flow solves (PyMaxflow when installed, else SciPy).
-- The working-scale mask is scaled back to full resolution (bilinear, thresholded at 0.5;
-  ``classic_select_refine``). There is one candidate for now, scored by its edge contrast.
+- A later click may change the previous mask only within limits (``solve.limit_change``): near
+  the click, not where an earlier click of the other label is nearer, and (per ``Tuning``) only
+  in the click's own direction; settings chosen by k-fold (``bench/select_quality.py``).
+- A click's geodesic distances are kept in the selection's state and the photo's max-flow grid
+  is built once (``cut``), so a later click costs one shortest-path solve and two max-flow
+  solves of the changed terminal links (PyMaxflow when installed, else SciPy).
+- A single click is ambiguous: it gets up to three candidates of different extent (part,
+  object, object with neighbours; ``extents``), each scored by an estimate of its IoU.
+- Each candidate is scaled to full resolution and its boundary band decided again there from
+  the photo's own colours (``edges``), so a 12 MP photo gets no stair steps.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.select.classic.colour import colour_bins
+from pipeline.select.classic.cut import CutGraph
 from pipeline.select.classic.graph import geodesic_distance, geodesic_graph, pair_weights
 from pipeline.select.classic.extents import SCORES, ScoreModel
 from pipeline.select.classic.solve import (
@@ -85,7 +92,9 @@ class ClassicSelector:
         diag = float(np.hypot(*lab.shape[:2]))
         tuning = self.tuning
         graph = geodesic_graph(lab, edge_weight=tuning.edge_weight, border_cost_px=tuning.border_cost_frac * diag)
-        features = Features(colour_bins(small), pair_weights(lab), graph, geodesic_distance(graph, [], border=True))
+        weights = pair_weights(lab)
+        border = geodesic_distance(graph, [], border=True)
+        features = Features(colour_bins(small), weights, graph, border, CutGraph(weights, tuning.smoothness))
         return ClassicPrepared(image, small, features, scale)
 
     def select(
@@ -122,7 +131,9 @@ class ClassicSelector:
         from pipeline.select.classic.refine import candidates_of, to_full_size
 
         allowed = ~hard_background(mask.shape, seeds, small_box, self.tuning)
-        rated = candidates_of(prepared, mask, seeds, dist, allowed, self.scores, self.extents)
+        # variants of extent answer the ambiguity of a single click; later clicks have settled it
+        variants = self.extents and len(seeds) == 1
+        rated = candidates_of(prepared, mask, seeds, dist, allowed, self.scores, variants)
         candidates = tuple(Candidate(to_full_size(prepared, m, self.full_size_edges), score) for _, m, score in rated)
         kinds = tuple(kind for kind, _, _ in rated)
         return Selection(candidates, _State(seeds, box, tuple(m for _, m, _ in rated), dist, kinds))
