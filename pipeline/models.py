@@ -16,12 +16,14 @@ from typing import Generic, Literal, TypeVar
 from pipeline.errors import InvalidInput, ModelUnavailable
 from pipeline.inpaint.protocol import Inpainter
 from pipeline.select.protocol import AnySegmenter
+from pipeline.select.subject import SubjectFinder
 from pipeline.settings import DevicePreference, Settings
 
 log = logging.getLogger(__name__)
 
 SegmenterKind = Literal["auto", "sam", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
+SubjectKind = Literal["auto", "rembg", "classic"]
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -110,11 +112,33 @@ def _diffusion(settings: Settings) -> Chosen[Inpainter]:
     return Chosen(engine, f"diffusion engine on {device}: {source}")
 
 
+def _classic_subject(settings: Settings) -> Chosen[SubjectFinder]:
+    from pipeline.select.subject.classic import ClassicSubject
+
+    return Chosen(ClassicSubject(), "classical subject extractor (backdrop, saliency, graph cut)")
+
+
+def _rembg_subject(settings: Settings) -> Chosen[SubjectFinder]:
+    """The configured subject model through rembg; ``ModelUnavailable`` when there is none."""
+    from pipeline.select.subject import learned
+
+    path = learned.find_model(settings.subject_model, settings.models_dir)
+    if path is None:
+        raise ModelUnavailable(learned.missing_model_message(settings.models_dir))
+    finder = load_once(
+        ("subject", str(path), settings.subject_arch), lambda: learned.load_subject(path, settings.subject_arch)
+    )
+    return Chosen(finder, f"{finder.name} subject model: {path}")
+
+
 SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "classic": _classic_selector}
 """Click selectors by name, in the order ``auto`` tries them (the last one always works)."""
 
 INPAINTERS: dict[str, Factory[Inpainter]] = {"diffusion": _diffusion, "classic": _classic_engine}
 """Inpainting engines by name, in the order ``auto`` tries them (the last one always works)."""
+
+SUBJECTS: dict[str, Factory[SubjectFinder]] = {"rembg": _rembg_subject, "classic": _classic_subject}
+"""Subject finders by name, in the order ``auto`` tries them (the last one always works)."""
 
 
 def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str) -> Chosen[T]:
@@ -149,3 +173,8 @@ def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegment
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
     """The inpainting engine for ``kind``; ``auto`` picks diffusion when a model is configured."""
     return choose(INPAINTERS, kind, settings, what="engine")
+
+
+def make_subject(kind: SubjectKind, settings: Settings) -> Chosen[SubjectFinder]:
+    """The subject finder for ``kind``; ``auto`` picks the rembg model when one is configured or downloaded."""
+    return choose(SUBJECTS, kind, settings, what="subject finder")

@@ -35,6 +35,7 @@ def running_app(tmp: Path, *extra: str) -> Iterator[str]:
     }
     env.pop("STENCIL_SAM_CHECKPOINT", None)
     env.pop("STENCIL_INPAINT_MODEL", None)
+    env.pop("STENCIL_SUBJECT_MODEL", None)
     log = (tmp / "app.log").open("w")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--port", str(port), *extra],

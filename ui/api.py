@@ -15,6 +15,7 @@ files (white = selected); edits as result / mask / cutout files and the replayab
 
 from __future__ import annotations
 
+import inspect
 import json
 import tempfile
 from dataclasses import replace
@@ -27,7 +28,7 @@ from pipeline import recipe as recipes
 from pipeline.colors import parse_color
 from pipeline.errors import InvalidInput
 from pipeline.io.images import load_image, load_mask, save_mask
-from pipeline.recipe import ColorRange, LuminanceRange, Output
+from pipeline.recipe import ColorRange, LuminanceRange, Output, Subject
 from pipeline.types import Box, Point
 from ui import cells, controls, notebook
 from ui.handlers import Handlers, shows_errors
@@ -91,7 +92,11 @@ class Api:
         settings = self.services.settings
         loaded = load_image(image, max_pixels=settings.max_pixels, max_side=settings.max_side)
         new = notebook.load(self.services, loaded.rgb, Path(image).name, session or Session(), alpha=loaded.alpha)
-        return new, {"width": new.size[0], "height": new.size[1], "name": Path(image).name}
+        info = {"width": new.size[0], "height": new.size[1], "name": Path(image).name}
+        if loaded.note:
+            gr.Warning(loaded.note)
+            info["note"] = loaded.note
+        return new, info
 
     @shows_errors
     def select(self, session: Session | None, points_json: str, box_json: str, mode: str) -> tuple:
@@ -102,6 +107,12 @@ class Api:
     def choose_candidate(self, session: Session | None, index: float, mode: str) -> tuple:
         whole = controls.whole(index, "candidate", 0, 15)
         return _mask_reply(notebook.choose_candidate(self.services, session or Session(), whole))
+
+    @shows_errors
+    def mask_subject(self, session: Session | None, mode: str, engine: str) -> tuple:
+        """The photo's subject, no clicks: ``engine`` "" or "auto" (the app's choice), "rembg" or "classic"."""
+        step = Subject(engine=(engine or "auto").strip(), combine=mode or "replace")  # type: ignore[arg-type]
+        return _mask_reply(notebook.find_subject(self.services, session or Session(), step))
 
     @shows_errors
     def mask_from_color(self, session: Session | None, color: str, tolerance: float, mode: str) -> tuple:
@@ -133,9 +144,8 @@ class Api:
 
     def _edit(self, session: Session | None, values: dict[str, Any], request: gr.Request) -> EditReply:
         edit = controls.edit_from(values)
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
-        new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel)
+        cancel = self.services.new_run(request.session_hash or "")
+        new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel, warn=gr.Warning)
         cell = new.cell(new.shown_cell)  # type: ignore[arg-type]
         result, mask, cutout, _crop, recipe = cell.downloads
         return new, result, mask, cutout, json.loads(Path(recipe).read_text())
@@ -252,6 +262,7 @@ def register(handlers: Handlers, session: gr.State) -> None:
             ("load_image", api.load_image, [file_in], [json_out], False),
             ("select", api.select, [t[0], t[1], t[2]], [files_out[1], json_out], True),
             ("choose_candidate", api.choose_candidate, [n[0], t[0]], [files_out[1], json_out], True),
+            ("mask_subject", api.mask_subject, [t[0], t[1]], [files_out[1], json_out], True),
             ("mask_from_color", api.mask_from_color, [t[0], n[0], t[1]], [files_out[1], json_out], False),
             ("mask_from_luminance", api.mask_from_luminance, [n[0], n[1], t[0]], [files_out[1], json_out], False),
             ("import_mask", api.import_mask, [file_in, t[0]], [files_out[1], json_out], False),
@@ -266,8 +277,9 @@ def register(handlers: Handlers, session: gr.State) -> None:
         ]
         for name, fn, inputs, outputs, on_gpu in endpoints:
             trigger = gr.Button(visible=False)
+            stoppable = on_gpu and "request" in inspect.signature(fn).parameters
             trigger.click(
-                fn,
+                handlers.services.cancellable(fn) if stoppable else fn,
                 [session, *inputs],
                 [session, *outputs],
                 api_name=name,

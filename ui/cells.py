@@ -8,6 +8,7 @@ replayed on the same photo gives the same result, mask, cutout and crop.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from pipeline.errors import EmptyMask, InvalidInput
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.io.images import save_image, save_mask, save_rgba
 from pipeline.masks.compose import solid
-from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, ReplaceBackground
+from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, Remove, ReplaceBackground
 from pipeline.recipe.apply import apply_edit, refine_mask
 from pipeline.recipe.output import edit_outputs
 from pipeline.recipe.steps import EDIT_STEPS
@@ -36,6 +37,21 @@ PNG_LEVEL = 1
 SUFFIXES = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 
 
+REMOVAL_WARN_SHARE = 0.6
+"""A removal whose mask covers more of the photo than this is filled from too little to look right."""
+
+
+def removal_note(edit: Edit, mask: Mask) -> str | None:
+    """A warning when ``edit`` removes more than ``REMOVAL_WARN_SHARE`` of the photo, else None."""
+    share = float(np.mean(mask > 0.5)) if isinstance(edit, Remove) else 0.0
+    if share <= REMOVAL_WARN_SHARE:
+        return None
+    return (
+        f"The mask covers {share:.0%} of the photo: removing that much fills it from very little "
+        "(an all-white mask comes out flat). To change the background, use 'Replace background' instead."
+    )
+
+
 def refined(session: Session) -> Mask:
     """The current mask with the session's refinement applied, at full resolution."""
     photo = notebook.need_photo(session)
@@ -50,12 +66,17 @@ def run_edit(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Session:
-    """Run ``edit`` on the photo and its refined mask; the result becomes a new history cell."""
+    """Run ``edit`` on the photo and its refined mask; the result becomes a new history cell.
+
+    ``warn`` is told what the user should know before the result comes (``removal_note``)."""
     photo = notebook.need_photo(session)
     mask = refined(session)
     if not isinstance(edit, ExtendCanvas) and float(mask.max(initial=0.0)) <= 0.0:
         raise EmptyMask("the mask is empty: select something in step 2 (click the product) before running an edit")
+    if warn is not None and (note := removal_note(edit, mask)):
+        warn(note)
     engines = services.engines
     done = services.run_model(lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel))
     framed, cutout, crop = edit_outputs(

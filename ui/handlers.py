@@ -21,13 +21,14 @@ from pipeline.colors import parse_color, to_hex
 from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
 from pipeline.masks import from_alpha, from_gray
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Subject
 from ui import cells, controls, examples, many, notebook, replay
 from ui.display import mask_to_image
 from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
 from ui.layout import Page
 from ui.layout_edit import NO_MODEL
 from ui.services import Services
+from ui.uploads import public
 from ui.state import Cell, Photo, Session
 from ui.views import click_region, history_items, mask_views, refine_view, sketch_value
 
@@ -37,19 +38,21 @@ V = dict[Any, Any]
 
 
 def shows_errors(fn: Callable[..., R]) -> Callable[..., R]:
-    """Turn pipeline errors into ``gr.Error`` (the message says what to do); log anything else."""
+    """Turn pipeline errors into ``gr.Error`` (the message says what to do, without server paths);
+    log anything else."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> R:
         try:
             return fn(*args, **kwargs)
         except PipelineError as error:
-            raise gr.Error(str(error), print_exception=False) from error
+            raise gr.Error(public(str(error)), print_exception=False) from error
         except gr.Error:
             raise
         except Exception as error:
             log.exception("%s failed", fn.__name__)
-            raise gr.Error(f"{type(error).__name__}: {error}. Your photo and mask are kept; try again.") from error
+            detail = public(f"{type(error).__name__}: {error}")
+            raise gr.Error(f"{detail}. Your photo and mask are kept; try again.") from error
 
     return wrapper
 
@@ -131,6 +134,8 @@ class Handlers:
         )
         if is_shown_copy(loaded.rgb, s):
             return {}  # the box re-sent the copy it shows: nothing new
+        if loaded.note:
+            gr.Warning(loaded.note)
         name = loaded.path.name if loaded.path is not None else "photo"
         return self.photo_out(notebook.load(self.services, loaded.rgb, name, s, alpha=loaded.alpha))
 
@@ -193,6 +198,11 @@ class Handlers:
         painted = painted_mask(v[self.p.sketch])
         mask = (mask_to_image(painted, photo.size) >= 0.5).astype(np.float32)
         return self.mask_out(notebook.store_mask(s, mask, "sketch", v[self.p.combine]))
+
+    @shows_errors
+    def on_select_subject_click(self, v: V) -> V:
+        step = Subject(combine=v[self.p.combine])
+        return self.mask_out(notebook.find_subject(self.services, self.session(v), step))
 
     @shows_errors
     def on_color_image_select(self, v: V, evt: gr.SelectData) -> V:
@@ -293,17 +303,16 @@ class Handlers:
     def on_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
         named = self.named(v, self.p.edit)
         edit, output = controls.edit_from(named), controls.output_from(named)
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
+        cancel = self.services.new_run(request.session_hash or "")
 
         def report(step: int, total: int) -> None:
             progress((step, total), desc=f"{type(edit).kind}: step {step} of {total}")  # type: ignore[attr-defined]
 
-        s = cells.run_edit(self.services, self.session(v), edit, output, progress=report, cancel=cancel)
+        s = cells.run_edit(self.services, self.session(v), edit, output, progress=report, cancel=cancel, warn=gr.Warning)
         return self.result_out(s)
 
     def on_cancel_click(self, request: gr.Request) -> None:
-        self.services.cancel_flag(request.session_hash or "").set()
+        self.services.cancel(request.session_hash or "")
         gr.Info("Cancelling: the edit stops at its next step.")
 
     @shows_errors
@@ -319,8 +328,7 @@ class Handlers:
 
     @shows_errors
     def on_many_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
+        cancel = self.services.new_run(request.session_hash or "")
 
         def report(done: int, total: int, name: str) -> None:
             desc = f"{name}: photo {done + 1} of {total}" if done < total else "zipping the results"

@@ -12,6 +12,7 @@ from pipeline.recipe import Output
 from ui.controls import ASPECTS, BACKGROUNDS, FORMATS, OPERATIONS, PROMPT_BACKGROUND, SIDES_ONLY
 from ui.many import MANY_MAX_BYTES, MANY_MAX_PHOTOS
 from ui.theme import picker_gallery, step_heading
+from ui.uploads import checked
 
 NO_MODEL = "needs a diffusion model: start Stencil with --inpaint-model (or STENCIL_INPAINT_MODEL)"
 
@@ -59,8 +60,8 @@ def _background_controls(prompt_box: dict[str, Any], generates: bool) -> dict[st
             value="#c7d2fe", label="Gradient end colour", visible=False, elem_id="bg-color2", elem_classes="swatch"
         )
         bg_blur = gr.Slider(1, 80, value=24, step=1, label="Blur radius, px", visible=False, elem_id="bg-blur")
-    bg_image = gr.Image(
-        label="Background image", type="numpy", height=140, sources=["upload", "clipboard"], visible=False
+    bg_image = checked(
+        gr.Image(label="Background image", type="numpy", height=140, sources=["upload", "clipboard"], visible=False)
     )
     bg_prompt = gr.Textbox(label="Background prompt", visible=False, elem_id="bg-prompt", **prompt_box)
     shadow_default = Shadow()

@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline.errors import InvalidInput
 from pipeline.masks import CombineMode
-from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask
+from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask, Subject
 from pipeline.recipe.apply import (
     ClickChain,
     check_photo_size,
@@ -95,8 +95,18 @@ def add_source(session: Session, step: MaskStep, *, new: bool = False) -> Sessio
     return put_step(session, step, found, new=new, chain=None, chain_before=None, candidates=())
 
 
+def find_subject(services: Services, session: Session, step: Subject, *, new: bool = False) -> Session:
+    """Run a ``Subject`` step: the app's subject finder (or the one the step names) finds the product."""
+    photo = need_photo(session)
+    chosen = services.subject_finder if step.engine == "auto" else services.engines.chosen_subject(step.engine)
+    found = services.run_model(lambda: chosen.backend.find(photo.image))
+    return put_step(session, step, found, new=new, chain=None, chain_before=None, candidates=())
+
+
 def replay_step(services: Services, session: Session, step: MaskStep) -> Session:
     """Run a mask step of a loaded recipe as a new step (clicks through the selector)."""
+    if isinstance(step, Subject):
+        return find_subject(services, session, step, new=True)
     if not isinstance(step, Clicks):
         return add_source(session, step, new=True)
     photo = need_photo(session)

@@ -1,35 +1,43 @@
 """The backends the page uses, chosen once per app, and the work shared by every session.
 
 ``Services`` holds the selector and the inpainting engine (read-only, built through
-``pipeline.models``), a small thread pool that prepares image embeddings in the background, and
-one cancel flag per browser session. It holds no user images or masks: those live in each
+``pipeline.models``), a small thread pool that prepares image embeddings in the background, the
+process-wide ``ModelSlot`` every model job runs in (``ui.slot``), and one cancel flag per
+browser session (a fresh one for every run). It holds no user images or masks: those live in each
 session's ``gr.State``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Inpainter
-from pipeline.models import Chosen, make_inpainter, make_segmenter, resolve_device
+from pipeline.models import Chosen, make_inpainter, make_segmenter, make_subject, resolve_device
 from pipeline.recipe import Engines
 from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
+from pipeline.select.subject import SubjectFinder
 from pipeline.settings import Settings
 from pipeline.types import Image
+from ui.slot import ModelSlot, cancellable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-def _has_spaces() -> bool:
+def _on_zero_gpu() -> bool:
+    """Whether this app runs on a ZeroGPU Space: the variable the platform sets and the ``spaces``
+    package reads. Having ``spaces`` installed is not enough (off Spaces its decorator does nothing)."""
+    if os.environ.get("SPACES_ZERO_GPU", "").lower() not in ("1", "t", "true"):
+        return False
     try:
         import spaces  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
@@ -37,7 +45,7 @@ def _has_spaces() -> bool:
     return True
 
 
-ON_SPACES = _has_spaces()
+ON_SPACES = _on_zero_gpu()
 
 
 def _run(job: Callable[[], T]) -> T:
@@ -62,14 +70,24 @@ class Services:
     inpainter: Chosen[Inpainter]
     device: str
     queue_size: int = 16
+    subject: Chosen[SubjectFinder] | None = None
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    slot: ModelSlot = field(default_factory=ModelSlot)
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="job"))
 
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter)
+        return Engines(self.settings, self.segmenter, self.inpainter, self.subject)
+
+    @property
+    def subject_finder(self) -> Chosen[SubjectFinder]:
+        """The "auto" subject finder and why (picked on first use when ``make_services`` did not)."""
+        if self.subject is None:
+            self.subject = make_subject("auto", self.settings)
+        return self.subject
 
     @property
     def generates(self) -> bool:
@@ -77,14 +95,23 @@ class Services:
         return self.inpainter.backend.name != "classic"
 
     def run_model(self, job: Callable[[], T]) -> T:
-        """Run ``job`` (model work) where models run: inside ``spaces.GPU`` on ZeroGPU Spaces."""
-        return run_on_gpu(job)
+        """Run ``job`` (model work) in the one model slot: no other model job runs meanwhile,
+        whichever session, thread or queue started it; inside ``spaces.GPU`` on ZeroGPU Spaces."""
+        return self.slot.run(lambda: run_on_gpu(job))
+
+    @property
+    def backends(self) -> list[tuple[str, str]]:
+        """``(what, which backend and why)`` for the status line; a new kind of backend adds one row."""
+        return [
+            ("Selector", self.segmenter.reason),
+            ("Engine", self.inpainter.reason),
+            ("Subject", self.subject_finder.reason),
+        ]
 
     @property
     def status(self) -> str:
-        """One line for the top of the page: device, selector, engine and why."""
-        selector, engine = self.segmenter.reason, self.inpainter.reason
-        return f"**Device:** {self.device} · **Selector:** {selector} · **Engine:** {engine}"
+        """One line for the top of the page: the device, then each backend and why it was chosen."""
+        return " · ".join([f"**Device:** {self.device}", *(f"**{what}:** {why}" for what, why in self.backends)])
 
     def start_prepare(self, image: Image) -> Future[Prepared] | None:
         """Start the once-per-photo work (the embedding) now, so the first click is fast.
@@ -94,12 +121,28 @@ class Services:
         """
         if ON_SPACES:
             return None
-        return self._pool.submit(self.segmenter.backend.prepare, image)
+        backend = self.segmenter.backend
+        return self._pool.submit(self.run_model, lambda: backend.prepare(image))
 
     def cancel_flag(self, session_id: str) -> threading.Event:
-        """The cancel flag of one browser session (created cleared on first use)."""
+        """The cancel flag of one browser session's current run (created cleared on first use)."""
         with self._lock:
             return self._cancel.setdefault(session_id, threading.Event())
+
+    def new_run(self, session_id: str) -> threading.Event:
+        """A fresh, cleared cancel flag for a run that starts now; an older run keeps its own flag,
+        so a Cancel that reached it still stops it."""
+        with self._lock:
+            self._cancel[session_id] = flag = threading.Event()
+            return flag
+
+    def cancellable(self, handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+        """``handler`` as an event function whose Cancel stops the work before its slot frees."""
+        return cancellable(handler, self.workers, self.cancel)
+
+    def cancel(self, session_id: str) -> None:
+        """Ask the session's current run to stop at its next step."""
+        self.cancel_flag(session_id).set()
 
     def forget(self, session_id: str) -> None:
         with self._lock:
@@ -110,8 +153,9 @@ def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
-    log.info("selector: %s; engine: %s", segmenter.reason, inpainter.reason)
+    subject = make_subject("auto", settings)
+    log.info("selector: %s; engine: %s; subject: %s", segmenter.reason, inpainter.reason, subject.reason)
     models = not (isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter))
     # Without a model nothing runs on a device: leave torch (about 500 MB) unimported.
     device = resolve_device(settings.device) if models or settings.device == "cuda" else "cpu (classical backends)"
-    return Services(settings, segmenter, inpainter, device, queue_size=queue_size)
+    return Services(settings, segmenter, inpainter, device, queue_size=queue_size, subject=subject)

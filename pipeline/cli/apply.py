@@ -21,6 +21,7 @@ import numpy as np
 from pipeline.cli.jobs import EXIT_ERROR, IMAGE_SUFFIXES, Job, UsageError, companion, plan_jobs, run_jobs, whole
 from pipeline.cli.recipe_io import FORMAT_SUFFIX, read_recipe
 from pipeline.cli.select import add_backend_options
+from pipeline.cli.subject import add_subject_options, subject_settings
 from pipeline.edits.background import PromptBackground
 from pipeline.recipe import Clicks, LabelClasses, Recipe, ReplaceBackground, Run, run
 from pipeline.recipe.batch import (
@@ -64,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add("--inpaint-model", default=None, help="diffusers model id, folder or .safetensors file")
     add("--device", choices=("auto", "cuda", "cpu"), default=None, help="where models run")
     add_backend_options(parser)
+    add_subject_options(parser)
     batch = parser.add_argument_group("folders (catalogues)")
     batch.add_argument(
         "--workers", type=whole(1, 256, unit="workers"), default=os.cpu_count() or 1, metavar="N",
@@ -109,12 +111,13 @@ def _label_steps(recipe: Recipe, given: Path | None) -> tuple[LabelClasses, ...]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings().with_overrides(
+    settings = Settings().with_overrides(
         device=args.device,
         inpaint_model=args.inpaint_model,
         sam_model=args.sam_model,
         sam_checkpoint=args.sam_checkpoint,
     )
+    return subject_settings(args, settings)
 
 
 def _kinds(args: argparse.Namespace, recipe: Recipe) -> Kinds:

@@ -1,4 +1,4 @@
-"""``stencil download``: fetch official model weights into the models folder, checksum verified."""
+"""``stencil download``: fetch official weights (SAM, subject models) into the models folder, checksum verified."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from pipeline.settings import Settings
 def downloadable() -> dict[str, Artifact]:
     """Name on the command line -> what it downloads."""
     from pipeline.select.sam.segmenter import CHECKPOINTS
+    from pipeline.select.subject.learned import KNOWN_MODELS
 
-    return {artifact.name: artifact for artifact in CHECKPOINTS.values()}
+    subject_models = [artifact for artifact, _ in KNOWN_MODELS.values()]
+    return {artifact.name: artifact for artifact in (*CHECKPOINTS.values(), *subject_models)}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,8 +4,9 @@ A recipe is an ordered list of steps replayed on a photo:
 
 - **mask steps** build the current mask, each combined into it with its ``combine`` mode:
   ``Clicks`` (points and a box through a selector), ``ColorRange``, ``LuminanceRange``,
-  ``AlphaChannel`` (the photo's own transparency), ``LabelClasses`` and ``StoredMask`` (a
-  painted or imported mask, kept in the recipe as 8-bit levels);
+  ``AlphaChannel`` (the photo's own transparency), ``LabelClasses``, ``Subject`` (the product,
+  found with no clicks) and ``StoredMask`` (a painted or imported mask, kept in the recipe as
+  8-bit levels);
 - ``Refine`` turns the current mask into the one an edit uses;
 - **edits** change the photo: ``Remove``, ``Inpaint``, ``ReplaceBackground``, ``ExtendCanvas``;
   the result becomes the photo for any later steps;
@@ -47,6 +48,7 @@ from pipeline.recipe.mask_steps import (
     MaskStep,
     Size,
     StoredMask,
+    Subject,
 )
 
 EngineKind = Literal["auto", "diffusion", "classic"]
@@ -246,6 +248,7 @@ STEP_TYPES: dict[str, type] = {
         AlphaChannel,
         StoredMask,
         LabelClasses,
+        Subject,
         Refine,
         Remove,
         Inpaint,
@@ -254,7 +257,7 @@ STEP_TYPES: dict[str, type] = {
         Output,
     )
 }
-MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses)
+MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses, Subject)
 EDIT_STEPS = (Remove, Inpaint, ReplaceBackground, ExtendCanvas)
 
 RECIPE_VERSION = 2

@@ -64,6 +64,7 @@ RANKS = {
     "pipeline.types": 1,
     "pipeline.colors": 1,
     "pipeline.settings": 1,
+    "pipeline.limits": 1,
     "pipeline.io": 2,
     "pipeline.masks": 2,
     "pipeline.select": 3,
