@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loaded: {tally.loaded}; refused with a PipelineError: {sum(tally.refused.values())}")
     for kind, count in tally.refused.most_common():
         print(f"  {kind}: {count}")
-    print(f"other exceptions or hangs: {len(tally.failures)}; slowest file {tally.slowest_s:.2f} s; {seconds:.0f} s in all")
+    failures = len(tally.failures)
+    print(f"other exceptions or hangs: {failures}; slowest file {tally.slowest_s:.2f} s; {seconds:.0f} s in all")
     for failure in tally.failures[:20]:
         print(f"  {failure}")
     return 1 if tally.failures else 0

@@ -18,11 +18,13 @@ from pipeline.inpaint.protocol import Inpainter
 from pipeline.select.protocol import AnySegmenter
 from pipeline.select.subject import SubjectFinder
 from pipeline.settings import DevicePreference, Settings
+from pipeline.track.protocol import Tracker
 
 log = logging.getLogger(__name__)
 
 SegmenterKind = Literal["auto", "sam", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
+TrackerKind = Literal["auto", "sam2", "classic"]
 SubjectKind = Literal["auto", "rembg", "classic"]
 T = TypeVar("T")
 
@@ -112,6 +114,27 @@ def _diffusion(settings: Settings) -> Chosen[Inpainter]:
     return Chosen(engine, f"diffusion engine on {device}: {source}")
 
 
+def _classic_tracker(settings: Settings) -> Chosen[Tracker]:
+    from pipeline.track.classic import ClassicTracker
+
+    return Chosen(ClassicTracker(), "classical tracker (optical flow and graph cut)")
+
+
+def _sam2_tracker(settings: Settings) -> Chosen[Tracker]:
+    """SAM 2's video model from ``settings.track_model``; ``ModelUnavailable`` when none is configured."""
+    source = settings.track_model
+    if not source:
+        raise ModelUnavailable(
+            "no SAM 2 video model is configured; set STENCIL_TRACK_MODEL (or --track-model) to a model folder or "
+            "a hub id in the local cache, such as facebook/sam2.1-hiera-tiny"
+        )
+    from pipeline.track import sam2
+
+    device = resolve_device(settings.device)
+    tracker = load_once(("sam2-video", source, device), lambda: sam2.load_tracker(source, device=device))
+    return Chosen(tracker, f"SAM 2 video tracker on {device}: {source}")
+
+
 def _classic_subject(settings: Settings) -> Chosen[SubjectFinder]:
     from pipeline.select.subject.classic import ClassicSubject
 
@@ -163,6 +186,15 @@ def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, wh
         log.info("%s: %s", what, reason)
         return Chosen(chosen.backend, reason)
     raise ModelUnavailable(f"no {what} is available: {'; '.join(skipped)}")
+
+
+TRACKERS: dict[str, Factory[Tracker]] = {"sam2": _sam2_tracker, "classic": _classic_tracker}
+"""Mask trackers by name, in the order ``auto`` tries them (the last one always works)."""
+
+
+def make_tracker(kind: TrackerKind, settings: Settings) -> Chosen[Tracker]:
+    """The mask tracker for ``kind``; ``auto`` picks SAM 2 when a video model is configured."""
+    return choose(TRACKERS, kind, settings, what="tracker")
 
 
 def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:

@@ -56,6 +56,8 @@ class Settings:
     - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
     - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
       ``None`` means the classical engine unless the default model is already on disk.
+    - ``track_model``: a SAM 2 video model (hub id or local folder) for the learned tracker
+      (``STENCIL_TRACK_MODEL``); ``None`` means the classical tracker.
     - ``subject_model``: a subject model (BiRefNet, BRIA RMBG, ISNet, U2-Net) as a local ``.onnx``
       file (``STENCIL_SUBJECT_MODEL``); ``None`` looks for a downloaded one in ``models_dir``.
       ``subject_arch`` says which architecture it is ("auto": from its name and input size).
@@ -79,6 +81,7 @@ class Settings:
     sam3_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_SAM3_MODEL") or None)
     matte_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_MATTE_MODEL") or None)
     cpu_offload: bool = False
+    track_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_TRACK_MODEL") or None)
     subject_model: Path | None = field(default_factory=lambda: _env_path("STENCIL_SUBJECT_MODEL"))
     subject_arch: SubjectArch = field(
         default_factory=lambda: os.environ.get("STENCIL_SUBJECT_ARCH", "auto")  # type: ignore[return-value]

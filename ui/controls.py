@@ -161,7 +161,10 @@ def shadow_from(v: Values) -> Shadow:
 
 
 def output_from(v: Values) -> Output:
-    width, height = whole(v["canvas_w"], "canvas width", 0, limits.MAX_CANVAS_SIDE), whole(v["canvas_h"], "canvas height", 0, limits.MAX_CANVAS_SIDE)
+    width, height = (
+        whole(v["canvas_w"], "canvas width", 0, limits.MAX_CANVAS_SIDE),
+        whole(v["canvas_h"], "canvas height", 0, limits.MAX_CANVAS_SIDE),
+    )
     canvas = (width, height) if width and height else None
     if (width or height) and canvas is None:
         raise InvalidInput("give the catalogue canvas both a width and a height (or 0 for both to keep the size)")

@@ -28,8 +28,8 @@ from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
 from ui.layout import Page
 from ui.layout_edit import NO_MODEL
 from ui.services import Services
-from ui.uploads import public
 from ui.state import Cell, Photo, Session
+from ui.uploads import public
 from ui.views import click_region, history_items, mask_views, refine_view, sketch_value
 
 log = logging.getLogger(__name__)
@@ -308,7 +308,9 @@ class Handlers:
         def report(step: int, total: int) -> None:
             progress((step, total), desc=f"{type(edit).kind}: step {step} of {total}")  # type: ignore[attr-defined]
 
-        s = cells.run_edit(self.services, self.session(v), edit, output, progress=report, cancel=cancel, warn=gr.Warning)
+        s = cells.run_edit(
+            self.services, self.session(v), edit, output, progress=report, cancel=cancel, warn=gr.Warning
+        )
         return self.result_out(s)
 
     def on_cancel_click(self, request: gr.Request) -> None:

@@ -17,7 +17,6 @@ import gradio as gr
 from pipeline.errors import PipelineError
 from pipeline.io.images import load_image
 
-
 _SERVER_PATH = re.compile(r"(?<![\w.~:/])/(?:[^\s'\"/]+/)+([^\s'\"/]+)")
 
 

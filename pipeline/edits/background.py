@@ -23,9 +23,9 @@ from pipeline.colors import RGB, check_rgb
 from pipeline.edits.matting import estimate_foreground
 from pipeline.edits.remove import EditResult, read_only, require_selection, run_engine, selected_box
 from pipeline.errors import InvalidInput
-from pipeline.limits import MAX_BLUR_PX, MAX_FEATHER_PX, MAX_SHADOW_PX
 from pipeline.inpaint.classic import smooth_fill
 from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
+from pipeline.limits import MAX_BLUR_PX, MAX_FEATHER_PX, MAX_SHADOW_PX
 from pipeline.masks import compose
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 

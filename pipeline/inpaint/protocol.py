@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pipeline.errors import InvalidInput
-from pipeline.limits import MAX_STEPS, check_text
 from pipeline.inpaint.crop import CropOptions
+from pipeline.limits import MAX_STEPS, check_text
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
 ProgressFn = Callable[[int, int], None]
@@ -37,8 +37,9 @@ class Prompting:
 
     - ``prompt`` / ``negative_prompt``: what to paint and what to avoid (diffusion only).
     - ``seed``: ``None`` picks a random one per run; a fixed seed repeats the result exactly.
-    - ``steps``: denoising steps, 1 to 150; prompts at most 1,000 characters; ``strength`` in (0, 1]: below 1 keeps the masked
-      area's structure; ``guidance``: classifier-free guidance scale, 0 to 50.
+    - ``steps``: denoising steps, 1 to 150 (``pipeline.limits``); ``strength`` in (0, 1]: below 1
+      keeps the masked area's structure; ``guidance``: classifier-free guidance scale, 0 to 50.
+    - Prompts are at most 1,000 characters each.
 
     The classical engine ignores all of them.
     """
@@ -55,9 +56,13 @@ class Prompting:
         check_text(self.negative_prompt, "negative prompt")
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
             raise InvalidInput(f"steps is {self.steps}; use between 1 and {MAX_STEPS} (20 to 50 is typical)")
-        if not (isinstance(self.strength, (int, float)) and math.isfinite(self.strength) and 0.0 < self.strength <= 1.0):
+        if not (
+            isinstance(self.strength, (int, float)) and math.isfinite(self.strength) and 0.0 < self.strength <= 1.0
+        ):
             raise InvalidInput(f"strength is {self.strength}; use a value in (0, 1], 1 replaces the masked area fully")
-        if not (isinstance(self.guidance, (int, float)) and math.isfinite(self.guidance) and 0.0 <= self.guidance <= 50.0):
+        if not (
+            isinstance(self.guidance, (int, float)) and math.isfinite(self.guidance) and 0.0 <= self.guidance <= 50.0
+        ):
             raise InvalidInput(f"guidance is {self.guidance}; use a value between 0 and 50 (7.5 is typical)")
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63

@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from pipeline.errors import InvalidInput, SizeMismatch
+from pipeline.io.files import remove_quietly
 from pipeline.io.gate import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, FRAMES_KEY, READ_FORMATS, clean_exif, open_checked
 from pipeline.io.modes import (
     gray_levels,
@@ -276,8 +277,9 @@ def _write(
         img.save(temporary, format=fmt, **options)
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from error
+        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
+    finally:  # also after Ctrl-C or SIGTERM (the CLI turns it into an exception): no .part is left
+        remove_quietly(temporary)
 
 
 def _whole(value: object, low: int, high: int, name: str) -> int:

@@ -1,5 +1,5 @@
-"""Validation shared by the recipe's steps: the limits (``pipeline.limits``), and checks that raise ``InvalidInput`` saying
-which field was wrong and what to use instead."""
+"""Validation shared by the recipe's steps: the limits (``pipeline.limits``), and checks that
+raise ``InvalidInput`` saying which field was wrong and what to use instead."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import numpy as np
 
 from pipeline.colors import is_rgb
 from pipeline.errors import InvalidInput
-from pipeline.masks import COMBINE_MODES
-
 from pipeline.limits import (  # noqa: F401 - the limits, re-exported for the steps and the CLI
     MAX_CANVAS_SIDE,
     MAX_FEATHER_PX,
@@ -20,6 +18,7 @@ from pipeline.limits import (  # noqa: F401 - the limits, re-exported for the st
     MAX_MATTE_PX,
     MAX_POINTS,
 )
+from pipeline.masks import COMBINE_MODES
 
 MAX_LABEL_ID = 2**31 - 1
 

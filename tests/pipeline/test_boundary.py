@@ -70,6 +70,7 @@ RANKS = {
     "pipeline.select": 3,
     "pipeline.inpaint": 3,
     "pipeline.edits": 4,
+    "pipeline.track": 4,
     "pipeline.models": 5,
     "pipeline.recipe": 6,
     "pipeline.cli": 7,

@@ -22,7 +22,9 @@ def test_a_text_file_named_jpg_gets_the_loader_message_without_the_server_path(t
     box = checked(gr.Image(type="numpy"))
     with pytest.raises(gr.Error) as caught:
         box.preprocess(ImageData(path=str(fake), orig_name="photo.jpg"))
-    assert caught.value.message == "photo.jpg is not an image Stencil can read; it reads only PNG, JPEG, WebP, BMP or TIFF"
+    assert (
+        caught.value.message == "photo.jpg is not an image Stencil can read; it reads only PNG, JPEG, WebP, BMP or TIFF"
+    )
     # the photo box passes the path on unread: the handler loads it (with the app's caps) and says the same
     assert checked(gr.Image(type="filepath")).preprocess(ImageData(path=str(fake), orig_name="photo.jpg")) == str(fake)
 
