@@ -5,7 +5,8 @@ Uses a photo from ``../shared/datasets/photos`` when present (resized to 1 MP), 
 one. Figures: ``prepare`` once, a first click (``select``) and a correction click, medians of
 ``REPEATS``. The same timings run in a child process on the code of ``--baseline-ref`` (default
 ``main``, unpacked from git into a temporary folder), interleaved with this code's, so both see the
-same machine load (two rounds, each side keeps its quieter one). ``--grabcut`` adds plain ``cv2.grabCut`` (rectangle, 5 iterations; ~20 s a run).
+same machine load (two rounds, each side keeps its quieter one). ``--grabcut`` adds plain
+``cv2.grabCut`` (rectangle, 5 iterations; ~20 s a run).
 ``--size`` picks another photo size in megapixels (e.g. 12).
 """
 
@@ -112,7 +113,10 @@ def main() -> None:
     old = {k: min(r[1][k] for r in runs) for k in runs[0][1]}
     print(f"photo: {source} resized to {w}x{h} ({w * h / 1e6:.2f} MP), median of {REPEATS}")
     for key in new:
-        print(f"classic {key:17s} this code {new[key]:6.0f} ms   {args.baseline_ref}: {old[key.replace(' ', '_')]:6.0f} ms")
+        print(
+            f"classic {key:17s} this code {new[key]:6.0f} ms   "
+            f"{args.baseline_ref}: {old[key.replace(' ', '_')]:6.0f} ms"
+        )
     if args.grabcut:
         rect = (w // 8, h // 8, 3 * w // 4, 3 * h // 4)
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)

@@ -93,7 +93,7 @@ def boundary_f(prediction: np.ndarray, truth: np.ndarray, tolerance: float = 2.0
 
     kernel = np.ones((3, 3), np.uint8)
     edges = [cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_GRADIENT, kernel) > 0 for m in (prediction, truth)]
-    edges = [e & m for e, m in zip(edges, (prediction, truth))]  # inner boundary: one pixel wide
+    edges = [e & m for e, m in zip(edges, (prediction, truth), strict=True)]  # inner boundary: one pixel wide
     if not edges[0].any() or not edges[1].any():
         return float(edges[0].any() == edges[1].any())
     far = [cv2.distanceTransform((~e).astype(np.uint8), cv2.DIST_L2, 5) for e in edges]
@@ -116,7 +116,9 @@ def _objects() -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarr
 
     def crop(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ys, xs = np.nonzero(alpha > 0.05)
-        return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], alpha[
+            ys.min() : ys.max() + 1, xs.min() : xs.max() + 1
+        ]
 
     root = DATASETS / "alphamatting"
     targets = []
@@ -131,7 +133,9 @@ def _objects() -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarr
     return targets, distractors
 
 
-def _paste(canvas: np.ndarray, image: np.ndarray, alpha: np.ndarray, area: float, rng: np.random.Generator, centre=None):
+def _paste(
+    canvas: np.ndarray, image: np.ndarray, alpha: np.ndarray, area: float, rng: np.random.Generator, centre=None
+):
     """Paste ``image`` scaled to cover about ``area`` of the canvas, centred near ``centre`` (x, y) or
     at a random place; return its full-size alpha."""
     import cv2
@@ -178,11 +182,16 @@ def cluttered(n: int = 24, size: tuple[int, int] = (640, 480), seed: int = 0) ->
         canvas = cv2.resize(back[y : y + ch, x : x + cw], size, interpolation=cv2.INTER_AREA).astype(np.float32)
         cx, cy = int(rng.integers(size[0] // 4, 3 * size[0] // 4)), int(rng.integers(size[1] // 4, 3 * size[1] // 4))
         for j, k in enumerate(rng.choice(len(distractors), 6, replace=False)):
-            near = (cx + int(rng.integers(-size[0] // 6, size[0] // 6)), cy + int(rng.integers(-size[1] // 6, size[1] // 6)))
+            near = (
+                cx + int(rng.integers(-size[0] // 6, size[0] // 6)),
+                cy + int(rng.integers(-size[1] // 6, size[1] // 6)),
+            )
             _paste(canvas, *distractors[k], rng.uniform(0.03, 0.08), rng, near if j < 2 else None)
         target = targets[i // 2 % len(targets)] if i % 2 == 0 else distractors[int(rng.integers(len(distractors)))]
         alpha = _paste(canvas, *target, rng.uniform(0.03, 0.1), rng, (cx, cy))
         samples.append(
-            Sample(f"clutter{i:02d}", np.clip(canvas, 0, 255).astype(np.uint8), alpha >= 0.5, (alpha > 0.1) & (alpha < 0.9))
+            Sample(
+                f"clutter{i:02d}", np.clip(canvas, 0, 255).astype(np.uint8), alpha >= 0.5, (alpha > 0.1) & (alpha < 0.9)
+            )
         )
     return samples

@@ -32,7 +32,7 @@ import numpy as np
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench.select_data import Sample, boundary_f, cluttered, grabcut, middle_truth, upscaled  # noqa: E402
-from pipeline.select.classic.extents import SCORES, ScoreModel, describe  # noqa: E402
+from pipeline.select.classic.extents import ScoreModel, describe  # noqa: E402
 from pipeline.select.classic.selector import ClassicSelector  # noqa: E402
 from pipeline.select.classic.solve import TUNING, Tuning  # noqa: E402
 from pipeline.select.clicks import ClickCurve, iou, next_click, summarize  # noqa: E402
@@ -53,6 +53,16 @@ GRID = {  # the settings the k-fold chooses from (names: what differs from the o
     "radius4": dataclasses.replace(OLD_TUNING, radius_limit=4.0),
     "settled1": dataclasses.replace(OLD_TUNING, settled=1.0),
     "reach6_piece": dataclasses.replace(OLD_TUNING, reach_limit=6.0, click_piece=True),
+}
+TRIAL = {  # --grid names beyond GRID: neighbours of the default in the other weights
+    "default": TUNING,
+    "smooth2.5": dataclasses.replace(TUNING, smoothness=2.5),
+    "smooth5": dataclasses.replace(TUNING, smoothness=5.0),
+    "geodesic2.5": dataclasses.replace(TUNING, geodesic_weight=2.5),
+    "geodesic6": dataclasses.replace(TUNING, geodesic_weight=6.0),
+    "sample0.05": dataclasses.replace(TUNING, sample_frac=0.05),
+    "sample0.14": dataclasses.replace(TUNING, sample_frac=0.14),
+    "iterations3": dataclasses.replace(TUNING, iterations=3),
 }
 MAX_DROPS = 0.05  # the k-fold picks the fewest clicks among settings that lower IoU this rarely
 
@@ -83,7 +93,7 @@ def simulate(selector: ClassicSelector, sample: Sample, max_clicks: int = 20) ->
         points.append(click)
         previous = selector.select(prepared, tuple(points), None, previous)
         state = previous.state
-        for kind, small, candidate in zip(state.kinds, state.masks, previous.candidates):
+        for kind, small, candidate in zip(state.kinds, state.masks, previous.candidates, strict=True):
             row = describe(small, kind, len(points), features.bins, features.weights)
             rows.append((row, iou(candidate.mask >= 0.5, sample.truth, sample.ignore), row[1]))
         prediction = previous.best.mask >= 0.5
@@ -95,7 +105,7 @@ def simulate(selector: ClassicSelector, sample: Sample, max_clicks: int = 20) ->
 
 def drops(runs: list[Run]) -> tuple[int, int]:
     """(clicks that lowered IoU by more than ``DROP``, clicks after the first)."""
-    steps = [b - a for r in runs for a, b in zip(r.curve.ious, r.curve.ious[1:])]
+    steps = [b - a for r in runs for a, b in zip(r.curve.ious, r.curve.ious[1:], strict=False)]
     return sum(d < -DROP for d in steps), len(steps)
 
 
@@ -106,9 +116,16 @@ def _drop_rate(runs: list[Run]) -> float:
 
 def report(label: str, runs: list[Run]) -> None:
     bad, steps = drops(runs)
-    edge = np.mean([boundary_f(r.final, r.truth_mid) for r in runs]) if all(hasattr(r, "truth_mid") for r in runs) else None
+    edge = (
+        np.mean([boundary_f(r.final, r.truth_mid) for r in runs])
+        if all(hasattr(r, "truth_mid") for r in runs)
+        else None
+    )
     extra = f" boundaryF2={edge:.4f}" if edge is not None else ""
-    print(f"{label:28s} {summarize([r.curve for r in runs]).line()} drops>{DROP}={bad}/{steps} ({100 * bad / max(steps, 1):.1f}%){extra}")
+    print(
+        f"{label:28s} {summarize([r.curve for r in runs]).line()} "
+        f"drops>{DROP}={bad}/{steps} ({100 * bad / max(steps, 1):.1f}%){extra}"
+    )
 
 
 def run_all(selector: ClassicSelector, samples: list[Sample], label: str) -> list[Run]:
@@ -128,7 +145,8 @@ def calibration(rows: list[tuple[np.ndarray, float, float]], model: ScoreModel |
     new = np.array([r[0] if model is None else model.score(r[0]) for r in rows])
     old = np.array([r[2] for r in rows])
     return (
-        f"candidates={len(rows)} MAE|score-IoU| new={np.mean(np.abs(new - ious)):.3f} old={np.mean(np.abs(old - ious)):.3f}"
+        f"candidates={len(rows)} "
+        f"MAE|score-IoU| new={np.mean(np.abs(new - ious)):.3f} old={np.mean(np.abs(old - ious)):.3f}"
         f" corr new={np.corrcoef(new, ious)[0, 1]:.3f} old={np.corrcoef(old, ious)[0, 1]:.3f}"
     )
 
@@ -150,7 +168,10 @@ def kfold(samples: list[Sample], grid: dict[str, Tuning], edges: bool = True) ->
         rate = {n: _drop_rate([grid_runs[n][i] for i in train]) for n in grid}
         steady = [n for n in grid if rate[n] <= MAX_DROPS]
         chosen = min(steady, key=noc.get) if steady else min(rate, key=rate.get)
-        model = ScoreModel.fit([r[0] for i in train for r in grid_runs[chosen][i].rows], [r[1] for i in train for r in grid_runs[chosen][i].rows])
+        model = ScoreModel.fit(
+            [r[0] for i in train for r in grid_runs[chosen][i].rows],
+            [r[1] for i in train for r in grid_runs[chosen][i].rows],
+        )
         selector = ClassicSelector(tuning=grid[chosen], scores=model, full_size_edges=edges)
         runs = run_all(selector, [samples[i] for i in test], f"fold {f}")
         report(f"fold {f} held-out ({chosen})", runs)
@@ -201,9 +222,10 @@ def edges_check(samples: list[Sample], label: str, pixels: float | None) -> None
         for key, selector in (("new", new), ("old", plain)):
             scores[key].append(boundary_f(selector.select(prepared, points).best.mask >= 0.5, truth))
     print(f"  ({label}: {len(samples)} photos in {time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+    better = sum(n > o for n, o in zip(scores["new"], scores["old"], strict=True))
     print(
         f"{label:28s} boundaryF2 (same clicks) upscaled edges={np.mean(scores['old']):.4f} "
-        f"full-size edges={np.mean(scores['new']):.4f} better on {sum(n > o for n, o in zip(scores['new'], scores['old']))}/{len(samples)}"
+        f"full-size edges={np.mean(scores['new']):.4f} better on {better}/{len(samples)}"
     )
 
 
@@ -226,7 +248,7 @@ def main() -> None:
     if "old" in parts:
         report("all 30, old behaviour", run_all(old_selector(), samples, "old"))
     if "kfold" in parts:
-        grid = {name: GRID[name] for name in args.grid.split(",")} if args.grid else GRID
+        grid = {name: (GRID | TRIAL)[name] for name in args.grid.split(",")} if args.grid else GRID
         kfold(samples, grid, edges=not args.no_edges)
     if "clutter" in parts:
         clutter()

@@ -54,8 +54,12 @@ class CutGraph:
             right[:, :-1] = self.weights.right * self.smoothness
             down = np.zeros((h, w))
             down[:-1] = self.weights.down * self.smoothness
-            graph.add_grid_edges(ids, weights=right, structure=np.array([[0, 0, 0], [0, 0, 1], [0, 0, 0]]), symmetric=True)
-            graph.add_grid_edges(ids, weights=down, structure=np.array([[0, 0, 0], [0, 0, 0], [0, 1, 0]]), symmetric=True)
+            graph.add_grid_edges(
+                ids, weights=right, structure=np.array([[0, 0, 0], [0, 0, 1], [0, 0, 0]]), symmetric=True
+            )
+            graph.add_grid_edges(
+                ids, weights=down, structure=np.array([[0, 0, 0], [0, 0, 0], [0, 1, 0]]), symmetric=True
+            )
             self._graph, self._ids = graph, ids
             graph.add_grid_tedges(ids, source, sink)
         else:

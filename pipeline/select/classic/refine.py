@@ -21,7 +21,10 @@ def candidates_of(
     clicks = [(s.y, s.x) for s in seeds if s.positive]
     found = extents(mask, dist.positive, clicks, allowed) if variants else {"object": mask}
     features = prepared.features
-    rated = [(kind, m, scores.score(describe(m, kind, len(seeds), features.bins, features.weights))) for kind, m in found.items()]
+    rated = [
+        (kind, m, scores.score(describe(m, kind, len(seeds), features.bins, features.weights)))
+        for kind, m in found.items()
+    ]
     return sorted(rated, key=lambda item: -item[2])
 
 

@@ -32,8 +32,8 @@ import numpy as np
 
 from pipeline.select.classic.colour import colour_bins
 from pipeline.select.classic.cut import CutGraph
-from pipeline.select.classic.graph import geodesic_distance, geodesic_graph, pair_weights
 from pipeline.select.classic.extents import SCORES, ScoreModel
+from pipeline.select.classic.graph import geodesic_distance, geodesic_graph, pair_weights
 from pipeline.select.classic.solve import (
     TUNING,
     ClassicPrepared,

@@ -252,9 +252,7 @@ def segment(
         click = seeds[-1]
         has_opposite = any(s.positive != click.positive for s in seeds[:-1])
         opposite = (dist.negative if click.positive else dist.positive) if has_opposite else None
-        mask = keep_seeded(
-            limit_change(previous, mask, click, d_click, opposite, disk, tuning), seeds
-        )
+        mask = keep_seeded(limit_change(previous, mask, click, d_click, opposite, disk, tuning), seeds)
     return mask, dist
 
 

@@ -54,7 +54,7 @@ def test_a_later_click_only_moves_the_mask_its_own_way(seed: int) -> None:
     image, truth = _cluttered(np.random.default_rng(seed))
     masks, points = _protocol(ClassicSelector(), image, truth)
     assert len(masks) >= 2
-    for before, after, point in zip(masks, masks[1:], points[1:]):
+    for before, after, point in zip(masks, masks[1:], points[1:], strict=False):
         if point.positive:  # an object click never takes object away ...
             assert np.count_nonzero(before & ~after) <= 0.002 * truth.size
         else:  # ... and a background click never adds any
@@ -70,10 +70,10 @@ def test_with_the_old_weak_prior_a_click_undoes_earlier_work() -> None:
     masks, points = _protocol(selector, image, truth)
     wrong_way = [
         np.count_nonzero((b & ~a) if p.positive else (a & ~b)) > 0.002 * truth.size
-        for b, a, p in zip(masks, masks[1:], points[1:])
+        for b, a, p in zip(masks, masks[1:], points[1:], strict=False)
     ]
     assert any(wrong_way)
-    assert min(iou(a, truth) - iou(b, truth) for b, a in zip(masks, masks[1:])) < -0.05
+    assert min(iou(a, truth) - iou(b, truth) for b, a in zip(masks, masks[1:], strict=False)) < -0.05
 
 
 def test_candidates_differ_in_extent_and_hold_the_click(rng: np.random.Generator) -> None:
@@ -90,7 +90,7 @@ def test_candidates_differ_in_extent_and_hold_the_click(rng: np.random.Generator
     selection = selector.select(prepared, [Point(80, 90)])
     kinds = selection.state.kinds
     assert kinds[0] in ("object", "part", "neighbours") and len(set(kinds)) == len(kinds) >= 2
-    areas = {kind: float(c.mask.sum()) for kind, c in zip(kinds, selection.candidates)}
+    areas = {kind: float(c.mask.sum()) for kind, c in zip(kinds, selection.candidates, strict=True)}
     if "part" in areas:
         assert areas["part"] < areas["object"]
     if "neighbours" in areas:
