@@ -40,6 +40,17 @@ class Chosen(Generic[T]):
     reason: str
 
 
+LEARNED_PACKAGES = {"torch": "torch", "segment_anything": "segment-anything", "diffusers": "diffusers", "transformers": "transformers"}
+"""Import name -> package name of what the learned backends need (a CPU Space installs none of them)."""
+
+
+def absent_learned_packages() -> list[str]:
+    """The packages of ``LEARNED_PACKAGES`` not installed here (looked up, not imported)."""
+    import importlib.util
+
+    return [package for module, package in LEARNED_PACKAGES.items() if importlib.util.find_spec(module) is None]
+
+
 @cache
 def resolve_device(preference: DevicePreference = "auto") -> str:
     """``"cuda"`` or ``"cpu"``; chosen once per preference. Asking for CUDA without one is an error."""
@@ -100,18 +111,25 @@ def _diffusion(settings: Settings) -> Chosen[Inpainter]:
     """The configured diffusion model; ``ModelUnavailable`` when none is configured or found."""
     from pipeline.inpaint.crop import CropOptions
     from pipeline.inpaint.diffusion import loader as diffusion
+    from pipeline.inpaint.diffusion.controlnet import parse_specs
 
     source = diffusion.find_model(settings)
     if source is None:
         raise ModelUnavailable(diffusion.missing_model_message(settings))
+    controlnets = parse_specs(settings.controlnets)
     device = resolve_device(settings.device)
     engine = load_once(
-        ("diffusion", source, device, settings.cpu_offload, settings.context_px),
+        ("diffusion", source, device, settings.cpu_offload, settings.context_px, controlnets),
         lambda: diffusion.load_inpainter(
-            source, device=device, cpu_offload=settings.cpu_offload, crop=CropOptions(context_px=settings.context_px)
+            source,
+            device=device,
+            cpu_offload=settings.cpu_offload,
+            crop=CropOptions(context_px=settings.context_px),
+            controlnets=controlnets,
         ),
     )
-    return Chosen(engine, f"diffusion engine on {device}: {source}")
+    guided = f" with ControlNet {', '.join(kind for kind, _ in controlnets)}" if controlnets else ""
+    return Chosen(engine, f"diffusion engine on {device}: {source}{guided}")
 
 
 def _classic_tracker(settings: Settings) -> Chosen[Tracker]:

@@ -51,6 +51,7 @@ def build_page(
     generates: bool,
     margin_px: int,
     session_ttl_s: float,
+    guides: tuple[str, ...] = (),
     subject_note: str = "",
 ) -> Page:
     """Lay out the five steps; returns the components for wiring (the session lives ``session_ttl_s``).
@@ -66,7 +67,7 @@ def build_page(
     parts.update(_image_step(examples))
     parts.update(_mask_step(subject_note))
     refine = _refine_step(parts)
-    edit = edit_step(parts, generates=generates, margin_px=margin_px)
+    edit = edit_step(parts, generates=generates, margin_px=margin_px, guides=guides)
     parts.update(result_step())
     return Page(session, parts, refine, edit)
 

@@ -53,6 +53,7 @@ def build_demo(
             generates=services.generates,
             margin_px=services.settings.context_px,
             session_ttl_s=ttl,
+            guides=services.control_kinds,
             subject_note=subject_note(services),
         )
         handlers = Handlers(services, page)
@@ -174,6 +175,12 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         {e["bg_kind"]},
         [e[n] for n in ("bg_color", "bg_color2", "bg_blur", "bg_image", "bg_prompt")],
         **instant,
+    )
+    picked = [e["control"], e["control_picture"]]
+    p.control_labels.click(h.on_control_labels_click, {p.session, e["seg_unknown"]}, picked, api_visibility="private")
+    p.control_blank.click(h.on_control_blank_click, {p.session}, picked, api_visibility="private")
+    p.control_show.click(
+        h.on_control_show_click, {p.session, *e.values()}, [p.control_preview], api_visibility="private"
     )
     shadow = [e[n] for n in ("shadow_kind", "shadow_angle", "shadow_distance", "shadow_softness", "shadow_opacity")]
     e["shadow"].change(h.on_shadow_change, {e["shadow"]}, shadow, **instant)

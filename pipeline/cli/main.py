@@ -32,13 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli import masks as cli_masks
     from pipeline.cli import models as cli_models
     from pipeline.cli import select as cli_select
+    from pipeline.cli import space as cli_space
     from pipeline.cli import track as cli_track
 
     parser = _Parser(prog="stencil", description="Mask-first image editing from the command line.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (cli_masks, cli_select, cli_edit, cli_apply, cli_track, cli_models):
+    for module in (cli_masks, cli_select, cli_edit, cli_apply, cli_track, cli_models, cli_space):
         module.register(commands)
     return parser
 

@@ -256,13 +256,16 @@ def apply_edit(
         )
     if isinstance(edit, Inpaint):
         engine = engines.engine(edit.engine, edit.margin_px)
-        return fill.inpaint(image, mask, engine, prompting=edit.prompting, progress=progress, cancel=cancel)
+        return fill.inpaint(
+            image, mask, engine, prompting=edit.prompting, controls=edit.controls, progress=progress, cancel=cancel
+        )
     if isinstance(edit, ReplaceBackground):
         generated = isinstance(edit.fill, background.PromptBackground)
         painter = engines.engine(edit.engine, edit.margin_px) if generated else None
         return background.replace_background(
-            image, mask, edit.fill, shadow=edit.shadow, inpainter=painter, progress=progress, cancel=cancel
-        )
+            image, mask, edit.fill, shadow=edit.shadow, inpainter=painter, controls=edit.controls,
+            progress=progress, cancel=cancel,
+        )  # fmt: skip
     if isinstance(edit, ExtendCanvas):
         engine = engines.engine(edit.engine, edit.margin_px)
         height, width = image.shape[:2]
