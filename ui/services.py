@@ -42,7 +42,7 @@ class Services:
     segmenter: Chosen[Segmenter]
     inpainter: Chosen[Inpainter]
     device: str
-    queue_size: int = 16
+    queue_size: int = 64
     subject: Chosen[SubjectFinder] | None = None
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
@@ -158,7 +158,7 @@ class Services:
             self._cancel.pop(session_id, None)
 
 
-def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
+def make_services(settings: Settings, *, queue_size: int = 64) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
