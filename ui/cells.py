@@ -24,6 +24,7 @@ from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, Remove, ReplaceB
 from pipeline.recipe.apply import apply_edit, refine_mask
 from pipeline.recipe.output import edit_outputs
 from pipeline.recipe.steps import EDIT_STEPS
+from pipeline.space.runtime import gpu_seconds
 from pipeline.types import Image, Mask
 from ui import notebook
 from ui.controls import caption
@@ -77,8 +78,12 @@ def run_edit(
         raise EmptyMask("the mask is empty: select something in step 2 (click the product) before running an edit")
     if warn is not None and (note := removal_note(edit, mask)):
         warn(note)
-    engines = services.engines
-    done = services.run_model(lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel))
+    engines, classical = services.engines, services.classical_engines
+    done = services.run_model(
+        lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel),
+        seconds=gpu_seconds(pixels=photo.image.shape[0] * photo.image.shape[1], steps=_steps(edit)),
+        fallback=lambda: apply_edit(_classical(edit), photo.image, mask, classical, progress=progress, cancel=cancel),
+    )
     framed, cutout, crop = edit_outputs(
         photo.image, done.image, done.mask, output, subject=isinstance(edit, ReplaceBackground)
     )
@@ -201,3 +206,16 @@ def cell_edit(cell: Cell) -> tuple[Edit, Output]:
     """The edit and the output step of a cell's recipe."""
     edit = next(s for s in reversed(cell.recipe.steps) if isinstance(s, EDIT_STEPS))
     return edit, cell.recipe.output
+
+
+def _steps(edit: Edit) -> int:
+    """Denoising steps ``edit`` asks of a diffusion engine (0 when it has no prompt settings)."""
+    prompting = getattr(edit, "prompting", None)
+    fill = getattr(edit, "fill", None)
+    prompting = prompting or getattr(fill, "prompting", None)
+    return int(getattr(prompting, "steps", 0))
+
+
+def _classical(edit: Edit) -> Edit:
+    """``edit`` on the classical engine (what runs when the GPU is refused)."""
+    return replace(edit, engine="classic") if getattr(edit, "engine", "classic") != "classic" else edit

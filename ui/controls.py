@@ -21,6 +21,7 @@ from pipeline.errors import InvalidInput
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING, Prompting
 from pipeline.recipe import Edit, ExtendCanvas, Inpaint, Output, Refine, Remove, ReplaceBackground
 from pipeline.recipe.steps import Fill
+from ui import guidance
 
 OPERATIONS = {"Replace background": "background", "Remove": "remove", "Inpaint": "inpaint", "Extend canvas": "outpaint"}
 BACKGROUNDS = {"Colour": SolidColor, "Gradient": Gradient, "Blur": BlurredOriginal, "Image": ImageBackground}
@@ -110,10 +111,15 @@ def edit_from(v: Values) -> Edit:
     if operation == "remove":
         return Remove(prompting=prompting_from(v, ""), engine=engine, margin_px=margin)
     if operation == "inpaint":
-        return Inpaint(prompting=prompting_from(v, v["prompt"]), engine=engine, margin_px=margin)
+        return Inpaint(
+            prompting=prompting_from(v, v["prompt"]), engine=engine, margin_px=margin,
+            controls=guidance.controls_from(v),
+        )  # fmt: skip
     if operation == "background":
         shadow = shadow_from(v) if v["shadow"] else None
-        return ReplaceBackground(fill=fill_from(v), shadow=shadow, engine=engine, margin_px=margin)
+        fill = fill_from(v)
+        guided = guidance.controls_from(v) if isinstance(fill, PromptBackground) else ()
+        return ReplaceBackground(fill=fill, shadow=shadow, engine=engine, margin_px=margin, controls=guided)
     if v["aspect"] in ASPECTS:
         return ExtendCanvas(
             aspect=ASPECTS[v["aspect"]], prompting=prompting_from(v, v["out_prompt"]), engine=engine, margin_px=margin
@@ -190,6 +196,7 @@ def edit_values(edit: Edit, output: Output) -> dict[str, Any]:
         prompting = edit.prompting
     elif isinstance(edit, Inpaint):
         prompting, values["prompt"] = edit.prompting, edit.prompting.prompt
+        values.update(guidance.guidance_values(edit.controls))
     elif isinstance(edit, ExtendCanvas):
         prompting, values["out_prompt"] = edit.prompting, edit.prompting.prompt
         aspect = next((label for label, ratio in ASPECTS.items() if ratio == edit.aspect), SIDES_ONLY)
@@ -202,6 +209,7 @@ def edit_values(edit: Edit, output: Output) -> dict[str, Any]:
             values.update(shadow_values(edit.shadow))
         if isinstance(edit.fill, PromptBackground):
             prompting = edit.fill.prompting
+            values.update(guidance.guidance_values(edit.controls))
     if prompting is not None:
         values.update(prompting_values(prompting))
     return values

@@ -22,7 +22,7 @@ from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
 from pipeline.masks import from_alpha, from_gray
 from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Subject
-from ui import cells, controls, examples, many, notebook, replay
+from ui import cells, controls, examples, guidance, many, notebook, replay
 from ui.display import mask_to_image
 from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
 from ui.layout import Page
@@ -74,7 +74,7 @@ class Handlers:
         return {name: v[component] for name, component in controls_by_name.items()}
 
     def mask_out(self, s: Session) -> V:
-        click, candidates, preview, info = mask_views(s)
+        click, candidates, preview, info, matte = mask_views(s)
         p = self.p
         return {
             p.session: s,
@@ -82,6 +82,7 @@ class Handlers:
             p.candidates: candidates,
             p.refine_preview: preview,
             p.mask_info: info,
+            p.matte_view: matte,
         }
 
     def photo_out(self, s: Session, *, in_box: bool = False) -> V:
@@ -266,13 +267,43 @@ class Handlers:
         step = LabelClasses(classes=tuple(classes), labels=labels, combine=v[self.p.combine])
         return self.mask_out(notebook.add_source(s, step))
 
+    # ---------------------------------------------------------------- step 4: guidance
+
+    @shows_errors
+    def on_control_labels_click(self, v: V) -> V:
+        s = self.session(v)
+        notebook.need_photo(s)
+        colours = guidance.imported_labels(s.recipe().steps, bool(v[self.p.edit["seg_unknown"]]))
+        return {self.p.edit["control"]: "Segmentation map", self.p.edit["control_picture"]: colours}
+
+    @shows_errors
+    def on_control_blank_click(self, v: V) -> V:
+        photo = notebook.need_photo(self.session(v))
+        return {
+            self.p.edit["control"]: "Segmentation map",
+            self.p.edit["control_picture"]: guidance.blank_map(photo.size),
+        }
+
+    @shows_errors
+    def on_control_show_click(self, v: V) -> V:
+        """The control image the next Run gives the model: cut at the engine's crop, at its work size."""
+        s = self.session(v)
+        photo = notebook.need_photo(s)
+        edit = controls.edit_from(self.named(v, self.p.edit))
+        guides = getattr(edit, "controls", ())
+        if not guides:
+            raise InvalidInput("guidance is off: choose what to guide with (and a prompted background or Inpaint)")
+        engine = self.services.engines.engine(edit.engine, edit.margin_px)
+        mask = guidance.edit_mask(edit, cells.refined(s))
+        return {self.p.control_preview: guidance.preview(guides[0], photo.image, mask, engine)}
+
     # ---------------------------------------------------------------- step 3: refine
 
     @shows_errors
     def on_refine_input(self, v: V) -> V:
         s = self.session(v).with_refine(controls.refine_from(self.named(v, self.p.refine)))
-        preview, info = refine_view(s)
-        return {self.p.session: s, self.p.refine_preview: preview, self.p.mask_info: info}
+        preview, info, matte = refine_view(s)
+        return {self.p.session: s, self.p.refine_preview: preview, self.p.mask_info: info, self.p.matte_view: matte}
 
     # ---------------------------------------------------------------- steps 4 and 5: edit, result
 

@@ -18,7 +18,9 @@ from pipeline.settings import Settings
 from ui import api, layout
 from ui.clip_handlers import ClipHandlers
 from ui.examples import gallery_items
+from ui.find import FindHandlers, find_note
 from ui.handlers import Handlers
+from ui.launch import QUEUE_SIZE, say_busy
 from ui.layout import Page
 from ui.services import Services, make_services
 from ui.theme import CSS, make_theme
@@ -40,7 +42,7 @@ class StencilBlocks(gr.Blocks):
 
 
 def build_demo(
-    settings: Settings | None = None, *, services: Services | None = None, queue_size: int = 16
+    settings: Settings | None = None, *, services: Services | None = None, queue_size: int = QUEUE_SIZE
 ) -> StencilBlocks:
     """The Stencil editor for ``settings`` (backends from ``pipeline.models``), queue configured."""
     services = services or make_services(settings or Settings(), queue_size=queue_size)
@@ -54,14 +56,18 @@ def build_demo(
             generates=services.generates,
             margin_px=services.settings.context_px,
             session_ttl_s=ttl,
+            guides=services.control_kinds,
             subject_note=subject_note(services),
+            find_note=find_note(services),
         )
         handlers = Handlers(services, page)
+        handlers.find = FindHandlers(handlers)  # type: ignore[attr-defined]  # the Find by name tab's events
         wire(page, handlers)
         api.register(handlers, page.session)
         handlers.release = lambda session_hash: release_session(demo, session_hash)
         demo.unload(handlers.on_session_close)
     demo.queue(default_concurrency_limit=4, max_size=services.queue_size, api_open=False)
+    say_busy(demo)
     demo.stencil_handlers = handlers  # type: ignore[attr-defined]  # for tests that drive the handlers
     return demo
 
@@ -92,7 +98,7 @@ def release_session(demo: gr.Blocks, session_hash: str) -> None:
 
 
 def mask_outputs(p: Page) -> list[Any]:
-    return [p.session, p.click_image, p.candidates, p.refine_preview, p.mask_info]
+    return [p.session, p.click_image, p.candidates, p.refine_preview, p.mask_info, p.matte_view]
 
 
 def photo_outputs(p: Page) -> list[Any]:
@@ -140,6 +146,11 @@ def _wire_mask(p: Page, h: Handlers) -> None:
     p.clear.click(h.on_clear_click, {p.session}, mask_outputs(p), **QUIET)
     p.candidates.select(h.on_candidates_select, {p.session}, mask_outputs(p), **on_gpu)
     p.select_subject.click(h.on_select_subject_click, {p.session, p.combine}, mask_outputs(p), **on_gpu)
+    found: FindHandlers = h.find  # type: ignore[attr-defined]
+    for event in (p.find.click, p.find_text.submit):
+        inputs = {p.session, p.find_text, p.find_threshold, p.combine}
+        event(found.on_find_click, inputs, [*mask_outputs(p), p.instances], **on_gpu)
+    p.instances.input(found.on_instances_input, {p.session, p.instances}, mask_outputs(p), **on_gpu)
     p.push.click(h.on_push_click, {p.session}, [p.sketch], **QUIET)
     p.apply_sketch.click(h.on_sketch_apply, {p.session, p.sketch, p.combine}, mask_outputs(p), **QUIET)
     colour = {p.session, p.tolerance, p.combine, p.picked}
@@ -157,7 +168,7 @@ def _wire_mask(p: Page, h: Handlers) -> None:
 
 def _wire_refine(p: Page, h: Handlers) -> None:
     inputs = {p.session, *p.refine.values()}
-    outputs = [p.session, p.refine_preview, p.mask_info]
+    outputs = [p.session, p.refine_preview, p.mask_info, p.matte_view]
     live = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
     for name in ("grow", "feather", "speck", "matte"):
         p.refine[name].input(h.on_refine_input, inputs, outputs, concurrency_limit=8, **live)
@@ -176,6 +187,12 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         {e["bg_kind"]},
         [e[n] for n in ("bg_color", "bg_color2", "bg_blur", "bg_image", "bg_prompt")],
         **instant,
+    )
+    picked = [e["control"], e["control_picture"]]
+    p.control_labels.click(h.on_control_labels_click, {p.session, e["seg_unknown"]}, picked, api_visibility="private")
+    p.control_blank.click(h.on_control_blank_click, {p.session}, picked, api_visibility="private")
+    p.control_show.click(
+        h.on_control_show_click, {p.session, *e.values()}, [p.control_preview], api_visibility="private"
     )
     shadow = [e[n] for n in ("shadow_kind", "shadow_angle", "shadow_distance", "shadow_softness", "shadow_opacity")]
     e["shadow"].change(h.on_shadow_change, {e["shadow"]}, shadow, **instant)

@@ -10,55 +10,39 @@ session's ``gr.State``.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from pipeline.edits.matting import Matter
+from pipeline.errors import ModelUnavailable
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Inpainter
-from pipeline.models import Chosen, make_inpainter, make_segmenter, make_subject, resolve_device
+from pipeline.models import (
+    Chosen,
+    absent_learned_packages,
+    make_inpainter,
+    make_matter,
+    make_segmenter,
+    make_subject,
+    make_text_finder,
+    resolve_device,
+)
 from pipeline.recipe import Engines
 from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
 from pipeline.select.subject import SubjectFinder
+from pipeline.select.text.sam3 import Sam3TextFinder
 from pipeline.settings import Settings
 from pipeline.types import Image
 from ui.slot import ModelSlot, cancellable
+from ui.zerogpu import DEFAULT_GPU_SECONDS, ON_SPACES, refusal, run_on_gpu, tell_visitor
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _on_zero_gpu() -> bool:
-    """Whether this app runs on a ZeroGPU Space: the variable the platform sets and the ``spaces``
-    package reads. Having ``spaces`` installed is not enough (off Spaces its decorator does nothing)."""
-    if os.environ.get("SPACES_ZERO_GPU", "").lower() not in ("1", "t", "true"):
-        return False
-    try:
-        import spaces  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-ON_SPACES = _on_zero_gpu()
-
-
-def _run(job: Callable[[], T]) -> T:
-    return job()
-
-
-if ON_SPACES:
-    import spaces  # type: ignore[import-not-found]
-
-    run_on_gpu: Callable[[Callable[[], T]], T] = spaces.GPU(duration=120)(_run)
-else:
-    run_on_gpu = _run
-# run_on_gpu(job) runs job(); on Hugging Face ZeroGPU Spaces inside spaces.GPU so that it gets the GPU.
 
 
 @dataclass
@@ -69,8 +53,11 @@ class Services:
     segmenter: Chosen[Segmenter]
     inpainter: Chosen[Inpainter]
     device: str
-    queue_size: int = 16
+    queue_size: int = 64
     subject: Chosen[SubjectFinder] | None = None
+    text: Chosen[Sam3TextFinder] | None = None
+    text_missing: str = ""
+    matter: Chosen[Matter] | None = None
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -80,7 +67,33 @@ class Services:
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter, self.subject)
+        return Engines(self.settings, self.segmenter, self.inpainter, self.subject, self.text, self.matter_choice)
+
+    @property
+    def text_finder(self) -> Chosen[Sam3TextFinder]:
+        """SAM 3 for "Find by name"; ``ModelUnavailable`` (why, and how to get it) when there is none."""
+        if self.text is None:
+            try:
+                self.text = make_text_finder("auto", self.settings)
+            except ModelUnavailable as missing:
+                self.text_missing = str(missing)
+                raise
+        return self.text
+
+    @property
+    def text_available(self) -> bool:
+        try:
+            self.text_finder  # noqa: B018 - loads it, or says why not
+        except ModelUnavailable:
+            return False
+        return True
+
+    @property
+    def matter_choice(self) -> Chosen[Matter]:
+        """The "auto" edge matter and why (ViTMatte when configured or cached, else classical)."""
+        if self.matter is None:
+            self.matter = make_matter("auto", self.settings)
+        return self.matter
 
     @property
     def subject_finder(self) -> Chosen[SubjectFinder]:
@@ -90,23 +103,61 @@ class Services:
         return self.subject
 
     @property
+    def classical_engines(self) -> Engines:
+        """The classical selector and engine: where model work goes when ZeroGPU refuses it."""
+        return Engines(
+            self.settings,
+            Chosen(ClassicSelector(), "classical selector (the GPU was refused)"),
+            Chosen(ClassicInpainter(), "classical engine (the GPU was refused)"),
+        )
+
+    @property
     def generates(self) -> bool:
         """Whether the "auto" engine reads prompts (a diffusion model is configured)."""
         return self.inpainter.backend.name != "classic"
 
-    def run_model(self, job: Callable[[], T]) -> T:
+    @property
+    def control_kinds(self) -> tuple[str, ...]:
+        """The control kinds the engine has a ControlNet for (none: guidance is off in the page)."""
+        return tuple(getattr(self.inpainter.backend, "control_kinds", ()))
+
+    def run_model(
+        self, job: Callable[[], T], *, seconds: int = DEFAULT_GPU_SECONDS, fallback: Callable[[], T] | None = None
+    ) -> T:
         """Run ``job`` (model work) in the one model slot: no other model job runs meanwhile,
-        whichever session, thread or queue started it; inside ``spaces.GPU`` on ZeroGPU Spaces."""
-        return self.slot.run(lambda: run_on_gpu(job))
+        whichever session, thread or queue started it; inside ``spaces.GPU`` on ZeroGPU Spaces,
+        asking for ``seconds`` of GPU. When ZeroGPU refuses (the visitor's quota is spent),
+        ``fallback`` (the same work on the classical backends) runs instead with a warning that
+        says how much quota is left; without one the refusal is raised as that message."""
+        try:
+            return self.slot.run(lambda: run_on_gpu(job, seconds))
+        except Exception as error:
+            told = refusal(error)
+            if told is None:
+                raise
+            if fallback is None:
+                raise ModelUnavailable(told) from None
+            log.warning("%s", told)
+            tell_visitor(f"{told} This step ran on the classical engine instead.")
+            return self.slot.run(fallback)
 
     @property
     def backends(self) -> list[tuple[str, str]]:
         """``(what, which backend and why)`` for the status line; a new kind of backend adds one row."""
-        return [
+        rows = [
             ("Selector", self.segmenter.reason),
             ("Engine", self.inpainter.reason),
             ("Subject", self.subject_finder.reason),
+            ("Text", self.text.reason if self.text_available and self.text else f"unavailable: {self.text_missing}"),
+            ("Matte", self.matter_choice.reason),
         ]
+        if absent := absent_learned_packages():
+            rows.append((
+                "Not installed",
+                f"{', '.join(absent)}: SAM clicks, prompted inpainting, find by name and learned mattes need "
+                f"them (pip install {' '.join(absent)}); every other step runs here",
+            ))  # fmt: skip
+        return rows
 
     @property
     def status(self) -> str:
@@ -149,7 +200,7 @@ class Services:
             self._cancel.pop(session_id, None)
 
 
-def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
+def make_services(settings: Settings, *, queue_size: int = 64) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)

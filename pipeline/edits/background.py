@@ -24,6 +24,7 @@ from pipeline.edits.matting import estimate_foreground
 from pipeline.edits.remove import EditResult, read_only, require_selection, run_engine, selected_box
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import smooth_fill
+from pipeline.inpaint.control import Control
 from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
 from pipeline.limits import MAX_BLUR_PX, MAX_FEATHER_PX, MAX_SHADOW_PX
 from pipeline.masks import compose
@@ -141,6 +142,7 @@ def replace_background(
     feather_px: float = 0.0,
     shadow: Shadow | None = None,
     inpainter: Inpainter | None = None,
+    controls: tuple[Control, ...] = (),
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> EditResult:
@@ -148,7 +150,8 @@ def replace_background(
 
     ``image``: ``(H, W, 3)`` uint8; ``subject``: ``(H, W)`` float32 in [0, 1]. Pixels where
     ``subject`` is 1 stay byte-identical. ``feather_px`` (>= 0) softens the edge outward;
-    ``inpainter`` is required for a ``PromptBackground`` (it fills the inverted mask). The
+    ``inpainter`` is required for a ``PromptBackground`` (it fills the inverted mask, guided by
+    ``controls`` when given; see ``pipeline.inpaint.control``). The
     result's ``mask`` is the compositing alpha (1 = subject), ``engine`` the engine that ran.
     Raises ``EmptyMask`` when no subject is selected.
     """
@@ -158,7 +161,11 @@ def replace_background(
     require_selection(subject)
     if not 0.0 <= feather_px <= MAX_FEATHER_PX:
         raise InvalidInput(f"feather is {feather_px} px; use 0 to {MAX_FEATHER_PX:g}")
-    plate = render_plate(background, image, subject, inpainter=inpainter, progress=progress, cancel=cancel)
+    if controls and not isinstance(background, PromptBackground):
+        raise InvalidInput("guidance (controls) steers a generated background only; use a prompt background")
+    plate = render_plate(
+        background, image, subject, inpainter=inpainter, controls=controls, progress=progress, cancel=cancel
+    )
     if shadow is not None:
         plate = cast_shadow(plate, subject, shadow)
     alpha = edge_alpha(subject, feather_px)
@@ -175,6 +182,7 @@ def render_plate(
     subject: Mask,
     *,
     inpainter: Inpainter | None = None,
+    controls: tuple[Control, ...] = (),
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> Image:
@@ -193,7 +201,7 @@ def render_plate(
             raise InvalidInput("a prompt background needs an inpainting engine; pass one (make_inpainter)")
         # The engine repaints the background (the inverted mask); the subject is pasted back exactly.
         region = (1.0 - subject).astype(np.float32)
-        request = InpaintRequest(read_only(image), read_only(region), background.prompting)
+        request = InpaintRequest(read_only(image), read_only(region), background.prompting, controls)
         return run_engine(inpainter, request, progress=progress, cancel=cancel)
     raise InvalidInput(f"unknown background {type(background).__name__}; use one of {Background}")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pipeline.errors import InvalidInput
+from pipeline.inpaint.control import Control, check_controls
 from pipeline.inpaint.crop import CropOptions
 from pipeline.limits import MAX_STEPS, check_text
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
@@ -76,16 +77,22 @@ DEFAULT_PROMPTING = Prompting()
 
 @dataclass(frozen=True)
 class InpaintRequest:
-    """One inpainting job: fill ``mask`` (1 = change) of ``image`` as ``prompting`` asks."""
+    """One inpainting job: fill ``mask`` (1 = change) of ``image`` as ``prompting`` asks.
+
+    ``controls``: ControlNet guidance (``pipeline.inpaint.control``); only an engine that
+    ``Guides`` runs it, and pictures it carries have the image's size.
+    """
 
     image: Image
     mask: Mask
     prompting: Prompting = DEFAULT_PROMPTING
+    controls: tuple[Control, ...] = ()
 
     def __post_init__(self) -> None:
         check_image(self.image)
         check_mask(self.mask)
         check_same_size(self.mask, self.image)
+        check_controls(self.controls, self.image)
 
 
 @runtime_checkable
@@ -95,6 +102,28 @@ class CropsContext(Protocol):
     def with_crop(self, crop: CropOptions) -> Inpainter:
         """The same engine with the crop settings ``crop`` (the model is shared, not copied)."""
         ...
+
+
+@runtime_checkable
+class Guides(Protocol):
+    """An engine that runs ControlNet guidance: ``control_kinds`` are the kinds it has a ControlNet for."""
+
+    control_kinds: tuple[str, ...]
+
+
+def require_guidance(engine: object, controls: tuple[Control, ...]) -> None:
+    """Raise ``InvalidInput`` unless ``engine`` has a ControlNet for every control's kind."""
+    if not controls:
+        return
+    kinds = getattr(engine, "control_kinds", ()) if isinstance(engine, Guides) else ()
+    missing = [control.kind for control in controls if control.kind not in kinds]
+    if missing:
+        name = getattr(engine, "name", type(engine).__name__)
+        raise InvalidInput(
+            f"guidance by {', '.join(missing)} needs a ControlNet for it and the diffusion engine "
+            f"(the {name} engine has {', '.join(kinds) or 'none'}); start Stencil with "
+            f"--controlnet {missing[0]}=MODEL (or STENCIL_CONTROLNET), or turn guidance off"
+        )
 
 
 @runtime_checkable

@@ -5,8 +5,8 @@ A recipe is an ordered list of steps replayed on a photo:
 - **mask steps** build the current mask, each combined into it with its ``combine`` mode:
   ``Clicks`` (points and a box through a selector), ``ColorRange``, ``LuminanceRange``,
   ``AlphaChannel`` (the photo's own transparency), ``LabelClasses``, ``Subject`` (the product,
-  found with no clicks) and ``StoredMask`` (a painted or imported mask, kept in the recipe as
-  8-bit levels);
+  found with no clicks), ``TextPrompt`` (objects found by name) and ``StoredMask`` (a painted or
+  imported mask, kept in the recipe as 8-bit levels);
 - ``Refine`` turns the current mask into the one an edit uses;
 - **edits** change the photo: ``Remove``, ``Inpaint``, ``ReplaceBackground``, ``ExtendCanvas``;
   the result becomes the photo for any later steps;
@@ -25,6 +25,7 @@ from typing import ClassVar, Literal
 from pipeline.colors import RGB
 from pipeline.edits.background import BlurredOriginal, Gradient, ImageBackground, PromptBackground, Shadow, SolidColor
 from pipeline.edits.outpaint import Padding
+from pipeline.inpaint.control import Control, check_kinds
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING, Prompting
 from pipeline.recipe.checks import (
     MAX_CANVAS_SIDE,
@@ -49,9 +50,11 @@ from pipeline.recipe.mask_steps import (
     Size,
     StoredMask,
     Subject,
+    TextPrompt,
 )
 
 EngineKind = Literal["auto", "diffusion", "classic"]
+MatteEngine = Literal["auto", "vitmatte", "classic"]
 Fill = SolidColor | Gradient | BlurredOriginal | ImageBackground | PromptBackground
 
 # ---------------------------------------------------------------- refine
@@ -62,8 +65,9 @@ class Refine:
     """Turn the current mask into the one an edit uses, in this fixed order:
 
     invert, fill holes, remove specks smaller than ``min_speck_px`` pixels, grow (``grow_px`` > 0)
-    or shrink (< 0), refine the edge into a soft matte within ``matte_px`` of it (0: off), feather
-    by ``feather_px``. Inverting comes first, so every other step works on what the edit will
+    or shrink (< 0), refine the edge into a soft matte within ``matte_px`` of it (0: off; by
+    ``matte_engine``: "auto" is ViTMatte when configured, else the classical matte), feather by
+    ``feather_px``. Inverting comes first, so every other step works on what the edit will
     change or keep (a backdrop picked by colour, inverted, is the product; its holes are filled).
 
     **Feather softens outward only.** Every pixel the mask fully selects stays fully selected;
@@ -78,9 +82,14 @@ class Refine:
     matte_px: int = 0
     invert: bool = False
     feather_px: float = 0.0
+    matte_engine: MatteEngine = "auto"
 
     def __post_init__(self) -> None:
         require(isinstance(self.fill_holes, bool), "fill_holes must be true or false")
+        require(
+            self.matte_engine in ("auto", "vitmatte", "classic"),
+            f"matte_engine is {self.matte_engine!r}; use auto, vitmatte or classic",
+        )
         require(isinstance(self.invert, bool), "invert must be true or false")
         check_whole(self.min_speck_px, 0, 100_000_000, "min_speck_px")
         check_whole(self.grow_px, -MAX_GROW_PX, MAX_GROW_PX, "grow_px")
@@ -97,6 +106,14 @@ class Refine:
 
 def _prompting(prompting: object) -> None:
     require(isinstance(prompting, Prompting), f"prompting is {type(prompting).__name__}; use a Prompting")
+
+
+def _controls(controls: object) -> None:
+    require(
+        isinstance(controls, tuple) and all(isinstance(c, Control) for c in controls),
+        "controls must be a tuple of Control (seg, canny, mask or image guidance)",
+    )
+    check_kinds(controls)  # type: ignore[arg-type]
 
 
 def _engine(kind: object, margin_px: object) -> None:
@@ -130,23 +147,31 @@ class Remove:
 
 @dataclass(frozen=True, kw_only=True)
 class Inpaint:
-    """Repaint what the mask selects as ``prompting`` asks (a diffusion engine reads the prompt)."""
+    """Repaint what the mask selects as ``prompting`` asks (a diffusion engine reads the prompt).
+
+    ``controls``: ControlNet guidance (``pipeline.inpaint.control.Control``: seg, canny, mask or
+    an image, each with its conditioning scale and start/end); needs the diffusion engine with a
+    ControlNet of each kind. A control picture carried here ties the step to photos of its size.
+    """
 
     kind: ClassVar[str] = "inpaint"
     prompting: Prompting = DEFAULT_PROMPTING
     engine: EngineKind = "auto"
     margin_px: int | None = None
+    controls: tuple[Control, ...] = ()
 
     def __post_init__(self) -> None:
         _prompting(self.prompting)
         _engine(self.engine, self.margin_px)
+        _controls(self.controls)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReplaceBackground:
     """Put ``fill`` behind the subject the mask selects (1 = keep), with an optional ``shadow``.
 
-    Pixels the mask fully selects stay byte-identical. A ``PromptBackground`` runs the engine.
+    Pixels the mask fully selects stay byte-identical. A ``PromptBackground`` runs the engine,
+    guided by ``controls`` when given (as ``Inpaint``'s; the engine's mask is the background).
     """
 
     kind: ClassVar[str] = "background"
@@ -154,8 +179,14 @@ class ReplaceBackground:
     shadow: Shadow | None = None
     engine: EngineKind = "auto"
     margin_px: int | None = None
+    controls: tuple[Control, ...] = ()
 
     def __post_init__(self) -> None:
+        _controls(self.controls)
+        require(
+            not self.controls or isinstance(self.fill, PromptBackground),
+            "guidance (controls) steers a generated background only; use a prompt fill or remove the controls",
+        )
         require(isinstance(self.fill, Fill), f"fill is {type(self.fill).__name__}; use a colour, gradient, blur...")
         require(
             self.shadow is None or isinstance(self.shadow, Shadow), f"shadow is {self.shadow!r}; use a Shadow or None"
@@ -249,6 +280,7 @@ STEP_TYPES: dict[str, type] = {
         StoredMask,
         LabelClasses,
         Subject,
+        TextPrompt,
         Refine,
         Remove,
         Inpaint,
@@ -257,7 +289,7 @@ STEP_TYPES: dict[str, type] = {
         Output,
     )
 }
-MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses, Subject)
+MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses, Subject, TextPrompt)
 EDIT_STEPS = (Remove, Inpaint, ReplaceBackground, ExtendCanvas)
 
 RECIPE_VERSION = 2

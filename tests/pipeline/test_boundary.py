@@ -73,6 +73,7 @@ RANKS = {
     "pipeline.track": 4,
     "pipeline.models": 5,
     "pipeline.recipe": 6,
+    "pipeline.space": 6,
     "pipeline.cli": 7,
 }
 """The layers, bottom up: a module may import its own layer's package or lower layers, never higher."""
