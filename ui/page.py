@@ -16,7 +16,9 @@ import gradio as gr
 
 from pipeline.settings import Settings
 from ui import api, layout
+from ui.clip_handlers import ClipHandlers
 from ui.examples import gallery_items
+from ui.find import FindHandlers, find_note
 from ui.handlers import Handlers
 from ui.launch import QUEUE_SIZE, say_busy
 from ui.layout import Page
@@ -56,8 +58,10 @@ def build_demo(
             session_ttl_s=ttl,
             guides=services.control_kinds,
             subject_note=subject_note(services),
+            find_note=find_note(services),
         )
         handlers = Handlers(services, page)
+        handlers.find = FindHandlers(handlers)  # type: ignore[attr-defined]  # the Find by name tab's events
         wire(page, handlers)
         api.register(handlers, page.session)
         handlers.release = lambda session_hash: release_session(demo, session_hash)
@@ -94,7 +98,7 @@ def release_session(demo: gr.Blocks, session_hash: str) -> None:
 
 
 def mask_outputs(p: Page) -> list[Any]:
-    return [p.session, p.click_image, p.candidates, p.refine_preview, p.mask_info]
+    return [p.session, p.click_image, p.candidates, p.refine_preview, p.mask_info, p.matte_view]
 
 
 def photo_outputs(p: Page) -> list[Any]:
@@ -115,6 +119,7 @@ def wire(p: Page, h: Handlers) -> None:
     _wire_mask(p, h)
     _wire_refine(p, h)
     _wire_edit(p, h)
+    _wire_clip(p, ClipHandlers(h))
 
 
 def _wire_image(p: Page, h: Handlers) -> None:
@@ -141,6 +146,11 @@ def _wire_mask(p: Page, h: Handlers) -> None:
     p.clear.click(h.on_clear_click, {p.session}, mask_outputs(p), **QUIET)
     p.candidates.select(h.on_candidates_select, {p.session}, mask_outputs(p), **on_gpu)
     p.select_subject.click(h.on_select_subject_click, {p.session, p.combine}, mask_outputs(p), **on_gpu)
+    found: FindHandlers = h.find  # type: ignore[attr-defined]
+    for event in (p.find.click, p.find_text.submit):
+        inputs = {p.session, p.find_text, p.find_threshold, p.combine}
+        event(found.on_find_click, inputs, [*mask_outputs(p), p.instances], **on_gpu)
+    p.instances.input(found.on_instances_input, {p.session, p.instances}, mask_outputs(p), **on_gpu)
     p.push.click(h.on_push_click, {p.session}, [p.sketch], **QUIET)
     p.apply_sketch.click(h.on_sketch_apply, {p.session, p.sketch, p.combine}, mask_outputs(p), **QUIET)
     colour = {p.session, p.tolerance, p.combine, p.picked}
@@ -158,7 +168,7 @@ def _wire_mask(p: Page, h: Handlers) -> None:
 
 def _wire_refine(p: Page, h: Handlers) -> None:
     inputs = {p.session, *p.refine.values()}
-    outputs = [p.session, p.refine_preview, p.mask_info]
+    outputs = [p.session, p.refine_preview, p.mask_info, p.matte_view]
     live = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
     for name in ("grow", "feather", "speck", "matte"):
         p.refine[name].input(h.on_refine_input, inputs, outputs, concurrency_limit=8, **live)
@@ -213,3 +223,26 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         show_progress="full",
     )
     p.cancel.click(h.on_cancel_click, None, None, cancels=[run, many], queue=False, api_visibility="private")
+
+
+def _wire_clip(p: Page, c: ClipHandlers) -> None:
+    """Step 1's clip panel: open, scrub, keyframes, Propagate and Export (both cancellable)."""
+    private: dict[str, Any] = {"api_visibility": "private"}
+    stoppable = c.h.services.cancellable
+    shown = [p.clip, p.clip_frame, p.clip_info]
+    opened = p.clip_open.click(
+        stoppable(c.on_clip_open_click), {p.clip, p.clip_files}, [*shown, p.clip_slider], show_progress="full",
+        **private,
+    )  # fmt: skip
+    p.clip_slider.release(c.on_clip_slider_release, {p.clip, p.clip_slider}, shown, show_progress="hidden", **private)
+    p.clip_edit.click(c.on_clip_edit_click, {p.clip, p.clip_slider, p.session}, photo_outputs(p), **private)
+    p.clip_key.click(c.on_clip_key_click, {p.clip, p.clip_slider, p.session}, shown, **private)
+    tracked = p.clip_track.click(
+        stoppable(c.on_clip_track_click), {p.clip, p.clip_slider}, shown, concurrency_id=GPU, concurrency_limit=1,
+        show_progress="full", **private,
+    )  # fmt: skip
+    exported = p.clip_export.click(
+        stoppable(c.on_clip_export_click), {p.clip, p.session, *p.edit.values()}, [p.clip_out],
+        concurrency_id=GPU, concurrency_limit=1, show_progress="full", **private,
+    )  # fmt: skip
+    p.clip_cancel.click(c.on_clip_cancel_click, None, None, cancels=[opened, tracked, exported], queue=False, **private)
