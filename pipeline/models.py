@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SegmenterKind = Literal["auto", "sam", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
+RemoverKind = Literal["auto", "lama", "exemplar"]
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -110,11 +111,35 @@ def _diffusion(settings: Settings) -> Chosen[Inpainter]:
     return Chosen(engine, f"diffusion engine on {device}: {source}")
 
 
+def _exemplar(settings: Settings) -> Chosen[Inpainter]:
+    from pipeline.inpaint.exemplar import ExemplarInpainter
+
+    return Chosen(ExemplarInpainter(), "exemplar fill (PatchMatch)")
+
+
+def _lama(settings: Settings) -> Chosen[Inpainter]:
+    """LaMa from the configured TorchScript file; ``ModelUnavailable`` when there is none.
+
+    A file that is there but is not LaMa raises ``InvalidModel`` (no silent fallback).
+    """
+    from pipeline.inpaint import lama
+
+    path = lama.find_lama(settings)
+    if path is None:
+        raise ModelUnavailable(lama.missing_lama_message(settings))
+    device = resolve_device(settings.device)
+    engine = load_once(("lama", str(path), device), lambda: lama.load_lama(path, device=device))
+    return Chosen(engine, f"LaMa on {device}: {path}")
+
+
 SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "classic": _classic_selector}
 """Click selectors by name, in the order ``auto`` tries them (the last one always works)."""
 
 INPAINTERS: dict[str, Factory[Inpainter]] = {"diffusion": _diffusion, "classic": _classic_engine}
 """Inpainting engines by name, in the order ``auto`` tries them (the last one always works)."""
+
+REMOVERS: dict[str, Factory[Inpainter]] = {"lama": _lama, "exemplar": _exemplar}
+"""Removal engines (no prompt) by name, in the order ``auto`` tries them (the last one always works)."""
 
 
 def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str) -> Chosen[T]:
@@ -149,3 +174,8 @@ def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegment
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
     """The inpainting engine for ``kind``; ``auto`` picks diffusion when a model is configured."""
     return choose(INPAINTERS, kind, settings, what="engine")
+
+
+def make_remover(kind: RemoverKind, settings: Settings) -> Chosen[Inpainter]:
+    """The removal engine for ``kind``; ``auto`` picks LaMa when a file is there, else the exemplar fill."""
+    return choose(REMOVERS, kind, settings, what="removal engine")

@@ -55,6 +55,8 @@ class Settings:
     - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
     - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
       ``None`` means the classical engine unless the default model is already on disk.
+    - ``removal_model``: a LaMa TorchScript file (``big-lama.pt``) for removal
+      (``STENCIL_REMOVAL_MODEL``); ``None`` looks in ``models_dir``, else the exemplar fill.
     - ``sam_cache_mb``: memory cap of the SAM embedding cache (least recently used photos go first).
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
@@ -68,6 +70,7 @@ class Settings:
     sam_model: SamModel = field(default_factory=lambda: _env_choice("STENCIL_SAM_MODEL", "vit_b"))
     models_dir: Path = field(default_factory=default_models_dir)
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
+    removal_model: Path | None = field(default_factory=lambda: _env_path("STENCIL_REMOVAL_MODEL"))
     cpu_offload: bool = False
     context_px: int = field(default_factory=lambda: _env_int("STENCIL_INPAINT_CONTEXT_PX", 32))
     sam_cache_mb: int = field(default_factory=lambda: _env_int("STENCIL_SAM_CACHE_MB", 256))
