@@ -28,6 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sam-checkpoint", type=Path, help="SAM .pth checkpoint (else STENCIL_SAM_CHECKPOINT)")
     parser.add_argument("--sam-model", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type of the checkpoint")
     parser.add_argument("--inpaint-model", help="diffusers model id, folder or .safetensors (else classical)")
+    parser.add_argument("--removal-model", type=Path, help="LaMa TorchScript file for removal (else exemplar fill)")
     parser.add_argument("--max-side", type=int, help="refuse photos longer than this many px on a side")
     parser.add_argument("--queue-size", type=int, default=16, help="how many requests may wait in the queue")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the app does")
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             sam_checkpoint=args.sam_checkpoint,
             sam_model=args.sam_model,
             inpaint_model=args.inpaint_model,
+            removal_model=args.removal_model,
             max_side=args.max_side,
         )
         demo = build_demo(settings, queue_size=args.queue_size)

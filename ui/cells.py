@@ -8,6 +8,7 @@ replayed on the same photo gives the same result, mask, cutout and crop.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -50,14 +51,20 @@ def run_edit(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
+    warn: Callable[[str], object] | None = None,
 ) -> Session:
-    """Run ``edit`` on the photo and its refined mask; the result becomes a new history cell."""
+    """Run ``edit`` on the photo and its refined mask; the result becomes a new history cell.
+
+    ``warn`` is called with each warning the edit gives (the page shows it as a toast).
+    """
     photo = notebook.need_photo(session)
     mask = refined(session)
     if not isinstance(edit, ExtendCanvas) and float(mask.max(initial=0.0)) <= 0.0:
         raise EmptyMask("the mask is empty: select something in step 2 (click the product) before running an edit")
     engines = services.engines
     done = services.run_model(lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel))
+    for warning in done.warnings if warn is not None else ():
+        warn(warning[0].upper() + warning[1:] + ".")
     framed, cutout, crop = edit_outputs(
         photo.image, done.image, done.mask, output, subject=isinstance(edit, ReplaceBackground)
     )

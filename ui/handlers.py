@@ -21,7 +21,7 @@ from pipeline.colors import parse_color, to_hex
 from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
 from pipeline.masks import from_alpha, from_gray
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Remove
 from ui import cells, controls, examples, many, notebook, replay
 from ui.display import mask_to_image
 from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
@@ -117,7 +117,10 @@ class Handlers:
     def engine_reason(self, cell: Cell) -> str:
         """Why this cell's engine ran: the app's auto choice, or the engine asked for."""
         edit, _ = cells.cell_edit(cell)
-        return self.services.inpainter.reason if edit.engine == "auto" else "asked for"
+        if edit.engine != "auto":
+            return "asked for"
+        remover = self.services.remover
+        return remover.reason if isinstance(edit, Remove) and remover is not None else self.services.inpainter.reason
 
     # ---------------------------------------------------------------- step 1: image
 
@@ -299,7 +302,9 @@ class Handlers:
         def report(step: int, total: int) -> None:
             progress((step, total), desc=f"{type(edit).kind}: step {step} of {total}")  # type: ignore[attr-defined]
 
-        s = cells.run_edit(self.services, self.session(v), edit, output, progress=report, cancel=cancel)
+        s = cells.run_edit(
+            self.services, self.session(v), edit, output, progress=report, cancel=cancel, warn=gr.Warning
+        )
         return self.result_out(s)
 
     def on_cancel_click(self, request: gr.Request) -> None:

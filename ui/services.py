@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Inpainter
-from pipeline.models import Chosen, make_inpainter, make_segmenter, resolve_device
+from pipeline.models import Chosen, make_inpainter, make_remover, make_segmenter, resolve_device
 from pipeline.recipe import Engines
 from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
@@ -62,6 +62,8 @@ class Services:
     inpainter: Chosen[Inpainter]
     device: str
     queue_size: int = 16
+    remover: Chosen[Inpainter] | None = None
+    """The removal engine (LaMa when configured, else the exemplar fill); None: chosen on first use."""
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,7 +71,7 @@ class Services:
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter)
+        return Engines(self.settings, self.segmenter, self.inpainter, self.remover)
 
     @property
     def generates(self) -> bool:
@@ -84,7 +86,8 @@ class Services:
     def status(self) -> str:
         """One line for the top of the page: device, selector, engine and why."""
         selector, engine = self.segmenter.reason, self.inpainter.reason
-        return f"**Device:** {self.device} · **Selector:** {selector} · **Engine:** {engine}"
+        removal = f" · **Removal:** {self.remover.reason}" if self.remover is not None else ""
+        return f"**Device:** {self.device} · **Selector:** {selector} · **Engine:** {engine}{removal}"
 
     def start_prepare(self, image: Image) -> Future[Prepared] | None:
         """Start the once-per-photo work (the embedding) now, so the first click is fast.
@@ -110,8 +113,11 @@ def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
-    log.info("selector: %s; engine: %s", segmenter.reason, inpainter.reason)
-    models = not (isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter))
+    remover = make_remover("auto", settings)
+    log.info("selector: %s; engine: %s; removal: %s", segmenter.reason, inpainter.reason, remover.reason)
+    models = remover.backend.name == "lama" or not (
+        isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter)
+    )
     # Without a model nothing runs on a device: leave torch (about 500 MB) unimported.
     device = resolve_device(settings.device) if models or settings.device == "cuda" else "cpu (classical backends)"
-    return Services(settings, segmenter, inpainter, device, queue_size=queue_size)
+    return Services(settings, segmenter, inpainter, device, queue_size=queue_size, remover=remover)

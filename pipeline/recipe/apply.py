@@ -20,7 +20,7 @@ from pipeline.errors import InvalidInput, SizeMismatch
 from pipeline.inpaint.crop import CropOptions
 from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
 from pipeline.masks.sources import to_unit
-from pipeline.models import Chosen, make_inpainter, make_segmenter
+from pipeline.models import Chosen, make_inpainter, make_remover, make_segmenter
 from pipeline.recipe.steps import (
     AlphaChannel,
     Clicks,
@@ -53,6 +53,7 @@ class Engines:
     settings: Settings = field(default_factory=Settings)
     segmenter: Chosen[Segmenter] | None = None
     inpainter: Chosen[Inpainter] | None = None
+    remover: Chosen[Inpainter] | None = None
 
     def selector(self) -> Segmenter:
         if self.segmenter is None:
@@ -66,6 +67,23 @@ class Engines:
         if self.inpainter is None:
             self.inpainter = make_inpainter("auto", self.settings)
         return self.inpainter
+
+    def chosen_removal(self, kind: EngineKind) -> Chosen[Inpainter]:
+        """The engine that removes (no prompt) and why: ``auto`` is LaMa when a file is configured,
+        else the exemplar fill; ``classic`` is the exemplar fill; ``diffusion`` as asked."""
+        if kind == "diffusion":
+            return self.chosen_engine(kind)
+        if kind == "classic":
+            return make_remover("exemplar", self.settings)
+        if self.remover is None:
+            self.remover = make_remover("auto", self.settings)
+        return self.remover
+
+    def removal_engine(self, kind: EngineKind, margin_px: int | None) -> Inpainter:
+        """``chosen_removal``'s engine; a diffusion engine keeps ``margin_px`` of context."""
+        if kind == "diffusion":
+            return self.engine(kind, margin_px)
+        return self.chosen_removal(kind).backend
 
     def engine(self, kind: EngineKind, margin_px: int | None) -> Inpainter:
         """The engine for ``kind``, keeping ``margin_px`` of context when it works on a crop."""
@@ -234,7 +252,7 @@ def apply_edit(
 ) -> EditResult:
     """Run ``edit`` on ``image`` with ``mask`` (full resolution); pixels the edit must keep stay exact."""
     if isinstance(edit, Remove):
-        engine = engines.engine(edit.engine, edit.margin_px)
+        engine = engines.removal_engine(edit.engine, edit.margin_px)
         return fill.remove(
             image, mask, engine, grow_px=edit.grow_px, prompting=edit.prompting, progress=progress, cancel=cancel
         )
