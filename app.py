@@ -29,6 +29,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sam-model", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type of the checkpoint")
     parser.add_argument("--inpaint-model", help="diffusers model id, folder or .safetensors (else classical)")
     parser.add_argument("--removal-model", type=Path, help="LaMa TorchScript file for removal (else exemplar fill)")
+    parser.add_argument("--controlnet", action="append", metavar="KIND=MODEL",
+                        help="a ControlNet for guidance: KIND is seg, canny, mask or image; MODEL an id, folder or "
+                             ".safetensors (repeat for several; else STENCIL_CONTROLNET)")  # fmt: skip
+    parser.add_argument("--subject-model", type=Path, help="subject model .onnx for Select subject (else classical)")
     parser.add_argument("--max-side", type=int, help="refuse photos longer than this many px on a side")
     parser.add_argument("--queue-size", type=int, default=16, help="how many requests may wait in the queue")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the app does")
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             sam_model=args.sam_model,
             inpaint_model=args.inpaint_model,
             removal_model=args.removal_model,
+            controlnets=tuple(args.controlnet) if args.controlnet else None,
+            subject_model=args.subject_model,
             max_side=args.max_side,
         )
         demo = build_demo(settings, queue_size=args.queue_size)

@@ -49,3 +49,7 @@ class BackendFailed(PipelineError):
 
 class Cancelled(PipelineError):
     """The caller asked a long-running operation to stop."""
+
+
+class ClipTooLarge(InvalidInput):
+    """A clip or photo sequence is longer, or its frames larger, than the sequence limits allow."""

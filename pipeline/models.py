@@ -16,13 +16,17 @@ from typing import Generic, Literal, TypeVar
 from pipeline.errors import InvalidInput, ModelUnavailable
 from pipeline.inpaint.protocol import Inpainter
 from pipeline.select.protocol import AnySegmenter
+from pipeline.select.subject import SubjectFinder
 from pipeline.settings import DevicePreference, Settings
+from pipeline.track.protocol import Tracker
 
 log = logging.getLogger(__name__)
 
 SegmenterKind = Literal["auto", "sam", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
 RemoverKind = Literal["auto", "lama", "exemplar"]
+TrackerKind = Literal["auto", "sam2", "classic"]
+SubjectKind = Literal["auto", "rembg", "classic"]
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -35,6 +39,17 @@ class Chosen(Generic[T]):
 
     backend: T
     reason: str
+
+
+LEARNED_PACKAGES = {"torch": "torch", "segment_anything": "segment-anything", "diffusers": "diffusers", "transformers": "transformers"}
+"""Import name -> package name of what the learned backends need (a CPU Space installs none of them)."""
+
+
+def absent_learned_packages() -> list[str]:
+    """The packages of ``LEARNED_PACKAGES`` not installed here (looked up, not imported)."""
+    import importlib.util
+
+    return [package for module, package in LEARNED_PACKAGES.items() if importlib.util.find_spec(module) is None]
 
 
 @cache
@@ -97,18 +112,65 @@ def _diffusion(settings: Settings) -> Chosen[Inpainter]:
     """The configured diffusion model; ``ModelUnavailable`` when none is configured or found."""
     from pipeline.inpaint.crop import CropOptions
     from pipeline.inpaint.diffusion import loader as diffusion
+    from pipeline.inpaint.diffusion.controlnet import parse_specs
 
     source = diffusion.find_model(settings)
     if source is None:
         raise ModelUnavailable(diffusion.missing_model_message(settings))
+    controlnets = parse_specs(settings.controlnets)
     device = resolve_device(settings.device)
     engine = load_once(
-        ("diffusion", source, device, settings.cpu_offload, settings.context_px),
+        ("diffusion", source, device, settings.cpu_offload, settings.context_px, controlnets),
         lambda: diffusion.load_inpainter(
-            source, device=device, cpu_offload=settings.cpu_offload, crop=CropOptions(context_px=settings.context_px)
+            source,
+            device=device,
+            cpu_offload=settings.cpu_offload,
+            crop=CropOptions(context_px=settings.context_px),
+            controlnets=controlnets,
         ),
     )
-    return Chosen(engine, f"diffusion engine on {device}: {source}")
+    guided = f" with ControlNet {', '.join(kind for kind, _ in controlnets)}" if controlnets else ""
+    return Chosen(engine, f"diffusion engine on {device}: {source}{guided}")
+
+
+def _classic_tracker(settings: Settings) -> Chosen[Tracker]:
+    from pipeline.track.classic import ClassicTracker
+
+    return Chosen(ClassicTracker(), "classical tracker (optical flow and graph cut)")
+
+
+def _sam2_tracker(settings: Settings) -> Chosen[Tracker]:
+    """SAM 2's video model from ``settings.track_model``; ``ModelUnavailable`` when none is configured."""
+    source = settings.track_model
+    if not source:
+        raise ModelUnavailable(
+            "no SAM 2 video model is configured; set STENCIL_TRACK_MODEL (or --track-model) to a model folder or "
+            "a hub id in the local cache, such as facebook/sam2.1-hiera-tiny"
+        )
+    from pipeline.track import sam2
+
+    device = resolve_device(settings.device)
+    tracker = load_once(("sam2-video", source, device), lambda: sam2.load_tracker(source, device=device))
+    return Chosen(tracker, f"SAM 2 video tracker on {device}: {source}")
+
+
+def _classic_subject(settings: Settings) -> Chosen[SubjectFinder]:
+    from pipeline.select.subject.classic import ClassicSubject
+
+    return Chosen(ClassicSubject(), "classical subject extractor (backdrop, saliency, graph cut)")
+
+
+def _rembg_subject(settings: Settings) -> Chosen[SubjectFinder]:
+    """The configured subject model through rembg; ``ModelUnavailable`` when there is none."""
+    from pipeline.select.subject import learned
+
+    path = learned.find_model(settings.subject_model, settings.models_dir)
+    if path is None:
+        raise ModelUnavailable(learned.missing_model_message(settings.models_dir))
+    finder = load_once(
+        ("subject", str(path), settings.subject_arch), lambda: learned.load_subject(path, settings.subject_arch)
+    )
+    return Chosen(finder, f"{finder.name} subject model: {path}")
 
 
 def _exemplar(settings: Settings) -> Chosen[Inpainter]:
@@ -141,6 +203,9 @@ INPAINTERS: dict[str, Factory[Inpainter]] = {"diffusion": _diffusion, "classic":
 REMOVERS: dict[str, Factory[Inpainter]] = {"lama": _lama, "exemplar": _exemplar}
 """Removal engines (no prompt) by name, in the order ``auto`` tries them (the last one always works)."""
 
+SUBJECTS: dict[str, Factory[SubjectFinder]] = {"rembg": _rembg_subject, "classic": _classic_subject}
+"""Subject finders by name, in the order ``auto`` tries them (the last one always works)."""
+
 
 def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str) -> Chosen[T]:
     """The backend ``kind`` names in ``registry``, or for ``auto`` the first one that is available.
@@ -166,6 +231,15 @@ def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, wh
     raise ModelUnavailable(f"no {what} is available: {'; '.join(skipped)}")
 
 
+TRACKERS: dict[str, Factory[Tracker]] = {"sam2": _sam2_tracker, "classic": _classic_tracker}
+"""Mask trackers by name, in the order ``auto`` tries them (the last one always works)."""
+
+
+def make_tracker(kind: TrackerKind, settings: Settings) -> Chosen[Tracker]:
+    """The mask tracker for ``kind``; ``auto`` picks SAM 2 when a video model is configured."""
+    return choose(TRACKERS, kind, settings, what="tracker")
+
+
 def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
     """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there."""
     return choose(SEGMENTERS, kind, settings, what="segmenter")
@@ -179,3 +253,8 @@ def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
 def make_remover(kind: RemoverKind, settings: Settings) -> Chosen[Inpainter]:
     """The removal engine for ``kind``; ``auto`` picks LaMa when a file is there, else the exemplar fill."""
     return choose(REMOVERS, kind, settings, what="removal engine")
+
+
+def make_subject(kind: SubjectKind, settings: Settings) -> Chosen[SubjectFinder]:
+    """The subject finder for ``kind``; ``auto`` picks the rembg model when one is configured or downloaded."""
+    return choose(SUBJECTS, kind, settings, what="subject finder")

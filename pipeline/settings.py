@@ -14,6 +14,7 @@ from pipeline.errors import InvalidInput
 
 DevicePreference = Literal["auto", "cuda", "cpu"]
 SamModel = Literal["vit_b", "vit_l", "vit_h"]
+SubjectArch = Literal["auto", "u2net", "isnet", "birefnet", "bria"]
 
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_SIDE = 8192
@@ -57,6 +58,17 @@ class Settings:
       ``None`` means the classical engine unless the default model is already on disk.
     - ``removal_model``: a LaMa TorchScript file (``big-lama.pt``) for removal
       (``STENCIL_REMOVAL_MODEL``); ``None`` looks in ``models_dir``, else the exemplar fill.
+    - ``controlnets``: ``KIND=MODEL`` items (``--controlnet``, ``STENCIL_CONTROLNET`` comma-separated),
+      one ControlNet per control kind, loaded beside the inpainting model.
+    - ``track_model``: a SAM 2 video model (hub id or local folder) for the learned tracker
+      (``STENCIL_TRACK_MODEL``); ``None`` means the classical tracker.
+    - ``subject_model``: a subject model (BiRefNet, BRIA RMBG, ISNet, U2-Net) as a local ``.onnx``
+      file (``STENCIL_SUBJECT_MODEL``); ``None`` looks for a downloaded one in ``models_dir``.
+      ``subject_arch`` says which architecture it is ("auto": from its name and input size).
+    - ``sam3_model``: SAM 3 for finding objects by name: a Hugging Face model id (loaded only from
+      the local cache) or a local folder; ``None`` uses ``facebook/sam3`` if it is cached.
+    - ``matte_model``: ViTMatte for soft edges, the same kinds of source; ``None`` uses
+      ``hustvl/vitmatte-small-composition-1k`` if it is cached, else the classical matte.
     - ``sam_cache_mb``: memory cap of the SAM embedding cache (least recently used photos go first).
     - ``context_px``: pixels of context kept around the mask's box when diffusion works on a
       crop of the photo ("inpaint only masked").
@@ -71,7 +83,19 @@ class Settings:
     models_dir: Path = field(default_factory=default_models_dir)
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
     removal_model: Path | None = field(default_factory=lambda: _env_path("STENCIL_REMOVAL_MODEL"))
+    controlnets: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            i.strip() for i in os.environ.get("STENCIL_CONTROLNET", "").split(",") if i.strip()
+        )
+    )
+    sam3_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_SAM3_MODEL") or None)
+    matte_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_MATTE_MODEL") or None)
     cpu_offload: bool = False
+    track_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_TRACK_MODEL") or None)
+    subject_model: Path | None = field(default_factory=lambda: _env_path("STENCIL_SUBJECT_MODEL"))
+    subject_arch: SubjectArch = field(
+        default_factory=lambda: os.environ.get("STENCIL_SUBJECT_ARCH", "auto")  # type: ignore[return-value]
+    )
     context_px: int = field(default_factory=lambda: _env_int("STENCIL_INPAINT_CONTEXT_PX", 32))
     sam_cache_mb: int = field(default_factory=lambda: _env_int("STENCIL_SAM_CACHE_MB", 256))
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -84,6 +108,11 @@ class Settings:
         if self.sam_model not in get_args(SamModel):
             raise InvalidInput(
                 f"SAM model {self.sam_model!r} is not one of vit_b, vit_l, vit_h (setting STENCIL_SAM_MODEL)"
+            )
+        if self.subject_arch not in get_args(SubjectArch):
+            raise InvalidInput(
+                f"subject architecture {self.subject_arch!r} is not one of {', '.join(get_args(SubjectArch))} "
+                "(setting STENCIL_SUBJECT_ARCH)"
             )
         if not 0 <= self.context_px <= 4096:
             raise InvalidInput(

@@ -237,3 +237,70 @@ def save_tiny_pipeline(
         pipe = build_pipeline(size, in_channels=in_channels, seed=seed, workdir=workdir)
     pipe.save_pretrained(str(folder), safe_serialization=True)
     return folder
+
+
+CONTROL_EMBEDDING: dict[str, tuple[int, ...]] = {
+    "tiny": (16, 32),  # one stride-2 step: the tiny VAE's factor 2
+    "sdxl": (16, 32),
+    "medium": (16, 16, 16, 16),  # three steps: SD 1.5's factor 8
+    "sd15": (16, 32, 96, 256),  # SD 1.5's own conditioning embedding
+}
+
+
+def build_controlnet(size: SizeName | Literal["sdxl"] = "tiny", *, seed: int = 0, conditioning_channels: int = 3):
+    """A random ``ControlNetModel`` matching the UNet of ``build_pipeline(size)`` (or the tiny SDXL one).
+
+    Its input is the 4-channel noisy latent (the inpainting UNet's extra mask channels are not
+    the ControlNet's); its conditioning embedding downsamples by the VAE's factor. The output
+    convolutions, zero at the start of a real training, get small random weights, so that the
+    control image reaches the UNet as a trained ControlNet's does.
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    net = _controlnet(size, conditioning_channels)
+    with torch.no_grad():
+        zeroed = [*net.controlnet_down_blocks, net.controlnet_mid_block, net.controlnet_cond_embedding.conv_out]
+        for module in zeroed:
+            for parameter in module.parameters():
+                parameter.normal_(0.0, 0.05)
+    return net
+
+
+def _controlnet(size: str, conditioning_channels: int):
+    from diffusers import ControlNetModel
+
+    if size == "sdxl":
+        return ControlNetModel(
+            in_channels=4,
+            conditioning_channels=conditioning_channels,
+            block_out_channels=(32, 64),
+            layers_per_block=1,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            attention_head_dim=(2, 4),
+            use_linear_projection=True,
+            addition_embed_type="text_time",
+            addition_time_embed_dim=8,
+            transformer_layers_per_block=(1, 2),
+            projection_class_embeddings_input_dim=6 * 8 + 32,
+            cross_attention_dim=64,
+            conditioning_embedding_out_channels=CONTROL_EMBEDDING["sdxl"],
+        )
+    geo = GEOMETRIES[size]
+    return ControlNetModel(
+        in_channels=4,
+        conditioning_channels=conditioning_channels,
+        block_out_channels=geo.unet_channels,
+        layers_per_block=geo.unet_layers,
+        down_block_types=geo.unet_down,
+        cross_attention_dim=geo.cross_dim,
+        attention_head_dim=geo.head_dim,
+        norm_num_groups=geo.groups,
+        conditioning_embedding_out_channels=CONTROL_EMBEDDING[size],
+    )
+
+
+def save_tiny_controlnet(folder: Path, size: SizeName | Literal["sdxl"] = "tiny", *, seed: int = 0) -> Path:
+    """Build a random ControlNet (``build_controlnet``) and ``save_pretrained`` it into ``folder``; returns it."""
+    build_controlnet(size, seed=seed).save_pretrained(str(folder), safe_serialization=True)
+    return folder

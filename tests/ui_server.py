@@ -25,6 +25,14 @@ def free_port() -> int:
 @contextmanager
 def running_app(tmp: Path, *extra: str) -> Iterator[str]:
     """Run the app in a subprocess with no weights configured; yields its URL; stops it after."""
+    with serving(tmp, [sys.executable, str(ROOT / "app.py"), *extra], cwd=ROOT) as url:
+        yield url
+
+
+@contextmanager
+def serving(tmp: Path, command: list[str], *, cwd: Path, python_path: str | None = None) -> Iterator[str]:
+    """Run ``command`` (a Stencil page that reads GRADIO_SERVER_PORT) from ``cwd`` on a free loopback
+    port with no weights configured; yields its URL; stops it after. ``python_path`` replaces PYTHONPATH."""
     port = free_port()
     env = {
         **os.environ,
@@ -35,10 +43,15 @@ def running_app(tmp: Path, *extra: str) -> Iterator[str]:
     }
     env.pop("STENCIL_SAM_CHECKPOINT", None)
     env.pop("STENCIL_INPAINT_MODEL", None)
+    env.pop("STENCIL_CONTROLNET", None)
+    env.pop("STENCIL_SUBJECT_MODEL", None)
+    if python_path is not None:
+        env["PYTHONPATH"] = python_path
+    env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))  # app.py and a Space's app read these
     log = (tmp / "app.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port), *extra],
-        cwd=ROOT,
+        command,
+        cwd=cwd,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

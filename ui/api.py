@@ -15,6 +15,7 @@ files (white = selected); edits as result / mask / cutout files and the replayab
 
 from __future__ import annotations
 
+import inspect
 import json
 import tempfile
 from dataclasses import replace
@@ -26,8 +27,8 @@ import gradio as gr
 from pipeline import recipe as recipes
 from pipeline.colors import parse_color
 from pipeline.errors import InvalidInput
-from pipeline.io.images import load_image, load_mask, save_mask
-from pipeline.recipe import ColorRange, LuminanceRange, Output
+from pipeline.io.images import load_image, load_labels, load_mask, save_mask
+from pipeline.recipe import ColorRange, LuminanceRange, Output, Subject
 from pipeline.types import Box, Point
 from ui import cells, controls, notebook
 from ui.handlers import Handlers, shows_errors
@@ -71,6 +72,22 @@ def _mask_reply(session: Session) -> tuple[Session, str, dict[str, Any]]:
     return replace(session, folder=folder.parent), str(path), info
 
 
+def _guidance(
+    control: str | None, control_file: str | None, scale: float | None, start: float | None, end: float | None,
+    map_unknown: bool | None,
+) -> dict[str, Any]:  # fmt: skip
+    """Guidance values from an endpoint's optional arguments: ``control`` is none, seg, canny, mask or image.
+
+    ``control_file``: the seg map (ADE20K ids as a gray or palette PNG, or ADE20K colours) or the
+    control image; both have the photo's size. Left out (older clients): no guidance.
+    """
+    values: dict[str, Any] = {"control": control or "none", "seg_unknown": bool(map_unknown)}
+    values.update(control_scale=scale, control_start=start, control_end=end)
+    if control_file:
+        values["control_picture"] = load_labels(control_file) if control == "seg" else load_image(control_file).rgb
+    return values
+
+
 def _values(**given: Any) -> dict[str, Any]:
     """Edit-control values for ``controls.edit_from``: the page's defaults, then ``given``."""
     values = {**ADVANCED_DEFAULTS, "prompt": "", "out_prompt": "", "bg_prompt": "", "shadow": False}
@@ -91,7 +108,11 @@ class Api:
         settings = self.services.settings
         loaded = load_image(image, max_pixels=settings.max_pixels, max_side=settings.max_side)
         new = notebook.load(self.services, loaded.rgb, Path(image).name, session or Session(), alpha=loaded.alpha)
-        return new, {"width": new.size[0], "height": new.size[1], "name": Path(image).name}
+        info = {"width": new.size[0], "height": new.size[1], "name": Path(image).name}
+        if loaded.note:
+            gr.Warning(loaded.note)
+            info["note"] = loaded.note
+        return new, info
 
     @shows_errors
     def select(self, session: Session | None, points_json: str, box_json: str, mode: str) -> tuple:
@@ -102,6 +123,12 @@ class Api:
     def choose_candidate(self, session: Session | None, index: float, mode: str) -> tuple:
         whole = controls.whole(index, "candidate", 0, 15)
         return _mask_reply(notebook.choose_candidate(self.services, session or Session(), whole))
+
+    @shows_errors
+    def mask_subject(self, session: Session | None, mode: str, engine: str) -> tuple:
+        """The photo's subject, no clicks: ``engine`` "" or "auto" (the app's choice), "rembg" or "classic"."""
+        step = Subject(engine=(engine or "auto").strip(), combine=mode or "replace")  # type: ignore[arg-type]
+        return _mask_reply(notebook.find_subject(self.services, session or Session(), step))
 
     @shows_errors
     def mask_from_color(self, session: Session | None, color: str, tolerance: float, mode: str) -> tuple:
@@ -131,11 +158,10 @@ class Api:
         refine = controls.refine_from({**values, "matte": s.refine.matte_px})
         return _mask_reply(s.with_refine(refine))
 
-    def _edit(self, session: Session | None, values: dict[str, Any], request: gr.Request) -> EditReply:
+    def _edit(self, session: Session | None, values: dict[str, Any], request: gr.Request | None) -> EditReply:
         edit = controls.edit_from(values)
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
-        new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel)
+        cancel = self.services.new_run((request.session_hash if request else None) or "")
+        new = cells.run_edit(self.services, session or Session(), edit, Output(), cancel=cancel, warn=gr.Warning)
         cell = new.cell(new.shown_cell)  # type: ignore[arg-type]
         result, mask, cutout, _crop, recipe = cell.downloads
         return new, result, mask, cutout, json.loads(Path(recipe).read_text())
@@ -156,11 +182,18 @@ class Api:
         guidance: float,
         seed: float | None,
         margin_px: float,
-        request: gr.Request,
+        control: str | None,
+        control_scale: float | None,
+        control_start: float | None,
+        control_end: float | None,
+        map_unknown: bool | None,
+        control_file: str | None = None,
+        request: gr.Request | None = None,
     ) -> EditReply:
         values = _values(
             operation="Inpaint", prompt=prompt, negative=negative_prompt, engine=engine, steps=steps,
             strength=strength, guidance=guidance, seed=seed, margin=margin_px,
+            **_guidance(control, control_file, control_scale, control_start, control_end, map_unknown),
         )  # fmt: skip
         return self._edit(session, values, request)
 
@@ -175,12 +208,19 @@ class Api:
         image: str | None,
         prompt: str,
         engine: str,
-        request: gr.Request,
+        control: str | None,
+        control_scale: float | None,
+        control_start: float | None,
+        control_end: float | None,
+        map_unknown: bool | None,
+        control_file: str | None = None,
+        request: gr.Request | None = None,
     ) -> EditReply:
         picture = load_image(image).rgb if image else None
         values = _values(
             operation="Replace background", bg_kind=kind, bg_color=color, bg_color2=color2, bg_blur=blur_px,
             bg_image=picture, bg_prompt=prompt, engine=engine,
+            **_guidance(control, control_file, control_scale, control_start, control_end, map_unknown),
         )  # fmt: skip
         return self._edit(session, values, request)
 
@@ -246,19 +286,28 @@ def register(handlers: Handlers, session: gr.State) -> None:
         checks = [gr.Checkbox(label=f"flag {i}") for i in range(2)]
         files_out = [gr.File(label=name) for name in ("result", "mask", "cutout")]
         json_out = gr.JSON(label="info")
+        guide = [  # optional: left out, an older client's call runs without guidance
+            gr.Textbox(value="none", label="control"),
+            gr.Number(value=1.0, label="control scale"),
+            gr.Number(value=0.0, label="control start"),
+            gr.Number(value=1.0, label="control end"),
+            gr.Checkbox(value=False, label="map unknown"),
+            gr.File(label="control file"),
+        ]
         t, n, c = texts, numbers, checks
         edit_out = [*files_out, json_out]
         endpoints: list[tuple[str, Any, list[Any], list[Any], bool]] = [
             ("load_image", api.load_image, [file_in], [json_out], False),
             ("select", api.select, [t[0], t[1], t[2]], [files_out[1], json_out], True),
             ("choose_candidate", api.choose_candidate, [n[0], t[0]], [files_out[1], json_out], True),
+            ("mask_subject", api.mask_subject, [t[0], t[1]], [files_out[1], json_out], True),
             ("mask_from_color", api.mask_from_color, [t[0], n[0], t[1]], [files_out[1], json_out], False),
             ("mask_from_luminance", api.mask_from_luminance, [n[0], n[1], t[0]], [files_out[1], json_out], False),
             ("import_mask", api.import_mask, [file_in, t[0]], [files_out[1], json_out], False),
             ("refine", api.refine, [n[0], n[1], c[0], c[1], n[2]], [files_out[1], json_out], False),
             ("remove", api.remove, [t[0], n[0]], edit_out, True),
-            ("inpaint", api.inpaint, [t[0], t[1], t[2], *n[:5]], edit_out, True),
-            ("background", api.background, [t[0], t[1], t[2], n[0], file_in, t[3], t[4]], edit_out, True),
+            ("inpaint", api.inpaint, [t[0], t[1], t[2], *n[:5], *guide], edit_out, True),
+            ("background", api.background, [t[0], t[1], t[2], n[0], file_in, t[3], t[4], *guide], edit_out, True),
             ("outpaint", api.outpaint, [*n[:4], t[0], t[1], t[2], n[4]], edit_out, True),
             ("use_result", api.use_result, [], [json_out], False),
             ("recipe", api.recipe, [], [json_out], False),
@@ -266,8 +315,9 @@ def register(handlers: Handlers, session: gr.State) -> None:
         ]
         for name, fn, inputs, outputs, on_gpu in endpoints:
             trigger = gr.Button(visible=False)
+            stoppable = on_gpu and "request" in inspect.signature(fn).parameters
             trigger.click(
-                fn,
+                handlers.services.cancellable(fn) if stoppable else fn,
                 [session, *inputs],
                 [session, *outputs],
                 api_name=name,

@@ -16,14 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import recipe as recipes
+from pipeline.edits.remove import LARGE_SHARE
 from pipeline.errors import EmptyMask, InvalidInput
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.io.images import save_image, save_mask, save_rgba
 from pipeline.masks.compose import solid
-from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, ReplaceBackground
+from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, Remove, ReplaceBackground
 from pipeline.recipe.apply import apply_edit, refine_mask
 from pipeline.recipe.output import edit_outputs
 from pipeline.recipe.steps import EDIT_STEPS
+from pipeline.space.runtime import gpu_seconds
 from pipeline.types import Image, Mask
 from ui import notebook
 from ui.controls import caption
@@ -35,6 +37,21 @@ PNG_LEVEL = 1
 """zlib level of the download PNGs: lossless at every level; 1 writes a 12 MP photo about 4x faster than 6."""
 
 SUFFIXES = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+
+
+REMOVAL_WARN_SHARE = LARGE_SHARE
+"""A removal whose mask covers more of the photo than this is filled from too little to look right."""
+
+
+def removal_note(edit: Edit, mask: Mask) -> str | None:
+    """A warning when ``edit`` removes more than ``REMOVAL_WARN_SHARE`` of the photo, else None."""
+    share = float(np.mean(mask > 0.5)) if isinstance(edit, Remove) else 0.0
+    if share <= REMOVAL_WARN_SHARE:
+        return None
+    return (
+        f"The mask covers {share:.0%} of the photo: removing that much fills it from very little "
+        "(an all-white mask comes out flat). To change the background, use 'Replace background' instead."
+    )
 
 
 def refined(session: Session) -> Mask:
@@ -51,20 +68,23 @@ def run_edit(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
-    warn: Callable[[str], object] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Session:
     """Run ``edit`` on the photo and its refined mask; the result becomes a new history cell.
 
-    ``warn`` is called with each warning the edit gives (the page shows it as a toast).
-    """
+    ``warn`` is told what the user should know before the result comes (``removal_note``)."""
     photo = notebook.need_photo(session)
     mask = refined(session)
     if not isinstance(edit, ExtendCanvas) and float(mask.max(initial=0.0)) <= 0.0:
         raise EmptyMask("the mask is empty: select something in step 2 (click the product) before running an edit")
-    engines = services.engines
-    done = services.run_model(lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel))
-    for warning in done.warnings if warn is not None else ():
-        warn(warning[0].upper() + warning[1:] + ".")
+    if warn is not None and (note := removal_note(edit, mask)):
+        warn(note)
+    engines, classical = services.engines, services.classical_engines
+    done = services.run_model(
+        lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel),
+        seconds=gpu_seconds(pixels=photo.image.shape[0] * photo.image.shape[1], steps=_steps(edit)),
+        fallback=lambda: apply_edit(_classical(edit), photo.image, mask, classical, progress=progress, cancel=cancel),
+    )
     framed, cutout, crop = edit_outputs(
         photo.image, done.image, done.mask, output, subject=isinstance(edit, ReplaceBackground)
     )
@@ -187,3 +207,16 @@ def cell_edit(cell: Cell) -> tuple[Edit, Output]:
     """The edit and the output step of a cell's recipe."""
     edit = next(s for s in reversed(cell.recipe.steps) if isinstance(s, EDIT_STEPS))
     return edit, cell.recipe.output
+
+
+def _steps(edit: Edit) -> int:
+    """Denoising steps ``edit`` asks of a diffusion engine (0 when it has no prompt settings)."""
+    prompting = getattr(edit, "prompting", None)
+    fill = getattr(edit, "fill", None)
+    prompting = prompting or getattr(fill, "prompting", None)
+    return int(getattr(prompting, "steps", 0))
+
+
+def _classical(edit: Edit) -> Edit:
+    """``edit`` on the classical engine (what runs when the GPU is refused)."""
+    return replace(edit, engine="classic") if getattr(edit, "engine", "classic") != "classic" else edit

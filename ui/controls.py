@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline import limits
 from pipeline.colors import parse_color, to_hex
 from pipeline.edits.background import BlurredOriginal, Gradient, ImageBackground, PromptBackground, Shadow, SolidColor
 from pipeline.edits.outpaint import Padding
@@ -20,6 +21,7 @@ from pipeline.errors import InvalidInput
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING, Prompting
 from pipeline.recipe import Edit, ExtendCanvas, Inpaint, Output, Refine, Remove, ReplaceBackground
 from pipeline.recipe.steps import Fill
+from ui import guidance
 
 OPERATIONS = {"Replace background": "background", "Remove": "remove", "Inpaint": "inpaint", "Extend canvas": "outpaint"}
 BACKGROUNDS = {"Colour": SolidColor, "Gradient": Gradient, "Blur": BlurredOriginal, "Image": ImageBackground}
@@ -65,10 +67,10 @@ def refine_from(v: Values) -> Refine:
     return Refine(
         fill_holes=bool(v["fill_holes"]),
         min_speck_px=whole(v["speck"], "speck size", 0, 100_000_000),
-        grow_px=whole(v["grow"], "grow / shrink", -1000, 1000),
-        matte_px=whole(v["matte"], "edge matte", 0, 64),
+        grow_px=whole(v["grow"], "grow / shrink", -limits.MAX_GROW_PX, limits.MAX_GROW_PX),
+        matte_px=whole(v["matte"], "edge matte", 0, limits.MAX_MATTE_PX),
         invert=bool(v["invert"]),
-        feather_px=number(v["feather"], "feather", 0.0, 500.0),
+        feather_px=number(v["feather"], "feather", 0.0, limits.MAX_FEATHER_PX),
     )
 
 
@@ -91,7 +93,7 @@ def prompting_from(v: Values, prompt: str) -> Prompting:
         prompt=prompt or "",
         negative_prompt=v["negative"] or "",
         seed=seed_from(v["seed"]),
-        steps=whole(v["steps"], "steps", 1, 500),
+        steps=whole(v["steps"], "steps", 1, limits.MAX_STEPS),
         strength=number(v["strength"], "strength", 0.01, 1.0),
         guidance=number(v["guidance"], "guidance", 0.0, 50.0),
     )
@@ -105,14 +107,19 @@ def edit_from(v: Values) -> Edit:
     engine = v["engine"]
     if engine not in ("auto", "classic", "diffusion"):
         raise InvalidInput(f"engine {engine!r} is not one of auto, classic, diffusion")
-    margin = None if v["margin"] is None else whole(v["margin"], "context margin", 0, 4096)
+    margin = None if v["margin"] is None else whole(v["margin"], "context margin", 0, limits.MAX_MARGIN_PX)
     if operation == "remove":
         return Remove(prompting=prompting_from(v, ""), engine=engine, margin_px=margin)
     if operation == "inpaint":
-        return Inpaint(prompting=prompting_from(v, v["prompt"]), engine=engine, margin_px=margin)
+        return Inpaint(
+            prompting=prompting_from(v, v["prompt"]), engine=engine, margin_px=margin,
+            controls=guidance.controls_from(v),
+        )  # fmt: skip
     if operation == "background":
         shadow = shadow_from(v) if v["shadow"] else None
-        return ReplaceBackground(fill=fill_from(v), shadow=shadow, engine=engine, margin_px=margin)
+        fill = fill_from(v)
+        guided = guidance.controls_from(v) if isinstance(fill, PromptBackground) else ()
+        return ReplaceBackground(fill=fill, shadow=shadow, engine=engine, margin_px=margin, controls=guided)
     if v["aspect"] in ASPECTS:
         return ExtendCanvas(
             aspect=ASPECTS[v["aspect"]], prompting=prompting_from(v, v["out_prompt"]), engine=engine, margin_px=margin
@@ -130,7 +137,7 @@ def fill_from(v: Values) -> Fill:
     if kind == "Gradient":
         return Gradient(parse_color(v["bg_color"]), parse_color(v["bg_color2"]))
     if kind == "Blur":
-        return BlurredOriginal(number(v["bg_blur"], "blur", 0.5, 1000.0))
+        return BlurredOriginal(number(v["bg_blur"], "blur", 0.5, limits.MAX_BLUR_PX))
     if kind == "Image":
         picture = v["bg_image"]
         if picture is None:
@@ -153,14 +160,17 @@ def shadow_from(v: Values) -> Shadow:
     return Shadow(
         kind=v["shadow_kind"],
         angle_deg=number(v["shadow_angle"], "shadow angle", -360.0, 360.0),
-        distance_px=number(v["shadow_distance"], "shadow distance", 0.0, 2000.0),
-        softness_px=number(v["shadow_softness"], "shadow softness", 0.0, 500.0),
+        distance_px=number(v["shadow_distance"], "shadow distance", 0.0, limits.MAX_SHADOW_PX),
+        softness_px=number(v["shadow_softness"], "shadow softness", 0.0, limits.MAX_FEATHER_PX),
         opacity=number(v["shadow_opacity"], "shadow opacity", 0.0, 1.0),
     )
 
 
 def output_from(v: Values) -> Output:
-    width, height = whole(v["canvas_w"], "canvas width", 0, 8192), whole(v["canvas_h"], "canvas height", 0, 8192)
+    width, height = (
+        whole(v["canvas_w"], "canvas width", 0, limits.MAX_CANVAS_SIDE),
+        whole(v["canvas_h"], "canvas height", 0, limits.MAX_CANVAS_SIDE),
+    )
     canvas = (width, height) if width and height else None
     if (width or height) and canvas is None:
         raise InvalidInput("give the catalogue canvas both a width and a height (or 0 for both to keep the size)")
@@ -186,6 +196,7 @@ def edit_values(edit: Edit, output: Output) -> dict[str, Any]:
         prompting = edit.prompting
     elif isinstance(edit, Inpaint):
         prompting, values["prompt"] = edit.prompting, edit.prompting.prompt
+        values.update(guidance.guidance_values(edit.controls))
     elif isinstance(edit, ExtendCanvas):
         prompting, values["out_prompt"] = edit.prompting, edit.prompting.prompt
         aspect = next((label for label, ratio in ASPECTS.items() if ratio == edit.aspect), SIDES_ONLY)
@@ -198,6 +209,7 @@ def edit_values(edit: Edit, output: Output) -> dict[str, Any]:
             values.update(shadow_values(edit.shadow))
         if isinstance(edit.fill, PromptBackground):
             prompting = edit.fill.prompting
+            values.update(guidance.guidance_values(edit.controls))
     if prompting is not None:
         values.update(prompting_values(prompting))
     return values

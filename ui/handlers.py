@@ -21,14 +21,15 @@ from pipeline.colors import parse_color, to_hex
 from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
 from pipeline.masks import from_alpha, from_gray
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Remove
-from ui import cells, controls, examples, many, notebook, replay
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Remove, Subject
+from ui import cells, controls, examples, guidance, many, notebook, replay
 from ui.display import mask_to_image
 from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
 from ui.layout import Page
 from ui.layout_edit import NO_MODEL
 from ui.services import Services
 from ui.state import Cell, Photo, Session
+from ui.uploads import public
 from ui.views import click_region, history_items, mask_views, refine_view, sketch_value
 
 log = logging.getLogger(__name__)
@@ -37,19 +38,21 @@ V = dict[Any, Any]
 
 
 def shows_errors(fn: Callable[..., R]) -> Callable[..., R]:
-    """Turn pipeline errors into ``gr.Error`` (the message says what to do); log anything else."""
+    """Turn pipeline errors into ``gr.Error`` (the message says what to do, without server paths);
+    log anything else."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> R:
         try:
             return fn(*args, **kwargs)
         except PipelineError as error:
-            raise gr.Error(str(error), print_exception=False) from error
+            raise gr.Error(public(str(error)), print_exception=False) from error
         except gr.Error:
             raise
         except Exception as error:
             log.exception("%s failed", fn.__name__)
-            raise gr.Error(f"{type(error).__name__}: {error}. Your photo and mask are kept; try again.") from error
+            detail = public(f"{type(error).__name__}: {error}")
+            raise gr.Error(f"{detail}. Your photo and mask are kept; try again.") from error
 
     return wrapper
 
@@ -134,6 +137,8 @@ class Handlers:
         )
         if is_shown_copy(loaded.rgb, s):
             return {}  # the box re-sent the copy it shows: nothing new
+        if loaded.note:
+            gr.Warning(loaded.note)
         name = loaded.path.name if loaded.path is not None else "photo"
         return self.photo_out(notebook.load(self.services, loaded.rgb, name, s, alpha=loaded.alpha))
 
@@ -198,6 +203,11 @@ class Handlers:
         return self.mask_out(notebook.store_mask(s, mask, "sketch", v[self.p.combine]))
 
     @shows_errors
+    def on_select_subject_click(self, v: V) -> V:
+        step = Subject(combine=v[self.p.combine])
+        return self.mask_out(notebook.find_subject(self.services, self.session(v), step))
+
+    @shows_errors
     def on_color_image_select(self, v: V, evt: gr.SelectData) -> V:
         s = self.session(v)
         photo = notebook.need_photo(s)
@@ -259,6 +269,36 @@ class Handlers:
         step = LabelClasses(classes=tuple(classes), labels=labels, combine=v[self.p.combine])
         return self.mask_out(notebook.add_source(s, step))
 
+    # ---------------------------------------------------------------- step 4: guidance
+
+    @shows_errors
+    def on_control_labels_click(self, v: V) -> V:
+        s = self.session(v)
+        notebook.need_photo(s)
+        colours = guidance.imported_labels(s.recipe().steps, bool(v[self.p.edit["seg_unknown"]]))
+        return {self.p.edit["control"]: "Segmentation map", self.p.edit["control_picture"]: colours}
+
+    @shows_errors
+    def on_control_blank_click(self, v: V) -> V:
+        photo = notebook.need_photo(self.session(v))
+        return {
+            self.p.edit["control"]: "Segmentation map",
+            self.p.edit["control_picture"]: guidance.blank_map(photo.size),
+        }
+
+    @shows_errors
+    def on_control_show_click(self, v: V) -> V:
+        """The control image the next Run gives the model: cut at the engine's crop, at its work size."""
+        s = self.session(v)
+        photo = notebook.need_photo(s)
+        edit = controls.edit_from(self.named(v, self.p.edit))
+        guides = getattr(edit, "controls", ())
+        if not guides:
+            raise InvalidInput("guidance is off: choose what to guide with (and a prompted background or Inpaint)")
+        engine = self.services.engines.engine(edit.engine, edit.margin_px)
+        mask = guidance.edit_mask(edit, cells.refined(s))
+        return {self.p.control_preview: guidance.preview(guides[0], photo.image, mask, engine)}
+
     # ---------------------------------------------------------------- step 3: refine
 
     @shows_errors
@@ -296,8 +336,7 @@ class Handlers:
     def on_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
         named = self.named(v, self.p.edit)
         edit, output = controls.edit_from(named), controls.output_from(named)
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
+        cancel = self.services.new_run(request.session_hash or "")
 
         def report(step: int, total: int) -> None:
             progress((step, total), desc=f"{type(edit).kind}: step {step} of {total}")  # type: ignore[attr-defined]
@@ -308,7 +347,7 @@ class Handlers:
         return self.result_out(s)
 
     def on_cancel_click(self, request: gr.Request) -> None:
-        self.services.cancel_flag(request.session_hash or "").set()
+        self.services.cancel(request.session_hash or "")
         gr.Info("Cancelling: the edit stops at its next step.")
 
     @shows_errors
@@ -324,8 +363,7 @@ class Handlers:
 
     @shows_errors
     def on_many_run_click(self, v: V, request: gr.Request, progress=gr.Progress()) -> V:  # noqa: B008
-        cancel = self.services.cancel_flag(request.session_hash or "")
-        cancel.clear()
+        cancel = self.services.new_run(request.session_hash or "")
 
         def report(done: int, total: int, name: str) -> None:
             desc = f"{name}: photo {done + 1} of {total}" if done < total else "zipping the results"

@@ -15,6 +15,7 @@ from pipeline.recipe import Refine
 from ui.layout_edit import edit_step, result_step
 from ui.state import forget
 from ui.theme import picker_gallery, step_heading
+from ui.uploads import checked
 
 COMBINE_CHOICES = [("Replace", "replace"), ("Add", "add"), ("Subtract", "subtract"), ("Intersect", "intersect")]
 CLICK_KINDS = [
@@ -44,9 +45,19 @@ class Page:
 
 
 def build_page(
-    status: str, examples: tuple[tuple[Any, str], ...], *, generates: bool, margin_px: int, session_ttl_s: float
+    status: str,
+    examples: tuple[tuple[Any, str], ...],
+    *,
+    generates: bool,
+    margin_px: int,
+    session_ttl_s: float,
+    guides: tuple[str, ...] = (),
+    subject_note: str = "",
 ) -> Page:
-    """Lay out the five steps; returns the components for wiring (the session lives ``session_ttl_s``)."""
+    """Lay out the five steps; returns the components for wiring (the session lives ``session_ttl_s``).
+
+    ``subject_note``: what the "Select subject" button runs and its limits, shown beside it.
+    """
     gr.Markdown(
         "# Stencil\nMask-first image editing: pick a photo, make a mask, refine it, edit, download.", elem_id="title"
     )
@@ -54,9 +65,9 @@ def build_page(
     session = gr.State(None, time_to_live=session_ttl_s, delete_callback=forget)
     parts: dict[str, Any] = {}
     parts.update(_image_step(examples))
-    parts.update(_mask_step())
+    parts.update(_mask_step(subject_note))
     refine = _refine_step(parts)
-    edit = edit_step(parts, generates=generates, margin_px=margin_px)
+    edit = edit_step(parts, generates=generates, margin_px=margin_px, guides=guides)
     parts.update(result_step())
     return Page(session, parts, refine, edit)
 
@@ -64,14 +75,16 @@ def build_page(
 def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
     step_heading(1, "Image", "Upload or paste a product photo, or pick an example below. A saved recipe replays on it.")
     with gr.Row(equal_height=False):
-        photo = gr.Image(
-            label="Photo",
-            type="filepath",
-            image_mode=None,
-            sources=["upload", "clipboard"],
-            height=300,
-            scale=2,
-            elem_id="photo",
+        photo = checked(
+            gr.Image(
+                label="Photo",
+                type="filepath",
+                image_mode=None,
+                sources=["upload", "clipboard"],
+                height=300,
+                scale=2,
+                elem_id="photo",
+            )
         )
         with gr.Column(scale=3):
             gallery = picker_gallery(
@@ -92,10 +105,13 @@ def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
     return {"photo": photo, "gallery": gallery, "photo_info": photo_info, "recipe_file": recipe_file}
 
 
-def _mask_step() -> dict[str, Any]:
+def _mask_step(subject_note: str) -> dict[str, Any]:
     step_heading(2, "Mask", "Every tab makes one mask step; choose how it combines with the current mask.")
     combine = gr.Radio(COMBINE_CHOICES, value="replace", label="Combine the next step with the mask", elem_id="combine")
-    parts: dict[str, Any] = {"combine": combine}
+    with gr.Row(equal_height=True):
+        subject = gr.Button("Select subject", variant="primary", scale=0, min_width=160, elem_id="select-subject")
+        gr.Markdown(subject_note, elem_id="subject-note")
+    parts: dict[str, Any] = {"combine": combine, "select_subject": subject}
     with gr.Tabs():
         with gr.Tab("Click", elem_id="tab-click"):
             parts.update(_click_tab())

@@ -10,14 +10,18 @@ from pipeline.edits.background import Shadow
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING
 from pipeline.recipe import Output
 from ui.controls import ASPECTS, BACKGROUNDS, FORMATS, OPERATIONS, PROMPT_BACKGROUND, SIDES_ONLY
+from ui.guidance import CHOICES, DEFAULTS, OFF, brush_colors, legend_html
 from ui.many import MANY_MAX_BYTES, MANY_MAX_PHOTOS
 from ui.theme import picker_gallery, step_heading
+from ui.uploads import checked
 
 NO_MODEL = "needs a diffusion model: start Stencil with --inpaint-model (or STENCIL_INPAINT_MODEL)"
 
 
-def edit_step(parts: dict[str, Any], *, generates: bool, margin_px: int) -> dict[str, Any]:
-    """Step 4. ``generates``: a diffusion model is configured, so prompts can act."""
+def edit_step(
+    parts: dict[str, Any], *, generates: bool, margin_px: int, guides: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Step 4. ``generates``: a diffusion model is configured, so prompts can act; ``guides``: its ControlNets."""
     step_heading(4, "Edit", "Choose what to do with the masked area, then Run.")
     operation = gr.Radio(list(OPERATIONS), value="Replace background", label="Operation", elem_id="operation")
     engine_note = gr.Markdown(
@@ -34,6 +38,7 @@ def edit_step(parts: dict[str, Any], *, generates: bool, margin_px: int) -> dict
         c.update(_extend_controls(prompt_box))
     with gr.Accordion("Advanced", open=False):
         c.update(_advanced_controls(generates, margin_px))
+        c.update(_guidance_controls(parts, guides))
     with gr.Accordion("Output: format and catalogue frame", open=False):
         c.update(_output_controls())
     with gr.Row():
@@ -59,8 +64,8 @@ def _background_controls(prompt_box: dict[str, Any], generates: bool) -> dict[st
             value="#c7d2fe", label="Gradient end colour", visible=False, elem_id="bg-color2", elem_classes="swatch"
         )
         bg_blur = gr.Slider(1, 80, value=24, step=1, label="Blur radius, px", visible=False, elem_id="bg-blur")
-    bg_image = gr.Image(
-        label="Background image", type="numpy", height=140, sources=["upload", "clipboard"], visible=False
+    bg_image = checked(
+        gr.Image(label="Background image", type="numpy", height=140, sources=["upload", "clipboard"], visible=False)
     )
     bg_prompt = gr.Textbox(label="Background prompt", visible=False, elem_id="bg-prompt", **prompt_box)
     shadow_default = Shadow()
@@ -126,6 +131,51 @@ def _advanced_controls(generates: bool, margin_px: int) -> dict[str, Any]:
         "guidance": guidance,
         "seed": seed,
         "margin": margin,
+    }
+
+
+def _guidance_controls(parts: dict[str, Any], guides: tuple[str, ...]) -> dict[str, Any]:
+    """ControlNet guidance of an inpaint or a prompted background: the control image, its scale and span."""
+    d = DEFAULTS
+    loaded = f"ControlNets loaded: {', '.join(guides)}." if guides else (
+        "No ControlNet is loaded: start Stencil with `--controlnet seg=MODEL` (or canny=, mask=, image=; "
+        "also `STENCIL_CONTROLNET`)."
+    )  # fmt: skip
+    with gr.Accordion("Guidance (ControlNet)", open=False, elem_id="guidance"):
+        gr.Markdown(f"Steers what the prompt paints: a segmentation map keeps each region's class, edges keep the "
+                    f"scene's structure, the mask keeps the product's outline. {loaded}")  # fmt: skip
+        control = gr.Radio(list(CHOICES), value=OFF, label="Guide with", elem_id="control", interactive=bool(guides))
+        with gr.Row():
+            scale = gr.Slider(0, 2, value=d.scale, step=0.05, label="Conditioning scale", elem_id="control-scale")
+            start = gr.Slider(0, 1, value=d.start, step=0.05, label="Guidance from (share of steps)")
+            end = gr.Slider(0, 1, value=d.end, step=0.05, label="Guidance until (share of steps)")
+            low = gr.Slider(0, 1000, value=d.low, step=1, label="Canny low threshold")
+            high = gr.Slider(0, 1000, value=d.high, step=1, label="Canny high threshold")
+        colors = brush_colors()
+        picture = gr.ImageEditor(
+            label="Segmentation map (ADE20K colours: draw or upload) or control image, the photo's size",
+            type="numpy", format="png", image_mode="RGBA", height=320, elem_id="control-picture", layers=False,
+            brush=gr.Brush(colors=colors, default_color=colors[1], color_mode="fixed"), eraser=False,
+        )  # fmt: skip
+        unknown = gr.Checkbox(label="Draw colours outside the ADE20K palette as unknown (otherwise they are an error)")
+        with gr.Row():
+            use_labels = gr.Button("Use the imported label map", elem_id="control-labels")
+            blank = gr.Button("Blank map (all unknown)", elem_id="control-blank")
+            show = gr.Button("Show the control image the model will see", elem_id="control-show")
+        shown = gr.Image(label="Control image at the crop and size the model works at", interactive=False,
+                         height=256, format="png", elem_id="control-preview")  # fmt: skip
+        with gr.Accordion("ADE20K colours → classes", open=False):
+            gr.HTML(legend_html())
+    parts.update(control_labels=use_labels, control_blank=blank, control_show=show, control_preview=shown)
+    return {
+        "control": control,
+        "control_scale": scale,
+        "control_start": start,
+        "control_end": end,
+        "canny_low": low,
+        "canny_high": high,
+        "control_picture": picture,
+        "seg_unknown": unknown,
     }
 
 

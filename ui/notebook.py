@@ -7,8 +7,12 @@ nothing here knows about Gradio. Edits and history are in ``ui.cells``.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +21,7 @@ import numpy as np
 
 from pipeline.errors import InvalidInput
 from pipeline.masks import CombineMode
-from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask
+from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask, Subject
 from pipeline.recipe.apply import (
     ClickChain,
     check_photo_size,
@@ -44,10 +48,27 @@ def need_photo(session: Session) -> Photo:
 
 
 def session_folder(session: Session) -> Path:
-    """The session's own temporary folder (created on first use, deleted with the session)."""
+    """The session's own temporary folder (created on first use, deleted with the session), inside
+    the app's one folder (``temp_root``)."""
     if session.folder is not None and session.folder.exists():
         return session.folder
-    return Path(tempfile.mkdtemp(prefix="stencil-session-"))
+    return Path(tempfile.mkdtemp(prefix="session-", dir=temp_root()))
+
+
+_root: Path | None = None
+_root_lock = threading.Lock()
+
+
+def temp_root() -> Path:
+    """This process's one folder in the system's temp directory (``stencil-app-PID``): every session
+    folder lives in it, so what the app holds on disk is one ``du`` away; removed when it exits."""
+    global _root
+    with _root_lock:
+        if _root is None or not _root.exists():
+            _root = Path(tempfile.gettempdir()) / f"stencil-app-{os.getpid()}"
+            _root.mkdir(exist_ok=True)
+            atexit.register(shutil.rmtree, _root, True)
+        return _root
 
 
 def load(
@@ -95,8 +116,18 @@ def add_source(session: Session, step: MaskStep, *, new: bool = False) -> Sessio
     return put_step(session, step, found, new=new, chain=None, chain_before=None, candidates=())
 
 
+def find_subject(services: Services, session: Session, step: Subject, *, new: bool = False) -> Session:
+    """Run a ``Subject`` step: the app's subject finder (or the one the step names) finds the product."""
+    photo = need_photo(session)
+    chosen = services.subject_finder if step.engine == "auto" else services.engines.chosen_subject(step.engine)
+    found = services.run_model(lambda: chosen.backend.find(photo.image))
+    return put_step(session, step, found, new=new, chain=None, chain_before=None, candidates=())
+
+
 def replay_step(services: Services, session: Session, step: MaskStep) -> Session:
     """Run a mask step of a loaded recipe as a new step (clicks through the selector)."""
+    if isinstance(step, Subject):
+        return find_subject(services, session, step, new=True)
     if not isinstance(step, Clicks):
         return add_source(session, step, new=True)
     photo = need_photo(session)

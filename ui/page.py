@@ -53,6 +53,8 @@ def build_demo(
             generates=services.generates,
             margin_px=services.settings.context_px,
             session_ttl_s=ttl,
+            guides=services.control_kinds,
+            subject_note=subject_note(services),
         )
         handlers = Handlers(services, page)
         wire(page, handlers)
@@ -62,6 +64,16 @@ def build_demo(
     demo.queue(default_concurrency_limit=4, max_size=services.queue_size, api_open=False)
     demo.stencil_handlers = handlers  # type: ignore[attr-defined]  # for tests that drive the handlers
     return demo
+
+
+def subject_note(services: Services) -> str:
+    """What "Select subject" runs, and for the classical extractor, what it cannot do."""
+    from pipeline.select.subject.classic import LIMITS, ClassicSubject
+
+    chosen = services.subject_finder.backend
+    if isinstance(chosen, ClassicSubject):
+        return f"Finds the product with no clicks. {LIMITS}"
+    return f"Finds the product with no clicks ({chosen.name} model)."
 
 
 def release_session(demo: gr.Blocks, session_hash: str) -> None:
@@ -126,6 +138,7 @@ def _wire_mask(p: Page, h: Handlers) -> None:
     p.undo.click(h.on_undo_click, {p.session}, mask_outputs(p), **on_gpu)
     p.clear.click(h.on_clear_click, {p.session}, mask_outputs(p), **QUIET)
     p.candidates.select(h.on_candidates_select, {p.session}, mask_outputs(p), **on_gpu)
+    p.select_subject.click(h.on_select_subject_click, {p.session, p.combine}, mask_outputs(p), **on_gpu)
     p.push.click(h.on_push_click, {p.session}, [p.sketch], **QUIET)
     p.apply_sketch.click(h.on_sketch_apply, {p.session, p.sketch, p.combine}, mask_outputs(p), **QUIET)
     colour = {p.session, p.tolerance, p.combine, p.picked}
@@ -163,10 +176,17 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         [e[n] for n in ("bg_color", "bg_color2", "bg_blur", "bg_image", "bg_prompt")],
         **instant,
     )
+    picked = [e["control"], e["control_picture"]]
+    p.control_labels.click(h.on_control_labels_click, {p.session, e["seg_unknown"]}, picked, api_visibility="private")
+    p.control_blank.click(h.on_control_blank_click, {p.session}, picked, api_visibility="private")
+    p.control_show.click(
+        h.on_control_show_click, {p.session, *e.values()}, [p.control_preview], api_visibility="private"
+    )
     shadow = [e[n] for n in ("shadow_kind", "shadow_angle", "shadow_distance", "shadow_softness", "shadow_opacity")]
     e["shadow"].change(h.on_shadow_change, {e["shadow"]}, shadow, **instant)
+    stoppable = h.services.cancellable
     run = p.run.click(
-        h.on_run_click,
+        stoppable(h.on_run_click),
         {p.session, *e.values()},
         result_outputs(p),
         concurrency_id=GPU,
@@ -174,7 +194,6 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         api_visibility="private",
         show_progress="full",
     )
-    p.cancel.click(h.on_cancel_click, None, None, cancels=[run], queue=False, api_visibility="private")
     p.use.click(h.on_use_click, {p.session}, photo_outputs(p), api_visibility="private")
     p.history.select(
         h.on_history_select,
@@ -182,8 +201,8 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         [*photo_outputs(p), *control_outputs(p), *result_outputs(p)[1:]],
         api_visibility="private",
     )
-    p.many_run.click(
-        h.on_many_run_click,
+    many = p.many_run.click(
+        stoppable(h.on_many_run_click),
         {p.session, p.many_files},
         [p.many_out, p.many_info],
         concurrency_id=GPU,
@@ -191,3 +210,4 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         api_visibility="private",
         show_progress="full",
     )
+    p.cancel.click(h.on_cancel_click, None, None, cancels=[run, many], queue=False, api_visibility="private")

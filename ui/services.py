@@ -1,8 +1,9 @@
 """The backends the page uses, chosen once per app, and the work shared by every session.
 
 ``Services`` holds the selector and the inpainting engine (read-only, built through
-``pipeline.models``), a small thread pool that prepares image embeddings in the background, and
-one cancel flag per browser session. It holds no user images or masks: those live in each
+``pipeline.models``), a small thread pool that prepares image embeddings in the background, the
+process-wide ``ModelSlot`` every model job runs in (``ui.slot``), and one cancel flag per
+browser session (a fresh one for every run). It holds no user images or masks: those live in each
 session's ``gr.State``.
 """
 
@@ -10,47 +11,35 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from pipeline.errors import ModelUnavailable
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Inpainter
-from pipeline.models import Chosen, make_inpainter, make_remover, make_segmenter, resolve_device
+from pipeline.models import (
+    Chosen,
+    absent_learned_packages,
+    make_inpainter,
+    make_remover,
+    make_segmenter,
+    make_subject,
+    resolve_device,
+)
 from pipeline.recipe import Engines
 from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
+from pipeline.select.subject import SubjectFinder
 from pipeline.settings import Settings
 from pipeline.types import Image
+from ui.slot import ModelSlot, cancellable
+from ui.zerogpu import DEFAULT_GPU_SECONDS, ON_SPACES, refusal, run_on_gpu, tell_visitor
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _has_spaces() -> bool:
-    try:
-        import spaces  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-ON_SPACES = _has_spaces()
-
-
-def _run(job: Callable[[], T]) -> T:
-    return job()
-
-
-if ON_SPACES:
-    import spaces  # type: ignore[import-not-found]
-
-    run_on_gpu: Callable[[Callable[[], T]], T] = spaces.GPU(duration=120)(_run)
-else:
-    run_on_gpu = _run
-# run_on_gpu(job) runs job(); on Hugging Face ZeroGPU Spaces inside spaces.GPU so that it gets the GPU.
 
 
 @dataclass
@@ -62,32 +51,88 @@ class Services:
     inpainter: Chosen[Inpainter]
     device: str
     queue_size: int = 16
+    subject: Chosen[SubjectFinder] | None = None
     remover: Chosen[Inpainter] | None = None
     """The removal engine (LaMa when configured, else the exemplar fill); None: chosen on first use."""
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    slot: ModelSlot = field(default_factory=ModelSlot)
+    workers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="job"))
 
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter, self.remover)
+        return Engines(self.settings, self.segmenter, self.inpainter, self.subject, self.remover)
+
+    @property
+    def subject_finder(self) -> Chosen[SubjectFinder]:
+        """The "auto" subject finder and why (picked on first use when ``make_services`` did not)."""
+        if self.subject is None:
+            self.subject = make_subject("auto", self.settings)
+        return self.subject
+
+    @property
+    def classical_engines(self) -> Engines:
+        """The classical selector and engine: where model work goes when ZeroGPU refuses it."""
+        return Engines(
+            self.settings,
+            Chosen(ClassicSelector(), "classical selector (the GPU was refused)"),
+            Chosen(ClassicInpainter(), "classical engine (the GPU was refused)"),
+        )
 
     @property
     def generates(self) -> bool:
         """Whether the "auto" engine reads prompts (a diffusion model is configured)."""
         return self.inpainter.backend.name != "classic"
 
-    def run_model(self, job: Callable[[], T]) -> T:
-        """Run ``job`` (model work) where models run: inside ``spaces.GPU`` on ZeroGPU Spaces."""
-        return run_on_gpu(job)
+    @property
+    def control_kinds(self) -> tuple[str, ...]:
+        """The control kinds the engine has a ControlNet for (none: guidance is off in the page)."""
+        return tuple(getattr(self.inpainter.backend, "control_kinds", ()))
+
+    def run_model(
+        self, job: Callable[[], T], *, seconds: int = DEFAULT_GPU_SECONDS, fallback: Callable[[], T] | None = None
+    ) -> T:
+        """Run ``job`` (model work) in the one model slot: no other model job runs meanwhile,
+        whichever session, thread or queue started it; inside ``spaces.GPU`` on ZeroGPU Spaces,
+        asking for ``seconds`` of GPU. When ZeroGPU refuses (the visitor's quota is spent),
+        ``fallback`` (the same work on the classical backends) runs instead with a warning that
+        says how much quota is left; without one the refusal is raised as that message."""
+        try:
+            return self.slot.run(lambda: run_on_gpu(job, seconds))
+        except Exception as error:
+            told = refusal(error)
+            if told is None:
+                raise
+            if fallback is None:
+                raise ModelUnavailable(told) from None
+            log.warning("%s", told)
+            tell_visitor(f"{told} This step ran on the classical engine instead.")
+            return self.slot.run(fallback)
+
+    @property
+    def backends(self) -> list[tuple[str, str]]:
+        """``(what, which backend and why)`` for the status line; a new kind of backend adds one row."""
+        rows = [
+            ("Selector", self.segmenter.reason),
+            ("Engine", self.inpainter.reason),
+            ("Subject", self.subject_finder.reason),
+        ]
+        if self.remover is not None:
+            rows.append(("Removal", self.remover.reason))
+        if absent := absent_learned_packages():
+            rows.append((
+                "Not installed",
+                f"{', '.join(absent)}: SAM clicks, prompted inpainting, find by name and learned mattes need "
+                f"them (pip install {' '.join(absent)}); every other step runs here",
+            ))  # fmt: skip
+        return rows
 
     @property
     def status(self) -> str:
-        """One line for the top of the page: device, selector, engine and why."""
-        selector, engine = self.segmenter.reason, self.inpainter.reason
-        removal = f" · **Removal:** {self.remover.reason}" if self.remover is not None else ""
-        return f"**Device:** {self.device} · **Selector:** {selector} · **Engine:** {engine}{removal}"
+        """One line for the top of the page: the device, then each backend and why it was chosen."""
+        return " · ".join([f"**Device:** {self.device}", *(f"**{what}:** {why}" for what, why in self.backends)])
 
     def start_prepare(self, image: Image) -> Future[Prepared] | None:
         """Start the once-per-photo work (the embedding) now, so the first click is fast.
@@ -97,12 +142,28 @@ class Services:
         """
         if ON_SPACES:
             return None
-        return self._pool.submit(self.segmenter.backend.prepare, image)
+        backend = self.segmenter.backend
+        return self._pool.submit(self.run_model, lambda: backend.prepare(image))
 
     def cancel_flag(self, session_id: str) -> threading.Event:
-        """The cancel flag of one browser session (created cleared on first use)."""
+        """The cancel flag of one browser session's current run (created cleared on first use)."""
         with self._lock:
             return self._cancel.setdefault(session_id, threading.Event())
+
+    def new_run(self, session_id: str) -> threading.Event:
+        """A fresh, cleared cancel flag for a run that starts now; an older run keeps its own flag,
+        so a Cancel that reached it still stops it."""
+        with self._lock:
+            self._cancel[session_id] = flag = threading.Event()
+            return flag
+
+    def cancellable(self, handler: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+        """``handler`` as an event function whose Cancel stops the work before its slot frees."""
+        return cancellable(handler, self.workers, self.cancel)
+
+    def cancel(self, session_id: str) -> None:
+        """Ask the session's current run to stop at its next step."""
+        self.cancel_flag(session_id).set()
 
     def forget(self, session_id: str) -> None:
         with self._lock:
@@ -113,11 +174,15 @@ def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
+    subject = make_subject("auto", settings)
     remover = make_remover("auto", settings)
-    log.info("selector: %s; engine: %s; removal: %s", segmenter.reason, inpainter.reason, remover.reason)
+    log.info(
+        "selector: %s; engine: %s; subject: %s; removal: %s",
+        segmenter.reason, inpainter.reason, subject.reason, remover.reason,
+    )  # fmt: skip
     models = remover.backend.name == "lama" or not (
         isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter)
     )
     # Without a model nothing runs on a device: leave torch (about 500 MB) unimported.
     device = resolve_device(settings.device) if models or settings.device == "cuda" else "cpu (classical backends)"
-    return Services(settings, segmenter, inpainter, device, queue_size=queue_size, remover=remover)
+    return Services(settings, segmenter, inpainter, device, queue_size=queue_size, subject=subject, remover=remover)

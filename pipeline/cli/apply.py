@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.cli.apply_clip import run_sequence, wants_sequence
 from pipeline.cli.jobs import EXIT_ERROR, IMAGE_SUFFIXES, Job, UsageError, companion, plan_jobs, run_jobs, whole
 from pipeline.cli.recipe_io import FORMAT_SUFFIX, read_recipe
 from pipeline.cli.select import add_backend_options
+from pipeline.cli.subject import add_subject_options, subject_settings
 from pipeline.edits.background import PromptBackground
 from pipeline.recipe import Clicks, LabelClasses, Recipe, ReplaceBackground, Run, run
 from pipeline.recipe.batch import (
@@ -43,7 +45,8 @@ _DESCRIPTION = (
     "Replay RECIPE (from --save-recipe or the page) on IMAGE, or on every photo of a folder. A bad recipe is "
     "refused before any work: one line naming the step and the field, exit status 2, nothing written. The "
     "result is written in the recipe's output format: the suffix of -o decides for a file, a folder's results "
-    "get the format's suffix. Steps made on one photo (clicks, a kept mask) replay only on photos of its size."
+    "get the format's suffix. Steps made on one photo (clicks, a kept mask) replay only on photos of its size. "
+    "A clip (or -o ending in .mp4, .webm or .zip) is applied frame by frame: see --masks."
 )
 
 _MASK_SUFFIXES = frozenset({".png", ".webp", ".bmp", ".tif", ".tiff"})
@@ -57,14 +60,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add("recipe", type=Path, metavar="RECIPE", help="a recipe file (JSON)")
     add("image", type=Path, metavar="IMAGE", help="a photo, or a folder of photos")
     add("-o", "--output", type=Path, required=True, metavar="OUT", help="result file, or a folder for a folder")
+    add(
+        "--masks",
+        type=Path,
+        default=None,
+        metavar="FOLDER|ZIP",
+        help="a clip's masks, one a frame (what stencil track writes): they replace the recipe's mask steps",
+    )
+    add("--max-frames", type=whole(1, 10_000, unit="frames"), default=300, help="refuse longer clips")
     add("--labels", type=Path, default=None, metavar="FILE|FOLDER", help="label map(s) for label steps, by stem")
     add("--mask-out", type=Path, default=None, metavar="PATH", help="also write the last edit's mask (or the made one)")
     add("--cutout-out", type=Path, default=None, metavar="PATH", help="also write that edit's input cut out, RGBA")
     add("--engine", choices=("auto", "diffusion", "classic"), default="auto", help="engine of the 'auto' edits")
     add("--inpaint-model", default=None, help="diffusers model id, folder or .safetensors file")
     add("--removal-model", type=Path, default=None, help="LaMa TorchScript file (big-lama.pt) for remove steps")
+    add("--controlnet", action="append", default=None, metavar="KIND=MODEL",
+        help="a ControlNet for the recipe's guidance (seg, canny, mask, image); also STENCIL_CONTROLNET")  # fmt: skip
     add("--device", choices=("auto", "cuda", "cpu"), default=None, help="where models run")
     add_backend_options(parser)
+    add_subject_options(parser)
     batch = parser.add_argument_group("folders (catalogues)")
     batch.add_argument(
         "--workers", type=whole(1, 256, unit="workers"), default=os.cpu_count() or 1, metavar="N",
@@ -110,13 +124,15 @@ def _label_steps(recipe: Recipe, given: Path | None) -> tuple[LabelClasses, ...]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings().with_overrides(
+    settings = Settings().with_overrides(
         device=args.device,
         inpaint_model=args.inpaint_model,
         removal_model=args.removal_model,
+        controlnets=tuple(args.controlnet) if args.controlnet else None,
         sam_model=args.sam_model,
         sam_checkpoint=args.sam_checkpoint,
     )
+    return subject_settings(args, settings)
 
 
 def _kinds(args: argparse.Namespace, recipe: Recipe) -> Kinds:
@@ -156,6 +172,10 @@ def run_apply(args: argparse.Namespace) -> int:
     from pipeline.io.images import load_image, load_labels
 
     recipe = read_recipe(args.recipe)
+    if wants_sequence(args):
+        return run_sequence(args, recipe, make_engines(_settings(args), _kinds(args, recipe)))
+    if args.masks is not None:
+        raise UsageError("--masks gives a clip's masks; give a clip, or a video or .zip as -o")
     label_steps = _label_steps(recipe, args.labels)
     if args.image.is_dir():
         return run_folder(args, recipe)

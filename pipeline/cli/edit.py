@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.cli.edit_args import add_parsers
+from pipeline.cli.guidance import guidance_controls
 from pipeline.cli.jobs import Job, UsageError, companion, plan_jobs, run_jobs
 from pipeline.cli.recipe_io import RecipeSaver, output_for, refuse_folder, stored
 from pipeline.edits import background as bg
@@ -38,8 +39,9 @@ def _needs_engine(edit: Edit) -> bool:
 
 def _engines(args: argparse.Namespace, label: str, edit: Edit) -> Engines:
     """The engines of this run; the inpainter is chosen now (and said on stderr) when the edit uses one."""
+    controlnets = tuple(args.controlnet) if getattr(args, "controlnet", None) else None
     settings = Settings().with_overrides(
-        device=args.device, inpaint_model=args.inpaint_model, removal_model=args.removal_model
+        device=args.device, inpaint_model=args.inpaint_model, controlnets=controlnets, removal_model=args.removal_model
     )
     engines = Engines(settings=settings)
     if _needs_engine(edit):
@@ -104,7 +106,9 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
-    return run_edit(args, "inpaint", Inpaint(prompting=_prompting(args, args.prompt), engine=args.engine))
+    controls = guidance_controls(args)
+    edit = Inpaint(prompting=_prompting(args, args.prompt), engine=args.engine, controls=controls)
+    return run_edit(args, "inpaint", edit)
 
 
 def _fill(args: argparse.Namespace) -> bg.Background:
@@ -126,7 +130,7 @@ def run_background(args: argparse.Namespace) -> int:
     if args.shadow:
         shadow = bg.Shadow(args.shadow_kind, angle_deg=args.shadow_angle, distance_px=args.shadow_distance,
                            softness_px=args.shadow_softness, opacity=args.shadow_opacity)  # fmt: skip
-    edit = ReplaceBackground(fill=_fill(args), shadow=shadow, engine=args.engine)
+    edit = ReplaceBackground(fill=_fill(args), shadow=shadow, engine=args.engine, controls=guidance_controls(args))
     return run_edit(args, "background", edit, Refine(matte_px=args.matte, feather_px=args.feather))
 
 

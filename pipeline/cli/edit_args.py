@@ -43,6 +43,24 @@ def _common(parser: argparse.ArgumentParser, *, mask: bool = True) -> None:
     add_save_recipe(parser, PHOTO_SPECIFIC if mask else "It replays on any photo.")
 
 
+def _guidance(parser: argparse.ArgumentParser) -> None:
+    """ControlNet guidance: which control images, and the Edit step's scale and start/end."""
+    add = parser.add_argument
+    add("--control", action="append", default=[], metavar="seg[=MAP]|canny|mask|PATH",
+        help="guide the diffusion engine with a ControlNet (repeat for several): seg (an ADE20K label or colour "
+             "map, --seg-map), canny (the photo's edges), mask (inpainting ControlNet) or an image file")  # fmt: skip
+    add("--controlnet", action="append", default=None, metavar="KIND=MODEL",
+        help="load a ControlNet for KIND (seg, canny, mask, image): model id, folder or .safetensors "
+             "(also STENCIL_CONTROLNET=seg=ID,canny=ID)")  # fmt: skip
+    add("--seg-map", type=Path, default=None, metavar="FILE", help="the label map (ADE20K ids) or colour map for seg")
+    add("--seg-unknown", action="store_true", help="draw seg colours or ids outside ADE20K as unknown (else an error)")
+    add("--control-scale", type=float, default=1.0, metavar="S", help="conditioning scale, 0 to 2 (default 1)")
+    add("--control-start", type=float, default=0.0, metavar="F", help="guidance starts at this fraction of steps")
+    add("--control-end", type=float, default=1.0, metavar="F", help="guidance ends at this fraction of steps")
+    add("--canny-low", type=int, default=100, metavar="T", help="Canny low threshold (default 100)")
+    add("--canny-high", type=int, default=200, metavar="T", help="Canny high threshold (default 200)")
+
+
 def _prompting(parser: argparse.ArgumentParser, *, prompt_required: bool) -> None:
     given = DEFAULT_PROMPTING
     if prompt_required:
@@ -67,6 +85,7 @@ def _add_background(subparsers: argparse._SubParsersAction) -> argparse.Argument
     source.add_argument("--image", dest="image_file", type=Path, metavar="FILE", help="an image as the background")
     source.add_argument("--prompt", help="paint the background from a prompt (diffusion engine)")
     _prompting(back, prompt_required=False)
+    _guidance(back)
     back.add_argument("--angle", type=float, default=90.0, help="gradient direction in degrees (90: top to bottom)")
     back.add_argument("--fit", choices=("cover", "fit"), default="cover", help="how --image fills the frame")
     back.add_argument("--feather", type=number(0.0, MAX_FEATHER_PX, unit="px"), default=0.0, metavar="PX",
@@ -92,6 +111,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> dict[str, argparse.Ar
     paint = subparsers.add_parser("inpaint", help="repaint the masked area from a prompt")
     _common(paint)
     _prompting(paint, prompt_required=True)
+    _guidance(paint)
     back = _add_background(subparsers)
 
     out = subparsers.add_parser("outpaint", help="extend the canvas and fill the new area")

@@ -27,10 +27,11 @@ from pipeline.cli.jobs import (
     whole,
 )
 from pipeline.cli.recipe_io import RecipeSaver, add_save_recipe, refuse_folder, stored
+from pipeline.cli.subject import SubjectOnce, add_subject_options
 from pipeline.colors import parse_color
 from pipeline.io.images import load_gray, load_image, load_labels, load_mask, load_reference, save_mask, save_rgba
 from pipeline.masks import compose
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, MaskStep, Recipe, Refine
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, MaskStep, Recipe, Refine, Subject
 from pipeline.recipe.apply import refine_mask, source_mask
 from pipeline.recipe.steps import MAX_FEATHER_PX, MAX_GROW_PX
 from pipeline.types import Mask
@@ -74,6 +75,8 @@ def _level_range(text: str) -> tuple[float, float]:
 
 def _source_step(args: argparse.Namespace) -> MaskStep | None:
     """The recipe step of the chosen source; None for ``--gray`` (a gray map belongs to one photo)."""
+    if args.subject:
+        return Subject(engine=args.subject_engine)
     if args.alpha:
         return AlphaChannel(threshold=args.threshold)
     if args.labels is not None:
@@ -87,8 +90,10 @@ def _source_step(args: argparse.Namespace) -> MaskStep | None:
     return None
 
 
-def _mask_for(args: argparse.Namespace, step: MaskStep | None, source: Path) -> Mask:
+def _mask_for(args: argparse.Namespace, step: MaskStep | None, source: Path, subject: SubjectOnce) -> Mask:
     loaded = load_image(source)
+    if isinstance(step, Subject):
+        return subject.find(loaded.rgb)
     size, resize = loaded.size, args.resize_mask
     if step is None:
         gray = load_gray(companion(args.gray, source, "gray map"), size=size, resize=resize)
@@ -118,9 +123,10 @@ def run_mask(args: argparse.Namespace) -> int:
         refuse_folder(args, args.image, "a --gray mask is kept in the recipe and fits one photo")
     jobs = plan_jobs(args.image, args.output)
     saver = RecipeSaver(args.save_recipe)
+    subject = SubjectOnce(args)
 
     def work(job: Job) -> None:
-        mask = _mask_for(args, step, job.source)
+        mask = _mask_for(args, step, job.source, subject)
         if saver.active:
             if step is None:
                 mask, kept = stored(mask, "gray")
@@ -239,7 +245,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
-        "mask", help="make a mask from alpha, a gray map, labels, a colour or brightness", description=_FOLDERS
+        "mask", help="make a mask from the subject, alpha, a gray map, labels, colour or brightness",
+        description=_FOLDERS,
     )
     parser.add_argument("image", type=Path, metavar="IMAGE", help="an image, or a folder of images")
     source = parser.add_mutually_exclusive_group(required=True)
@@ -248,6 +255,7 @@ def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
     source.add_argument("--labels", type=Path, metavar="FILE", help="a label map; pick classes with --class")
     source.add_argument("--color", type=argument(parse_color), metavar="#RRGGBB", help="pixels near this colour")
     source.add_argument("--luminance", type=_level_range, metavar="LO:HI", help="brightness in [LO, HI], 0..1")
+    source.add_argument("--subject", action="store_true", help="the product, found with no clicks")
     parser.add_argument(
         "--threshold", type=number(0.0, 1.0), metavar="T", help="binarise --alpha/--gray at T in [0, 1]"
     )
@@ -259,13 +267,14 @@ def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
         "--tolerance", type=number(0.0, 400.0), metavar="T",
         help=f"Delta-E distance accepted by --color (default {masks.DEFAULT_COLOR_TOLERANCE:g}; 2.3 is just visible)",
     )  # fmt: skip
+    add_subject_options(parser)
     parser.add_argument("--resize-mask", action="store_true", help="scale a FILE of another size to the image")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="MASK.png", help="mask file or folder")
     add_save_recipe(
         parser,
-        "--alpha, --color and --luminance recipes replay on any photo; --labels ones on any photo given its own "
-        "label map ('stencil apply --labels'); a --gray recipe keeps this mask, so it needs one photo and replays "
-        "only on photos of its size.",
+        "--subject, --alpha, --color and --luminance recipes replay on any photo; --labels ones on any photo given "
+        "its own label map ('stencil apply --labels'); a --gray recipe keeps this mask, so it needs one photo and "
+        "replays only on photos of its size.",
     )
     parser.set_defaults(run=run_mask)
 

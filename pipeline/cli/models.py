@@ -1,4 +1,4 @@
-"""``stencil download``: fetch official model weights into the models folder, checksum verified."""
+"""``stencil download``: fetch official weights (SAM, subject models) into the models folder, checksum verified."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ def downloadable() -> dict[str, Artifact]:
     """Name on the command line -> what it downloads."""
     from pipeline.inpaint.lama import BIG_LAMA
     from pipeline.select.sam.segmenter import CHECKPOINTS
+    from pipeline.select.subject.learned import KNOWN_MODELS
 
-    return {artifact.name: artifact for artifact in (*CHECKPOINTS.values(), BIG_LAMA)}
+    subject_models = [artifact for artifact, _ in KNOWN_MODELS.values()]
+    return {artifact.name: artifact for artifact in (*CHECKPOINTS.values(), *subject_models, BIG_LAMA)}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.cli.jobs import UsageError
 from pipeline.errors import InvalidInput
+from pipeline.io.files import remove_quietly
 from pipeline.recipe import MAX_RECIPE_BYTES, Output, Recipe, RecipeError, StoredMask, dumps, loads
 from pipeline.recipe.apply import stored_levels, to_levels
 from pipeline.types import Mask
@@ -90,8 +91,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         temporary.write_bytes(data)
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from error
+        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
+    finally:  # also after Ctrl-C or SIGTERM: no .part is left
+        remove_quietly(temporary)
 
 
 def read_recipe(path: Path) -> Recipe:

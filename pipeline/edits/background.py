@@ -11,6 +11,7 @@ only (into the background), so the subject's pixels stay exact.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,9 @@ from pipeline.edits.matting import estimate_foreground
 from pipeline.edits.remove import EditResult, read_only, require_selection, run_engine, selected_box
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import smooth_fill
+from pipeline.inpaint.control import Control
 from pipeline.inpaint.protocol import CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
+from pipeline.limits import MAX_BLUR_PX, MAX_FEATHER_PX, MAX_SHADOW_PX
 from pipeline.masks import compose
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
@@ -54,6 +57,12 @@ class Gradient:
     def __post_init__(self) -> None:
         check_rgb(self.start, "gradient start colour")
         check_rgb(self.end, "gradient end colour")
+        _check_angle(self.angle_deg, "gradient angle")
+
+
+def _check_angle(angle: object, name: str) -> None:
+    if isinstance(angle, bool) or not isinstance(angle, (int, float)) or not math.isfinite(angle):
+        raise InvalidInput(f"{name} is {angle!r}; use a number of degrees such as 90")
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,8 @@ class BlurredOriginal:
     radius_px: float
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.radius_px <= 1000.0:
-            raise InvalidInput(f"blur is {self.radius_px} px; use more than 0 and at most 1000")
+        if not 0.0 < self.radius_px <= MAX_BLUR_PX:
+            raise InvalidInput(f"blur is {self.radius_px} px; use more than 0 and at most {MAX_BLUR_PX:g}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,10 +125,13 @@ class Shadow:
     def __post_init__(self) -> None:
         if self.kind not in ("drop", "contact"):
             raise InvalidInput(f"shadow kind {self.kind!r} is not one of drop, contact")
+        _check_angle(self.angle_deg, "shadow angle")
         if not 0.0 <= self.opacity <= 1.0:
             raise InvalidInput(f"shadow opacity is {self.opacity}; use 0 to 1")
-        if not (0.0 <= self.softness_px <= 500.0 and 0.0 <= self.distance_px <= 2000.0):
-            raise InvalidInput("shadow softness_px must be 0 to 500 and distance_px 0 to 2000")
+        if not (0.0 <= self.softness_px <= MAX_FEATHER_PX and 0.0 <= self.distance_px <= MAX_SHADOW_PX):
+            raise InvalidInput(
+                f"shadow softness_px must be 0 to {MAX_FEATHER_PX:g} and distance_px 0 to {MAX_SHADOW_PX:g}"
+            )
 
 
 def replace_background(
@@ -130,6 +142,7 @@ def replace_background(
     feather_px: float = 0.0,
     shadow: Shadow | None = None,
     inpainter: Inpainter | None = None,
+    controls: tuple[Control, ...] = (),
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> EditResult:
@@ -137,7 +150,8 @@ def replace_background(
 
     ``image``: ``(H, W, 3)`` uint8; ``subject``: ``(H, W)`` float32 in [0, 1]. Pixels where
     ``subject`` is 1 stay byte-identical. ``feather_px`` (>= 0) softens the edge outward;
-    ``inpainter`` is required for a ``PromptBackground`` (it fills the inverted mask). The
+    ``inpainter`` is required for a ``PromptBackground`` (it fills the inverted mask, guided by
+    ``controls`` when given; see ``pipeline.inpaint.control``). The
     result's ``mask`` is the compositing alpha (1 = subject), ``engine`` the engine that ran.
     Raises ``EmptyMask`` when no subject is selected.
     """
@@ -145,9 +159,13 @@ def replace_background(
     check_mask(subject, "subject mask")
     check_same_size(subject, image, "subject mask")
     require_selection(subject)
-    if not 0.0 <= feather_px <= 500.0:
-        raise InvalidInput(f"feather is {feather_px} px; use 0 to 500")
-    plate = render_plate(background, image, subject, inpainter=inpainter, progress=progress, cancel=cancel)
+    if not 0.0 <= feather_px <= MAX_FEATHER_PX:
+        raise InvalidInput(f"feather is {feather_px} px; use 0 to {MAX_FEATHER_PX:g}")
+    if controls and not isinstance(background, PromptBackground):
+        raise InvalidInput("guidance (controls) steers a generated background only; use a prompt background")
+    plate = render_plate(
+        background, image, subject, inpainter=inpainter, controls=controls, progress=progress, cancel=cancel
+    )
     if shadow is not None:
         plate = cast_shadow(plate, subject, shadow)
     alpha = edge_alpha(subject, feather_px)
@@ -164,6 +182,7 @@ def render_plate(
     subject: Mask,
     *,
     inpainter: Inpainter | None = None,
+    controls: tuple[Control, ...] = (),
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> Image:
@@ -182,7 +201,7 @@ def render_plate(
             raise InvalidInput("a prompt background needs an inpainting engine; pass one (make_inpainter)")
         # The engine repaints the background (the inverted mask); the subject is pasted back exactly.
         region = (1.0 - subject).astype(np.float32)
-        request = InpaintRequest(read_only(image), read_only(region), background.prompting)
+        request = InpaintRequest(read_only(image), read_only(region), background.prompting, controls)
         return run_engine(inpainter, request, progress=progress, cancel=cancel)
     raise InvalidInput(f"unknown background {type(background).__name__}; use one of {Background}")
 

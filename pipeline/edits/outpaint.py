@@ -24,11 +24,12 @@ from pipeline.edits.remove import EditResult, keep_outside, read_only, run_engin
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING, CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
+from pipeline.limits import MAX_EXTEND_FACTOR
 from pipeline.types import Image, Mask, check_image
 
 log = logging.getLogger(__name__)
 
-MAX_GROWTH = 4
+MAX_GROWTH = MAX_EXTEND_FACTOR
 """A side may grow by at most this many times the image's size along that axis."""
 
 

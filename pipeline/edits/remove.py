@@ -17,7 +17,16 @@ import numpy as np
 
 from pipeline import masks
 from pipeline.errors import BackendFailed, EmptyMask
-from pipeline.inpaint.protocol import DEFAULT_PROMPTING, CancelFlag, Inpainter, InpaintRequest, ProgressFn, Prompting
+from pipeline.inpaint.control import Control
+from pipeline.inpaint.protocol import (
+    DEFAULT_PROMPTING,
+    CancelFlag,
+    Inpainter,
+    InpaintRequest,
+    ProgressFn,
+    Prompting,
+    require_guidance,
+)
 from pipeline.masks import compose
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
@@ -135,6 +144,7 @@ def run_engine(
     when the engine returns something that is not an image of the input's size.
     """
     require_selection(request.mask)
+    require_guidance(inpainter, request.controls)
     result = inpainter.inpaint(request, progress=progress, cancel=cancel)
     if not isinstance(result, np.ndarray) or result.shape != request.image.shape or result.dtype != np.uint8:
         shape = getattr(result, "shape", None)
@@ -205,18 +215,20 @@ def inpaint(
     inpainter: Inpainter,
     *,
     prompting: Prompting,
+    controls: tuple[Control, ...] = (),
     progress: ProgressFn | None = None,
     cancel: CancelFlag | None = None,
 ) -> EditResult:
     """Repaint what ``mask`` selects as ``prompting`` asks; its ``strength`` < 1 keeps the structure.
 
-    The mask is used as given. See ``Prompting`` for the meaning and ranges of the settings.
+    The mask is used as given. See ``Prompting`` for the meaning and ranges of the settings;
+    ``controls`` guide a diffusion engine that has their ControlNets (``pipeline.inpaint.control``).
     """
     check_image(image)
     check_mask(mask)
     check_same_size(mask, image)
     require_selection(mask)
-    request = InpaintRequest(read_only(image), read_only(mask), prompting)
+    request = InpaintRequest(read_only(image), read_only(mask), prompting, controls)
     out = run_engine(inpainter, request, progress=progress, cancel=cancel)
     return EditResult(out, mask.copy(), inpainter.name)
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pipeline.errors import InvalidInput
+from pipeline.inpaint.control import Control, check_controls
 from pipeline.inpaint.crop import CropOptions
+from pipeline.limits import MAX_STEPS, check_text
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
 ProgressFn = Callable[[int, int], None]
@@ -36,8 +38,9 @@ class Prompting:
 
     - ``prompt`` / ``negative_prompt``: what to paint and what to avoid (diffusion only).
     - ``seed``: ``None`` picks a random one per run; a fixed seed repeats the result exactly.
-    - ``steps``: denoising steps, 1 to 500; ``strength`` in (0, 1]: below 1 keeps the masked
-      area's structure; ``guidance``: classifier-free guidance scale, 0 to 50.
+    - ``steps``: denoising steps, 1 to 150 (``pipeline.limits``); ``strength`` in (0, 1]: below 1
+      keeps the masked area's structure; ``guidance``: classifier-free guidance scale, 0 to 50.
+    - Prompts are at most 1,000 characters each.
 
     The classical engine ignores all of them.
     """
@@ -50,13 +53,17 @@ class Prompting:
     guidance: float = 7.5
 
     def __post_init__(self) -> None:
-        if not isinstance(self.prompt, str) or not isinstance(self.negative_prompt, str):
-            raise InvalidInput("prompt and negative prompt must be text")
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= 500:
-            raise InvalidInput(f"steps is {self.steps}; use between 1 and 500 (20 to 50 is typical)")
-        if not (math.isfinite(self.strength) and 0.0 < self.strength <= 1.0):
+        check_text(self.prompt, "prompt")
+        check_text(self.negative_prompt, "negative prompt")
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
+            raise InvalidInput(f"steps is {self.steps}; use between 1 and {MAX_STEPS} (20 to 50 is typical)")
+        if not (
+            isinstance(self.strength, (int, float)) and math.isfinite(self.strength) and 0.0 < self.strength <= 1.0
+        ):
             raise InvalidInput(f"strength is {self.strength}; use a value in (0, 1], 1 replaces the masked area fully")
-        if not (math.isfinite(self.guidance) and 0.0 <= self.guidance <= 50.0):
+        if not (
+            isinstance(self.guidance, (int, float)) and math.isfinite(self.guidance) and 0.0 <= self.guidance <= 50.0
+        ):
             raise InvalidInput(f"guidance is {self.guidance}; use a value between 0 and 50 (7.5 is typical)")
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63
@@ -70,16 +77,22 @@ DEFAULT_PROMPTING = Prompting()
 
 @dataclass(frozen=True)
 class InpaintRequest:
-    """One inpainting job: fill ``mask`` (1 = change) of ``image`` as ``prompting`` asks."""
+    """One inpainting job: fill ``mask`` (1 = change) of ``image`` as ``prompting`` asks.
+
+    ``controls``: ControlNet guidance (``pipeline.inpaint.control``); only an engine that
+    ``Guides`` runs it, and pictures it carries have the image's size.
+    """
 
     image: Image
     mask: Mask
     prompting: Prompting = DEFAULT_PROMPTING
+    controls: tuple[Control, ...] = ()
 
     def __post_init__(self) -> None:
         check_image(self.image)
         check_mask(self.mask)
         check_same_size(self.mask, self.image)
+        check_controls(self.controls, self.image)
 
 
 @runtime_checkable
@@ -89,6 +102,28 @@ class CropsContext(Protocol):
     def with_crop(self, crop: CropOptions) -> Inpainter:
         """The same engine with the crop settings ``crop`` (the model is shared, not copied)."""
         ...
+
+
+@runtime_checkable
+class Guides(Protocol):
+    """An engine that runs ControlNet guidance: ``control_kinds`` are the kinds it has a ControlNet for."""
+
+    control_kinds: tuple[str, ...]
+
+
+def require_guidance(engine: object, controls: tuple[Control, ...]) -> None:
+    """Raise ``InvalidInput`` unless ``engine`` has a ControlNet for every control's kind."""
+    if not controls:
+        return
+    kinds = getattr(engine, "control_kinds", ()) if isinstance(engine, Guides) else ()
+    missing = [control.kind for control in controls if control.kind not in kinds]
+    if missing:
+        name = getattr(engine, "name", type(engine).__name__)
+        raise InvalidInput(
+            f"guidance by {', '.join(missing)} needs a ControlNet for it and the diffusion engine "
+            f"(the {name} engine has {', '.join(kinds) or 'none'}); start Stencil with "
+            f"--controlnet {missing[0]}=MODEL (or STENCIL_CONTROLNET), or turn guidance off"
+        )
 
 
 @runtime_checkable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from pipeline.errors import InvalidInput
@@ -21,3 +22,9 @@ def companion(given: Path, source: Path, what: str) -> Path:
     if not matches:
         raise InvalidInput(f"no {what} named {source.stem}.* in {given}; name each {what} after its photo")
     return matches[0]
+
+
+def remove_quietly(path: Path) -> None:
+    """Delete ``path`` if it is there; a folder that refuses (read-only, gone) is not a second error."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)

@@ -3,7 +3,8 @@
 Order matters for untrusted input: the format is identified from the header (only PNG, JPEG,
 WebP, BMP and TIFF plugins are tried), the size the header declares is checked against the caps
 before any pixel is decoded, then the whole image is decoded (so a truncated file fails here
-rather than showing up grey) and its EXIF orientation is applied.
+rather than showing up grey; a JPEG whose compressed data is damaged fails too, see
+``jpeg_check``) and its EXIF orientation is applied.
 
 Pillow's own decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) is left untouched; when it
 fires it is reported as ``ImageTooLarge`` like our own, per call, never by changing the global.
@@ -25,6 +26,7 @@ from PIL import ExifTags, ImageOps, UnidentifiedImageError
 from PIL import Image as PILImage
 
 from pipeline.errors import CorruptImage, ImageTooLarge, InvalidInput, UnsupportedFormat
+from pipeline.io import jpeg_check
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ DEFAULT_MAX_SIDE = 8192
 READ_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "TIFF"})
 _ACCEPTED = READ_FORMATS | {"MPO"}  # multi-picture JPEG from cameras: its first picture is a JPEG
 _FORMAT_LIST = "PNG, JPEG, WebP, BMP or TIFF"
+FRAMES_KEY = "stencil_frames"
+"""``img.info`` key where ``open_checked`` leaves the file's frame count (the first frame is decoded)."""
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"BM", "BMP"),
@@ -118,6 +122,8 @@ def _decode(img: PILImage.Image, name: str) -> None:
         img.load()
     except _DECODE_ERRORS as error:
         raise CorruptImage(f"{name} could not be decoded completely ({error}): it is truncated or damaged") from error
+    except MemoryError as error:  # the size was within the caps: the server is short of memory right now
+        raise ImageTooLarge(f"there is not enough memory free to decode {name} now; try a smaller photo") from error
     try:
         ImageOps.exif_transpose(img, in_place=True)
     except _DECODE_ERRORS as error:
@@ -145,7 +151,8 @@ def open_checked(
 ) -> tuple[PILImage.Image, bytes | None]:
     """Open ``source`` (a path or a file's bytes) through every check.
 
-    Returns the fully decoded, upright Pillow image and its EXIF without GPS and orientation
+    Returns the fully decoded, upright Pillow image (its first frame; ``img.info[FRAMES_KEY]`` says
+    how many the file holds) and its EXIF without GPS and orientation
     (None for TIFF, whose tags describe the file layout, or when absent). Raises
     ``UnsupportedFormat``, ``CorruptImage``, ``ImageTooLarge`` or ``InvalidInput`` (missing file).
     """
@@ -154,9 +161,62 @@ def open_checked(
     with _reader(source, name) as fp:
         img = _open_header(fp, name, max_pixels, max_side)
         _check_size(img, name, max_pixels, max_side)
+        if img.format == "PNG":
+            _check_png_chunks(fp, name)
+        frames = frame_count(img)  # before decoding: counting pages seeks through the file
         _decode(img, name)
+        img.info[FRAMES_KEY] = frames
+        if img.format in ("JPEG", "MPO"):
+            fp.seek(0)
+            _check_jpeg_data(fp.read(), name)
         exif = clean_exif(img.info.get("exif")) if img.format != "TIFF" else None
         return img, exif
+
+
+MAX_PNG_CHUNKS = 100_000
+
+
+def _check_png_chunks(fp: BinaryIO, name: str) -> None:
+    """Refuse a PNG whose chunk headers claim more bytes than the file holds (a "lying" header).
+
+    Pillow trusts a chunk's declared length and may reserve that much memory (4 GB for a lying
+    IDAT) before finding out that the file is shorter. Walking the chunk headers costs one seek each.
+    """
+    fp.seek(0, io.SEEK_END)
+    size = fp.tell()
+    position = 8  # after the signature
+    for _ in range(MAX_PNG_CHUNKS):
+        if position + 8 > size:
+            return  # no IEND: Pillow's decoder reports the cut-short file
+        fp.seek(position)
+        length, kind = struct.unpack(">I4s", fp.read(8))
+        if position + 12 + length > size:
+            raise CorruptImage(
+                f"{name} is damaged: its PNG {kind.decode('latin-1')!r} chunk claims {length} bytes "
+                f"but only {max(0, size - position - 12)} follow; re-export it"
+            )
+        if kind == b"IEND":
+            return
+        position += 12 + length
+    raise CorruptImage(f"{name} has more than {MAX_PNG_CHUNKS} PNG chunks; re-export it")
+
+
+def _check_jpeg_data(data: bytes, name: str) -> None:
+    """Refuse a JPEG whose compressed data is damaged (it decodes, but as garbage)."""
+    warning = jpeg_check.damage(data)
+    if warning is not None:
+        raise CorruptImage(
+            f"{name} has damaged JPEG data ({warning.rstrip('.')}): it would load with garbled blocks; "
+            "re-download or re-export it"
+        )
+
+
+def frame_count(img: PILImage.Image) -> int:
+    """How many frames or pages the file holds (an animation, a multi-page TIFF); 1 if unknown."""
+    try:
+        return max(1, int(getattr(img, "n_frames", 1)))
+    except _DECODE_ERRORS:
+        return 1
 
 
 def clean_exif(data: object) -> bytes | None:

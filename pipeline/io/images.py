@@ -34,7 +34,8 @@ import numpy as np
 from PIL import Image as PILImage
 
 from pipeline.errors import InvalidInput, SizeMismatch
-from pipeline.io.gate import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, READ_FORMATS, clean_exif, open_checked
+from pipeline.io.files import remove_quietly
+from pipeline.io.gate import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, FRAMES_KEY, READ_FORMATS, clean_exif, open_checked
 from pipeline.io.modes import (
     gray_levels,
     is_binary,
@@ -86,13 +87,23 @@ class LoadedImage:
     ``rgb`` is ``(H, W, 3)`` uint8; ``alpha`` is an ``(H, W)`` float32 mask in [0, 1] (1 = opaque)
     for images with transparency, else None; ``path`` is None for in-memory uploads. ``exif`` is
     the source's EXIF block with orientation and GPS removed (pass it to ``save_image`` to keep
-    camera metadata), or None.
+    camera metadata), or None. ``frames`` is how many frames or pages the file holds: an
+    animation or a multi-page TIFF is reduced to its first (``note`` says so).
     """
 
     rgb: Image
     alpha: Mask | None
     path: Path | None
     exif: bytes | None = None
+    frames: int = 1
+
+    @property
+    def note(self) -> str | None:
+        """What the user should know about how the file was read (None: nothing)."""
+        if self.frames <= 1:
+            return None
+        name = self.path.name if self.path is not None else "the image"
+        return f"{name} holds {self.frames} frames or pages; Stencil edits only the first one"
 
     def __post_init__(self) -> None:
         check_image(self.rgb, "LoadedImage.rgb")
@@ -118,7 +129,7 @@ def load_image(
     """
     img, exif = open_checked(Path(path), max_pixels=max_pixels, max_side=max_side)
     rgb, alpha = rgb_and_alpha(img, str(path))
-    return LoadedImage(rgb=rgb, alpha=alpha, path=Path(path), exif=exif)
+    return LoadedImage(rgb=rgb, alpha=alpha, path=Path(path), exif=exif, frames=img.info.get(FRAMES_KEY, 1))
 
 
 def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int = DEFAULT_MAX_SIDE) -> LoadedImage:
@@ -127,7 +138,7 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side:
         raise InvalidInput(f"decode_image needs the file's bytes, got {type(data).__name__}")
     img, exif = open_checked(bytes(data), max_pixels=max_pixels, max_side=max_side)
     rgb, alpha = rgb_and_alpha(img, "the uploaded image")
-    return LoadedImage(rgb=rgb, alpha=alpha, path=None, exif=exif)
+    return LoadedImage(rgb=rgb, alpha=alpha, path=None, exif=exif, frames=img.info.get(FRAMES_KEY, 1))
 
 
 # ---------------------------------------------------------------- masks and label maps
@@ -266,8 +277,9 @@ def _write(
         img.save(temporary, format=fmt, **options)
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from error
+        raise InvalidInput(f"cannot write {path}: {error.strerror or error}") from None
+    finally:  # also after Ctrl-C or SIGTERM (the CLI turns it into an exception): no .part is left
+        remove_quietly(temporary)
 
 
 def _whole(value: object, low: int, high: int, name: str) -> int:

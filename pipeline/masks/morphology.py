@@ -62,7 +62,9 @@ def is_binary(mask: Mask) -> bool:
 def _morph(mask: Mask, radius_px: float, *, growing: bool) -> Mask:
     """Dilate or erode tile by tile, skipping tiles whose neighbourhood cannot change them."""
     mask = check_mask(mask)
-    radius = require_radius(radius_px)
+    # No two pixel centres are farther apart than the diagonal: a longer radius changes nothing more,
+    # and capping it keeps the disc (and the work) bounded by the mask's size whatever is asked.
+    radius = min(require_radius(radius_px), math.hypot(*mask.shape))
     out = np.array(mask, dtype=np.float32, order="C", copy=True)
     if radius < 1.0:  # no other pixel centre lies within the disc
         return out

@@ -25,6 +25,7 @@ from pipeline.recipe.steps import (
     ReplaceBackground,
     Step,
     StoredMask,
+    Subject,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Run",
     "Step",
     "StoredMask",
+    "Subject",
     "dumps",
     "from_dict",
     "loads",

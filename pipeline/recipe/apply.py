@@ -19,8 +19,9 @@ from pipeline.edits.remove import EditResult
 from pipeline.errors import InvalidInput, SizeMismatch
 from pipeline.inpaint.crop import CropOptions
 from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
+from pipeline.limits import check_radius_fits
 from pipeline.masks.sources import to_unit
-from pipeline.models import Chosen, make_inpainter, make_remover, make_segmenter
+from pipeline.models import Chosen, SubjectKind, make_inpainter, make_remover, make_segmenter, make_subject
 from pipeline.recipe.steps import (
     AlphaChannel,
     Clicks,
@@ -38,6 +39,7 @@ from pipeline.recipe.steps import (
     StoredMask,
 )
 from pipeline.select.protocol import Prepared, Segmenter, Selection
+from pipeline.select.subject import SubjectFinder
 from pipeline.settings import Settings
 from pipeline.types import Image, Mask
 
@@ -46,19 +48,29 @@ from pipeline.types import Image, Mask
 class Engines:
     """The backends a replay uses: chosen once, then shared by every photo of a run.
 
-    ``segmenter`` and ``inpainter`` are the "auto" choices; None picks them from ``settings``
-    (SAM and diffusion when configured, the classical backends otherwise) on first use.
+    ``segmenter``, ``inpainter`` and ``subject`` are the "auto" choices; None picks them from
+    ``settings`` (SAM, diffusion and a subject model when configured, the classical backends
+    otherwise) on first use.
     """
 
     settings: Settings = field(default_factory=Settings)
     segmenter: Chosen[Segmenter] | None = None
     inpainter: Chosen[Inpainter] | None = None
+    subject: Chosen[SubjectFinder] | None = None
     remover: Chosen[Inpainter] | None = None
 
     def selector(self) -> Segmenter:
         if self.segmenter is None:
             self.segmenter = make_segmenter("auto", self.settings)
         return self.segmenter.backend
+
+    def chosen_subject(self, kind: SubjectKind) -> Chosen[SubjectFinder]:
+        """The subject finder for ``kind`` and the reason it was picked (``auto`` chosen once)."""
+        if kind != "auto":
+            return make_subject(kind, self.settings)
+        if self.subject is None:
+            self.subject = make_subject("auto", self.settings)
+        return self.subject
 
     def chosen_engine(self, kind: EngineKind) -> Chosen[Inpainter]:
         """The engine for ``kind`` and the reason it was picked."""
@@ -220,6 +232,8 @@ def refine_mask(refine: Refine, mask: Mask, image: Image | None = None, *, scale
     ``scale`` multiplies every radius and area, so that a display-size preview matches the
     full-size result; ``image`` (same size as ``mask``) is needed only for the edge matte.
     """
+    height, width = mask.shape[:2]
+    check_radius_fits(refine.grow_px, (round(width / scale), round(height / scale)))
     out = masks.invert(mask) if refine.invert else mask
     if refine.fill_holes:
         out = masks.fill_holes(out)
@@ -252,19 +266,24 @@ def apply_edit(
 ) -> EditResult:
     """Run ``edit`` on ``image`` with ``mask`` (full resolution); pixels the edit must keep stay exact."""
     if isinstance(edit, Remove):
+        if edit.grow_px is not None:
+            check_radius_fits(edit.grow_px, (image.shape[1], image.shape[0]))
         engine = engines.removal_engine(edit.engine, edit.margin_px)
         return fill.remove(
             image, mask, engine, grow_px=edit.grow_px, prompting=edit.prompting, progress=progress, cancel=cancel
         )
     if isinstance(edit, Inpaint):
         engine = engines.engine(edit.engine, edit.margin_px)
-        return fill.inpaint(image, mask, engine, prompting=edit.prompting, progress=progress, cancel=cancel)
+        return fill.inpaint(
+            image, mask, engine, prompting=edit.prompting, controls=edit.controls, progress=progress, cancel=cancel
+        )
     if isinstance(edit, ReplaceBackground):
         generated = isinstance(edit.fill, background.PromptBackground)
         painter = engines.engine(edit.engine, edit.margin_px) if generated else None
         return background.replace_background(
-            image, mask, edit.fill, shadow=edit.shadow, inpainter=painter, progress=progress, cancel=cancel
-        )
+            image, mask, edit.fill, shadow=edit.shadow, inpainter=painter, controls=edit.controls,
+            progress=progress, cancel=cancel,
+        )  # fmt: skip
     if isinstance(edit, ExtendCanvas):
         engine = engines.engine(edit.engine, edit.margin_px)
         height, width = image.shape[:2]

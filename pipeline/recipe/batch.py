@@ -129,8 +129,8 @@ def check_generalises(recipe: Recipe) -> None:
             what = {Clicks: "pixel clicks", StoredMask: "a painted or imported mask", LabelClasses: "one label map"}
             raise BatchError(
                 f"step {index} ({type(step).kind}) holds {what[type(step)]} made on one photo, so it cannot replay "
-                "on a folder; make the mask with a source that generalises (a colour or luminance range, the "
-                "photo's alpha, or label classes with --labels)"
+                "on a folder; make the mask with a source that generalises (the subject, a colour or luminance "
+                "range, the photo's alpha, or label classes with --labels)"
             )
 
 

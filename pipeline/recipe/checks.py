@@ -1,5 +1,5 @@
-"""Validation shared by the recipe's steps: limits, and checks that raise ``InvalidInput`` saying
-which field was wrong and what to use instead."""
+"""Validation shared by the recipe's steps: the limits (``pipeline.limits``), and checks that
+raise ``InvalidInput`` saying which field was wrong and what to use instead."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import numpy as np
 
 from pipeline.colors import is_rgb
 from pipeline.errors import InvalidInput
+from pipeline.limits import (  # noqa: F401 - the limits, re-exported for the steps and the CLI
+    MAX_CANVAS_SIDE,
+    MAX_FEATHER_PX,
+    MAX_GROW_PX,
+    MAX_MARGIN_PX,
+    MAX_MATTE_PX,
+    MAX_POINTS,
+)
 from pipeline.masks import COMBINE_MODES
 
-MAX_GROW_PX = 1000
-MAX_FEATHER_PX = 500.0
-MAX_MATTE_PX = 64
-MAX_MARGIN_PX = 4096
-MAX_CANVAS_SIDE = 8192
 MAX_LABEL_ID = 2**31 - 1
 
 

@@ -15,6 +15,7 @@ from pipeline.colors import RGB
 from pipeline.masks import CombineMode
 from pipeline.recipe.checks import (
     MAX_LABEL_ID,
+    MAX_POINTS,
     check_combine,
     check_real,
     check_size,
@@ -53,7 +54,7 @@ class Clicks:
             f"points is {self.points!r}; use a tuple of Point(x, y, positive)",
         )
         require(self.box is None or isinstance(self.box, Box), f"box is {self.box!r}; use a Box(x0, y0, x1, y1)")
-        require(len(self.points) <= 64, f"clicks has {len(self.points)} points; use at most 64")
+        require(len(self.points) <= MAX_POINTS, f"clicks has {len(self.points)} points; use at most {MAX_POINTS}")
         check_whole(self.candidate, 0, 15, "candidate")
 
 
@@ -182,4 +183,21 @@ class LabelClasses:
         return None if self.labels is None else (int(self.labels.shape[1]), int(self.labels.shape[0]))
 
 
-MaskStep = Clicks | ColorRange | LuminanceRange | AlphaChannel | StoredMask | LabelClasses
+@dataclass(frozen=True, kw_only=True)
+class Subject:
+    """The photo's subject, found with no clicks by ``engine`` (``pipeline.models.make_subject``).
+
+    ``"auto"`` uses the subject model when one is configured (``STENCIL_SUBJECT_MODEL`` or a
+    downloaded one), else the classical extractor; it replays on any photo.
+    """
+
+    kind: ClassVar[str] = "subject"
+    engine: Literal["auto", "rembg", "classic"] = "auto"
+    combine: CombineMode = "replace"
+
+    def __post_init__(self) -> None:
+        require(self.engine in ("auto", "rembg", "classic"), f"engine is {self.engine!r}; use auto, rembg or classic")
+        check_combine(self.combine)
+
+
+MaskStep = Clicks | ColorRange | LuminanceRange | AlphaChannel | StoredMask | LabelClasses | Subject

@@ -28,7 +28,7 @@ from pipeline.recipe.apply import (
 )
 from pipeline.recipe.codec import RecipeError
 from pipeline.recipe.output import edit_outputs
-from pipeline.recipe.steps import EDIT_STEPS, Clicks, Output, Recipe, Refine, ReplaceBackground, Step
+from pipeline.recipe.steps import EDIT_STEPS, Clicks, Output, Recipe, Refine, ReplaceBackground, Step, Subject
 from pipeline.select.protocol import Prepared
 from pipeline.types import Image, Mask, check_image
 
@@ -122,6 +122,9 @@ class _State:
             self.mask, self.prepared = None, None
         elif isinstance(step, Refine):
             self.mask = refine_mask(step, self.current(), self.image)
+        elif isinstance(step, Subject):
+            found = engines.chosen_subject(step.engine).backend.find(self.image)
+            self.mask = combine(self.mask, found, step.combine)
         elif not isinstance(step, Output):
             found = source_mask(step, self.image, alpha=sources.alpha, labels=sources.labels)
             self.mask = combine(self.mask, found, step.combine)

@@ -4,8 +4,9 @@ A recipe is an ordered list of steps replayed on a photo:
 
 - **mask steps** build the current mask, each combined into it with its ``combine`` mode:
   ``Clicks`` (points and a box through a selector), ``ColorRange``, ``LuminanceRange``,
-  ``AlphaChannel`` (the photo's own transparency), ``LabelClasses`` and ``StoredMask`` (a
-  painted or imported mask, kept in the recipe as 8-bit levels);
+  ``AlphaChannel`` (the photo's own transparency), ``LabelClasses``, ``Subject`` (the product,
+  found with no clicks) and ``StoredMask`` (a painted or imported mask, kept in the recipe as
+  8-bit levels);
 - ``Refine`` turns the current mask into the one an edit uses;
 - **edits** change the photo: ``Remove``, ``Inpaint``, ``ReplaceBackground``, ``ExtendCanvas``;
   the result becomes the photo for any later steps;
@@ -24,6 +25,7 @@ from typing import ClassVar, Literal
 from pipeline.colors import RGB
 from pipeline.edits.background import BlurredOriginal, Gradient, ImageBackground, PromptBackground, Shadow, SolidColor
 from pipeline.edits.outpaint import Padding
+from pipeline.inpaint.control import Control, check_kinds
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING, Prompting
 from pipeline.recipe.checks import (
     MAX_CANVAS_SIDE,
@@ -47,6 +49,7 @@ from pipeline.recipe.mask_steps import (
     MaskStep,
     Size,
     StoredMask,
+    Subject,
 )
 
 EngineKind = Literal["auto", "diffusion", "classic"]
@@ -97,6 +100,14 @@ def _prompting(prompting: object) -> None:
     require(isinstance(prompting, Prompting), f"prompting is {type(prompting).__name__}; use a Prompting")
 
 
+def _controls(controls: object) -> None:
+    require(
+        isinstance(controls, tuple) and all(isinstance(c, Control) for c in controls),
+        "controls must be a tuple of Control (seg, canny, mask or image guidance)",
+    )
+    check_kinds(controls)  # type: ignore[arg-type]
+
+
 def _engine(kind: object, margin_px: object) -> None:
     require(kind in ("auto", "diffusion", "classic"), f"engine is {kind!r}; use auto, diffusion or classic")
     if margin_px is not None:
@@ -128,23 +139,31 @@ class Remove:
 
 @dataclass(frozen=True, kw_only=True)
 class Inpaint:
-    """Repaint what the mask selects as ``prompting`` asks (a diffusion engine reads the prompt)."""
+    """Repaint what the mask selects as ``prompting`` asks (a diffusion engine reads the prompt).
+
+    ``controls``: ControlNet guidance (``pipeline.inpaint.control.Control``: seg, canny, mask or
+    an image, each with its conditioning scale and start/end); needs the diffusion engine with a
+    ControlNet of each kind. A control picture carried here ties the step to photos of its size.
+    """
 
     kind: ClassVar[str] = "inpaint"
     prompting: Prompting = DEFAULT_PROMPTING
     engine: EngineKind = "auto"
     margin_px: int | None = None
+    controls: tuple[Control, ...] = ()
 
     def __post_init__(self) -> None:
         _prompting(self.prompting)
         _engine(self.engine, self.margin_px)
+        _controls(self.controls)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReplaceBackground:
     """Put ``fill`` behind the subject the mask selects (1 = keep), with an optional ``shadow``.
 
-    Pixels the mask fully selects stay byte-identical. A ``PromptBackground`` runs the engine.
+    Pixels the mask fully selects stay byte-identical. A ``PromptBackground`` runs the engine,
+    guided by ``controls`` when given (as ``Inpaint``'s; the engine's mask is the background).
     """
 
     kind: ClassVar[str] = "background"
@@ -152,8 +171,14 @@ class ReplaceBackground:
     shadow: Shadow | None = None
     engine: EngineKind = "auto"
     margin_px: int | None = None
+    controls: tuple[Control, ...] = ()
 
     def __post_init__(self) -> None:
+        _controls(self.controls)
+        require(
+            not self.controls or isinstance(self.fill, PromptBackground),
+            "guidance (controls) steers a generated background only; use a prompt fill or remove the controls",
+        )
         require(isinstance(self.fill, Fill), f"fill is {type(self.fill).__name__}; use a colour, gradient, blur...")
         require(
             self.shadow is None or isinstance(self.shadow, Shadow), f"shadow is {self.shadow!r}; use a Shadow or None"
@@ -246,6 +271,7 @@ STEP_TYPES: dict[str, type] = {
         AlphaChannel,
         StoredMask,
         LabelClasses,
+        Subject,
         Refine,
         Remove,
         Inpaint,
@@ -254,7 +280,7 @@ STEP_TYPES: dict[str, type] = {
         Output,
     )
 }
-MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses)
+MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses, Subject)
 EDIT_STEPS = (Remove, Inpaint, ReplaceBackground, ExtendCanvas)
 
 RECIPE_VERSION = 2

@@ -64,13 +64,16 @@ RANKS = {
     "pipeline.types": 1,
     "pipeline.colors": 1,
     "pipeline.settings": 1,
+    "pipeline.limits": 1,
     "pipeline.io": 2,
     "pipeline.masks": 2,
     "pipeline.select": 3,
     "pipeline.inpaint": 3,
     "pipeline.edits": 4,
+    "pipeline.track": 4,
     "pipeline.models": 5,
     "pipeline.recipe": 6,
+    "pipeline.space": 6,
     "pipeline.cli": 7,
 }
 """The layers, bottom up: a module may import its own layer's package or lower layers, never higher."""

@@ -13,16 +13,17 @@ import gc
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from pipeline.errors import BackendFailed, Cancelled, InvalidInput
+from pipeline.inpaint.control import Control, model_input, work_picture
 from pipeline.inpaint.crop import DEFAULT_CROP, CropOptions, CropPlan, cut_image, cut_mask, paste, plan_crop
-from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
-from pipeline.types import Image
+from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn, require_guidance
+from pipeline.types import Image, Mask
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,22 @@ class DiffusionInpainter:
 
     Thread-safe: runs on one engine are serialised by a lock (a pipeline and its scheduler hold
     per-run state). ``crop`` picks the working region; see ``pipeline.inpaint.crop``.
+    ``controlnets`` maps a control kind (``seg``, ``canny``, ``mask``, ``image``) to a loaded
+    ``ControlNetModel`` of the same family; a request with ``controls`` runs the ControlNet
+    inpainting pipeline built from the same components (no weights are copied).
     """
 
     name = "diffusion"
 
-    def __init__(self, pipe: Any, *, device: str, source: str, crop: CropOptions = DEFAULT_CROP) -> None:
+    def __init__(
+        self,
+        pipe: Any,
+        *,
+        device: str,
+        source: str,
+        crop: CropOptions = DEFAULT_CROP,
+        controlnets: Mapping[str, Any] | None = None,
+    ) -> None:
         self.pipe = pipe
         """The diffusers pipeline; shared and used under the engine's lock (do not change it)."""
         self._lock = threading.Lock()
@@ -102,6 +114,13 @@ class DiffusionInpainter:
         self.source = source
         self.crop = crop
         self.native_px = native_size_px(pipe)
+        self.controlnets = dict(controlnets or {})
+        self.control_kinds = tuple(self.controlnets)
+        self._guided: dict[tuple[str, ...], Any] = {}
+
+    def plan(self, mask: Mask) -> CropPlan:
+        """The region and work size a run on ``mask`` uses (what the page previews)."""
+        return plan_crop(mask, native_px=self.native_px, options=self.crop)
 
     def with_crop(self, crop: CropOptions) -> DiffusionInpainter:
         """The same loaded model (and lock) with other crop options."""
@@ -124,7 +143,8 @@ class DiffusionInpainter:
         ``cancel`` is set before or between steps, ``BackendFailed`` on out-of-memory (memory is
         released first, so the next run can succeed).
         """
-        plan = plan_crop(request.mask, native_px=self.native_px, options=self.crop)
+        require_guidance(self, request.controls)
+        plan = self.plan(request.mask)
         prompting = request.prompting
         if int(prompting.steps * prompting.strength) < 1:
             raise InvalidInput(
@@ -135,13 +155,21 @@ class DiffusionInpainter:
         seed = request.prompting.seed if request.prompting.seed is not None else secrets.randbelow(2**63)
         self._warn_if_long(request.prompting.prompt, "prompt")
         self._warn_if_long(request.prompting.negative_prompt, "negative prompt")
+        grow_px = int(self.pipe.vae_scale_factor)
         image = cut_image(request.image, plan)
-        mask = cut_mask(request.mask, plan, grow_px=int(self.pipe.vae_scale_factor))
+        mask = cut_mask(request.mask, plan, grow_px=grow_px)
+        work_mask = np.asarray(mask)
+        pictures = [
+            model_input(c, work_picture(c, request.image, request.mask, plan, grow_px=grow_px), work_mask)
+            for c in request.controls
+        ]
         counter = _UNetCounter()
         with self._lock:
             handle = self.pipe.unet.register_forward_pre_hook(counter)
             try:
-                result = self._denoise(request, image, mask, plan, seed, _step_callback(progress, cancel))
+                guided = _guidance_arguments(request.controls, pictures)
+                pipe = self._guided_pipe(request.controls) if request.controls else self.pipe
+                result = self._denoise(pipe, request, image, mask, plan, seed, _step_callback(progress, cancel), guided)
             finally:
                 handle.remove()
         log.info(
@@ -151,16 +179,38 @@ class DiffusionInpainter:
         out = paste(request.image, result, request.mask, plan)
         return InpaintRun(out, seed, plan, counter.calls, counter.latent_size)
 
+    def _guided_pipe(self, controls: tuple[Control, ...]) -> Any:
+        """The ControlNet inpainting pipeline for these kinds, built once from the loaded components."""
+        kinds = tuple(control.kind for control in controls)
+        if kinds not in self._guided:
+            from diffusers import StableDiffusionControlNetInpaintPipeline, StableDiffusionXLControlNetInpaintPipeline
+
+            xl = getattr(self.pipe, "text_encoder_2", None) is not None
+            cls = StableDiffusionXLControlNetInpaintPipeline if xl else StableDiffusionControlNetInpaintPipeline
+            nets = [self.controlnets[kind] for kind in kinds]
+            guided = cls.from_pipe(self.pipe, controlnet=nets[0] if len(nets) == 1 else nets)
+            guided.set_progress_bar_config(disable=True)
+            self._guided[kinds] = guided
+        return self._guided[kinds]
+
     def _denoise(
-        self, request: InpaintRequest, image: Any, mask: Any, plan: CropPlan, seed: int, callback: Callable[..., Any]
+        self,
+        pipe: Any,
+        request: InpaintRequest,
+        image: Any,
+        mask: Any,
+        plan: CropPlan,
+        seed: int,
+        callback: Callable[..., Any],
+        guided: dict[str, Any],
     ) -> Image:
-        """Run the pipeline at the work size; returns its ``(work_h, work_w, 3)`` uint8 output."""
+        """Run ``pipe`` at the work size; returns its ``(work_h, work_w, 3)`` uint8 output."""
         import torch
 
         out_of_memory = False
         try:
             with torch.inference_mode():
-                output = self.pipe(
+                output = pipe(
                     prompt=request.prompting.prompt,
                     negative_prompt=request.prompting.negative_prompt or None,
                     image=image,
@@ -173,13 +223,14 @@ class DiffusionInpainter:
                     generator=torch.Generator("cpu").manual_seed(seed),
                     output_type="np",
                     callback_on_step_end=callback,
+                    **guided,
                 )
         except RuntimeError as exc:
             if not is_out_of_memory(exc):
                 raise BackendFailed(f"the diffusion model failed: {first_line(exc)}") from exc
             out_of_memory = True  # handled below, once the traceback (and its tensors) are gone
         finally:
-            self.pipe.maybe_free_model_hooks()
+            pipe.maybe_free_model_hooks()
         if out_of_memory:
             release_memory()
             where = "GPU memory" if self.device.startswith("cuda") else "memory"
@@ -197,6 +248,25 @@ class DiffusionInpainter:
                 "%s is %d tokens; the model reads the first %d and ignores the rest",
                 what, count, tokenizer.model_max_length,
             )  # fmt: skip
+
+
+def _guidance_arguments(controls: tuple[Control, ...], pictures: list[np.ndarray]) -> dict[str, Any]:
+    """The ControlNet pipeline's keyword arguments: one value per ControlNet, or a list for several."""
+    if not controls:
+        return {}
+    import torch
+
+    tensors = [torch.from_numpy(np.ascontiguousarray(p.transpose(2, 0, 1)))[None] for p in pictures]
+
+    def one_or_list(values: list[Any]) -> Any:
+        return values[0] if len(values) == 1 else values
+
+    return {
+        "control_image": one_or_list(tensors),
+        "controlnet_conditioning_scale": one_or_list([float(c.scale) for c in controls]),
+        "control_guidance_start": one_or_list([float(c.start) for c in controls]),
+        "control_guidance_end": one_or_list([float(c.end) for c in controls]),
+    }
 
 
 def _step_callback(progress: ProgressFn | None, cancel: CancelFlag | None) -> Callable[..., dict[str, Any]]:

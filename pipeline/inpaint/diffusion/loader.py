@@ -108,20 +108,30 @@ def missing_model_message(settings: Settings) -> str:
 
 
 def load_inpainter(
-    source: str, *, device: str, cpu_offload: bool = False, crop: CropOptions = DEFAULT_CROP
+    source: str,
+    *,
+    device: str,
+    cpu_offload: bool = False,
+    crop: CropOptions = DEFAULT_CROP,
+    controlnets: tuple[tuple[str, str], ...] = (),
 ) -> DiffusionInpainter:
     """Load ``source`` (folder, hub id or ``.safetensors``) as an engine on ``device`` ("cuda" or "cpu").
 
     fp16 on CUDA, fp32 on the CPU. ``cpu_offload`` keeps idle sub-models in CPU memory (CUDA
-    only; ignored on the CPU). Raises ``ModelUnavailable`` naming the setting when the model is
-    missing or unreadable, ``BackendFailed`` when it does not fit in GPU memory.
+    only; ignored on the CPU). ``controlnets``: ``(kind, source)`` pairs
+    (``pipeline.inpaint.diffusion.controlnet``), loaded the same way and checked against the
+    model's family. Raises ``ModelUnavailable`` naming the setting when a model is missing,
+    unreadable or of the wrong family, ``BackendFailed`` when it does not fit in GPU memory.
     """
     import torch
 
+    from pipeline.inpaint.diffusion.controlnet import load_controlnets
+
     dtype = torch.float16 if device.startswith("cuda") else torch.float32
     pipe = _load_pipeline(source, dtype)
-    _prepare(pipe, device, cpu_offload)
-    engine = DiffusionInpainter(pipe, device=device, source=source, crop=crop)
+    nets = load_controlnets(controlnets, unet=pipe.unet, dtype=dtype, device="cpu", offline=hub_offline())
+    _prepare(pipe, device, cpu_offload, nets)
+    engine = DiffusionInpainter(pipe, device=device, source=source, crop=crop, controlnets=nets)
     log.info("inpainting model %s loaded on %s (%s), native size %d px", source, device, dtype, engine.native_px)
     return engine
 
@@ -158,13 +168,13 @@ def _load_single_file(source: str, dtype: Any, offline: bool) -> Any:
     return pipeline_class.from_single_file(source, dtype=dtype, local_files_only=offline)
 
 
-def _prepare(pipe: Any, device: str, cpu_offload: bool) -> None:
+def _prepare(pipe: Any, device: str, cpu_offload: bool, controlnets: dict[str, Any] | None = None) -> None:
     """Quiet progress bars, SDPA attention, then move to ``device`` (or offload between sub-models)."""
     from diffusers.models.attention_processor import AttnProcessor2_0
 
     pipe.set_progress_bar_config(disable=True)
-    for name in ("unet", "vae"):
-        module = getattr(pipe, name, None)
+    modules = [getattr(pipe, name, None) for name in ("unet", "vae")] + list((controlnets or {}).values())
+    for module in modules:
         if module is not None and hasattr(module, "set_attn_processor"):
             module.set_attn_processor(AttnProcessor2_0())
     if cpu_offload and device.startswith("cuda"):
@@ -175,6 +185,8 @@ def _prepare(pipe: Any, device: str, cpu_offload: bool) -> None:
     out_of_memory = False
     try:
         pipe.to(device)
+        for net in (controlnets or {}).values():
+            net.to(device)
     except RuntimeError as exc:
         if not is_out_of_memory(exc):
             raise

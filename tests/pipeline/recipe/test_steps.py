@@ -43,7 +43,7 @@ INVALID: dict[str, tuple[Callable[[], object], str]] = {
     "clicks size bool": (lambda: Clicks(size=(True, 10), points=(Point(0, 0),)), "size"),
     "clicks size list": (lambda: Clicks(size=[10, 10], points=(Point(1, 1),)), "size"),  # type: ignore[arg-type]
     "clicks size of three": (lambda: Clicks(size=(1, 2, 3), points=(Point(0, 0),)), "size"),  # type: ignore[arg-type]
-    "clicks 65 points": (lambda: Clicks(size=(99, 99), points=(Point(1, 1),) * 65), "at most 64"),
+    "clicks 101 points": (lambda: Clicks(size=(99, 99), points=(Point(1, 1),) * 101), "at most 100"),
     "clicks raw tuples": (lambda: Clicks(size=(9, 9), points=((1, 2),)), "points"),  # type: ignore[arg-type]
     "clicks box as tuple": (lambda: Clicks(size=(9, 9), box=(0, 0, 4, 4)), "box"),  # type: ignore[arg-type]
     "clicks candidate 16": (lambda: Clicks(size=(9, 9), points=(Point(1, 1),), candidate=16), "candidate"),
@@ -149,7 +149,7 @@ VALID: dict[str, Callable[[], object]] = {
     "labels id map": lambda: LabelClasses(classes=(0, 65535), labels=np.zeros((3, 4), np.int32)),
     "labels colour map": lambda: LabelClasses(classes=((1, 2, 3),), labels=np.zeros((3, 4, 3), np.uint8)),
     "labels from the photo": lambda: LabelClasses(classes=((1, 2, 3), (4, 5, 6))),
-    "refine limits": lambda: Refine(grow_px=-1000, feather_px=500, matte_px=64),
+    "refine limits": lambda: Refine(grow_px=-1000, feather_px=256, matte_px=64),
     "remove zero grow": lambda: Remove(grow_px=0, margin_px=0),
     "inpaint": lambda: Inpaint(prompting=Prompting(prompt="x", seed=1), engine="diffusion"),
     "background shadow": lambda: ReplaceBackground(fill=SolidColor((0, 0, 0)), shadow=Shadow(kind="contact")),
@@ -180,7 +180,7 @@ def test_defaults_come_from_the_one_prompting() -> None:
 
 
 def test_step_kinds_are_unique_names() -> None:
-    assert len(STEP_TYPES) == 12
+    assert len(STEP_TYPES) == 13
     assert all(cls.kind == name for name, cls in STEP_TYPES.items())
     assert RECIPE_VERSION == 2
 
@@ -245,7 +245,7 @@ def test_recipes_compare_by_their_steps() -> None:
 @settings(max_examples=80, deadline=None)
 @given(grow_px=st.integers(-3000, 3000), feather_px=st.floats(-10, 1000, allow_nan=False))
 def test_refine_accepts_exactly_its_ranges(grow_px: int, feather_px: float) -> None:
-    ok = -1000 <= grow_px <= 1000 and 0 <= feather_px <= 500
+    ok = -1000 <= grow_px <= 1000 and 0 <= feather_px <= 256
     if ok:
         assert Refine(grow_px=grow_px, feather_px=feather_px).grow_px == grow_px
     else:

@@ -1,0 +1,161 @@
+"""SAM 3 (find by name) and ViTMatte (soft edges) speed, real-size models with random weights.
+
+Random weights do the same compute as trained ones, so the timings hold for the real models
+(the masks themselves are meaningless). Each figure sits beside the stock ``transformers`` call
+measured in the same run:
+
+- text -> masks on a 1024 x 768 photo: ``Sam3TextFinder.find`` (up to 16 instances upsampled
+  to full size) beside the stock processor + model + ``post_process_instance_segmentation``;
+- the matte of a 4000 x 3000 (12 MP) photo with a 20 px unknown ring: ``VitMatter.matte``
+  (1024 px tiles over the unknown band) beside one stock forward on a single 1024 px tile.
+
+Run it from the repository root:
+
+    python -m bench.sam3_gpu --gpu          # CUDA: SAM 3 in bf16, ViTMatte in fp16
+    python -m bench.sam3_gpu --cpu-smoke    # tiny models on the CPU: checks the script runs
+
+It needs torch, transformers, numpy and pillow only; where the rest of the engine's dependencies
+(OpenCV) are missing it loads just the modules it times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def import_engine() -> None:
+    """Make ``pipeline.*`` importable; without OpenCV, skip the package's ``__init__`` (it loads cv2)."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        import pipeline  # noqa: F401
+    except ImportError as missing:
+        print(f"({missing}: loading only the timed modules)")
+        shim = types.ModuleType("pipeline")
+        shim.__path__ = [str(ROOT / "pipeline")]
+        sys.modules["pipeline"] = shim
+
+
+def photo(height: int, width: int) -> np.ndarray:
+    """A smooth colour gradient with a bright disc in the middle, (H, W, 3) uint8."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack([x / width, y / height, 1 - x / width], axis=-1) * 200
+    disc = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (0.3 * min(height, width)) ** 2
+    image[disc] = (230, 220, 60)
+    return image.astype(np.uint8)
+
+
+def ring_trimap(height: int, width: int, band_px: int) -> np.ndarray:
+    """Subject = a centred disc; unknown = a ring of ``2 * band_px`` around its edge; (H, W) uint8."""
+    y, x = np.ogrid[0:height, 0:width]
+    distance = np.sqrt((x - width / 2) ** 2 + (y - height / 2) ** 2) - 0.3 * min(height, width)
+    return np.where(np.abs(distance) <= band_px, 128, np.where(distance < 0, 255, 0)).astype(np.uint8)
+
+
+def timed(run: Callable[[], object], repeats: int, sync: Callable[[], None]) -> tuple[float, object]:
+    """Median seconds of ``repeats`` runs after one warm-up, and the last result."""
+    result = run()
+    sync()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run()
+        sync()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--gpu", action="store_true", help="real-size models on CUDA")
+    mode.add_argument("--cpu-smoke", action="store_true", help="tiny models on the CPU, small photos")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    import torch
+
+    import_engine()
+    sys.path.insert(0, str(ROOT / "tests"))
+    import tiny_transformers as builders
+
+    from pipeline.edits.vitmatte import VitMatter
+    from pipeline.select.text.sam3 import Sam3TextFinder
+
+    if args.gpu and not torch.cuda.is_available():
+        print("no CUDA device: run with --cpu-smoke here, or --gpu on a GPU machine")
+        return 2
+    device, size = ("cuda", "real") if args.gpu else ("cpu", "tiny")
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    text_dtype, matte_dtype = (torch.bfloat16, torch.float16) if device == "cuda" else (torch.float32,) * 2
+    import transformers
+
+    name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}, {name}, models: {size}\n")
+    print("| what | stock transformers | Stencil | note |")
+    print("|---|---|---|---|")
+
+    text_photo = photo(768, 1024) if args.gpu else photo(96, 128)
+    model = builders.sam3_model(size, device=device).to(dtype=text_dtype)
+    processor = builders.sam3_processor(size)
+    finder = Sam3TextFinder(model, processor, device=device, source="random weights")
+
+    def stock_text() -> object:
+        inputs = processor(images=text_photo, text="bottle", return_tensors="pt").to(device)
+        inputs["pixel_values"] = inputs["pixel_values"].to(text_dtype)
+        with torch.inference_mode():
+            outputs = model(**inputs)
+        return processor.post_process_instance_segmentation(
+            outputs, threshold=0.0, target_sizes=inputs["original_sizes"].tolist()
+        )
+
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    stock_s, _ = timed(stock_text, args.repeats, sync)
+    ours_s, found = timed(lambda: finder.find(text_photo, "bottle", threshold=0.0), args.repeats, sync)
+    peak = f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if device == "cuda" else ""
+    h, w = text_photo.shape[:2]
+    print(f"| SAM 3 text -> masks, {w}x{h} | {stock_s:.3f} s | {ours_s:.3f} s | "
+          f"{len(found)} instances kept (max 16){peak} |", flush=True)  # fmt: skip
+    del model, finder
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+    from transformers import VitMatteImageProcessor
+
+    matte_photo = photo(3000, 4000) if args.gpu else photo(300, 400)
+    trimap = ring_trimap(*matte_photo.shape[:2], band_px=20 if args.gpu else 4)
+    tile_px = 1024 if args.gpu else 64
+    matting = builders.vitmatte_model(size, device=device).to(dtype=matte_dtype)
+    matte_processor = VitMatteImageProcessor()
+    matter = VitMatter(matting, matte_processor, device=device, source="random weights", tile_px=tile_px)
+    tile = (slice(0, tile_px), slice(matte_photo.shape[1] // 2 - tile_px // 2, matte_photo.shape[1] // 2 + tile_px // 2))
+
+    def stock_tile() -> object:
+        inputs = matte_processor(images=matte_photo[tile], trimaps=trimap[tile], return_tensors="pt")
+        with torch.inference_mode():
+            return matting(pixel_values=inputs["pixel_values"].to(device, dtype=matte_dtype)).alphas
+
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    stock_s, _ = timed(stock_tile, args.repeats, sync)
+    ours_s, alpha = timed(lambda: matter.matte(matte_photo, trimap), max(1, args.repeats // 2), sync)
+    peak = f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if device == "cuda" else ""
+    h, w = matte_photo.shape[:2]
+    unknown = float(((trimap > 0) & (trimap < 255)).mean() * 100)
+    print(f"| ViTMatte matte, {w}x{h} ({unknown:.1f}% unknown) | {stock_s:.3f} s (one {tile_px} px tile) | "
+          f"{ours_s:.3f} s (whole photo) | alpha {alpha.shape[1]}x{alpha.shape[0]}{peak} |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

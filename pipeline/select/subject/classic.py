@@ -1,0 +1,219 @@
+"""The classical subject extractor: the product of a product photo, with no clicks and no weights.
+
+Product shots share a layout: a backdrop (seamless paper, a table, a wall) fills the photo's
+border and the product sits inside it, usually near the centre. So:
+
+1. **Backdrop model**: a colour histogram of a strip along the border. A side of the border that
+   looks unlike the other three (the product touches that edge) counts for less.
+2. **Priors**: how unlike the backdrop each colour is (a colour saliency), times a centre prior,
+   seeds the first model of the subject's colours.
+3. **Graph cut**: colour costs from the two histograms, a location cost (centre prior, border
+   strip), and a contrast-sensitive smoothness term, solved exactly (``graph.min_cut``); the two
+   colour models are re-fitted to the cut and it runs again, GrabCut-style.
+4. **Clean-up**: specks and regions far smaller than the subject are dropped; the cut is brought
+   to full resolution by a guided filter on the photo, so edges follow the product's own.
+
+Its limits: a busy scene (no backdrop along the border), a product the colour of its backdrop,
+or a product that fills or crosses the frame. Transparent glass comes out as a hard mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.select.classic import colour
+from pipeline.select.classic.graph import HARD_COST, geodesic_distance, geodesic_graph, min_cut, pair_weights
+from pipeline.select.subject import gmm
+from pipeline.select.subject.upsample import guided_upsample
+from pipeline.types import Image, Mask, check_image
+
+LIMITS = (
+    "The classical subject extractor expects a product on a backdrop (studio paper, a table, a wall) "
+    "that fills the photo's border; busy scenes, a product the colour of its backdrop, or one that "
+    "crosses the frame need clicks or a subject model."
+)
+
+
+@dataclass(frozen=True)
+class SubjectTuning:
+    """The extractor's settings (chosen by k-fold on the GrabCut images; see bench/subject.py).
+
+    - ``work_side_px``: the photo's longer side while it is segmented.
+    - ``border_share``: width of the backdrop strip, as a share of the shorter side.
+    - ``centre_weight``: cost of labelling a corner pixel subject, relative to the centre.
+    - ``border_cost``: cost of labelling a pixel of the backdrop strip subject.
+    - ``smoothness``: weight of the contrast-sensitive term between neighbours.
+    - ``iterations``: graph cuts, each re-fitting the colour models to the one before.
+    - ``min_region_share``: regions smaller than this share of the largest one are dropped.
+    - ``max_hole_share``: holes up to this share of the subject's area are filled.
+    - ``saliency_weight``: cost of labelling subject a pixel the border reaches without an edge.
+    - ``saliency_side_px``: the longer side of the copy the border saliency is measured on.
+    """
+
+    work_side_px: int = 320
+    border_share: float = 0.04
+    centre_weight: float = 1.5
+    border_cost: float = 4.0
+    smoothness: float = 50.0
+    iterations: int = 3
+    min_region_share: float = 0.05
+    max_hole_share: float = 1.0
+    saliency_weight: float = 2.0
+    saliency_side_px: int = 96
+    prior_threshold: float = 0.5
+    components: int = 5
+
+
+class ClassicSubject:
+    """The classical extractor as a ``SubjectFinder`` (binary masks, no weights)."""
+
+    name = "classical"
+
+    def __init__(self, tuning: SubjectTuning | None = None) -> None:
+        self.tuning = tuning or SubjectTuning()
+
+    def find(self, image: Image) -> Mask:
+        return find_subject(image, self.tuning)
+
+
+def find_subject(image: Image, tuning: SubjectTuning = SubjectTuning()) -> Mask:
+    """The subject of ``image`` (``(H, W, 3)`` uint8 RGB) as a binary mask, 1 = subject, at full size."""
+    check_image(image)
+    small = working_copy(image, tuning.work_side_px)
+    subject = segment(small, tuning)
+    return guided_upsample(subject.astype(np.float32), image)
+
+
+def segment(small: Image, tuning: SubjectTuning) -> np.ndarray:
+    """The subject of a working-size photo: boolean ``(h, w)``."""
+    return clean(cut(small, tuning), tuning)
+
+
+def clean(subject: np.ndarray, tuning: SubjectTuning) -> np.ndarray:
+    """``subject`` without small regions, its holes filled as ``tuning`` says."""
+    return fill_holes(drop_small_regions(subject, tuning.min_region_share), tuning.max_hole_share)
+
+
+def cut(small: Image, tuning: SubjectTuning) -> np.ndarray:
+    """The graph cut of a working-size photo into subject and backdrop: boolean ``(h, w)``."""
+    h, w = small.shape[:2]
+    strip = border_strip((h, w), tuning.border_share) > 0
+    bins = colour.colour_bins(small)
+    backdrop = colour.histogram(bins, strip * side_weights(bins, strip.astype(np.float32)))
+    centre = centre_cost((h, w))
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    salient = border_saliency(lab, tuning.saliency_side_px)
+    prior = tuning.saliency_weight * salient + _unlikeness(bins, backdrop) - tuning.centre_weight * centre
+    subject = (prior > tuning.prior_threshold) & ~strip
+    if not subject.any():
+        return subject
+    pixels = small.reshape(-1, 3).astype(np.float32)
+    weights = pair_weights(lab)
+    hard = np.where(strip, HARD_COST, 0.0).astype(np.float32)
+    for _ in range(max(tuning.iterations, 1)):
+        flat = subject.ravel()
+        if not flat.any():
+            break
+        fg = gmm.fit(pixels[flat], tuning.components)
+        bg = gmm.fit(pixels[~flat], tuning.components)
+        cost_fg = -gmm.log_likelihood(fg, pixels).reshape(h, w)
+        cost_bg = -gmm.log_likelihood(bg, pixels).reshape(h, w)
+        subject = min_cut(cost_fg + hard, cost_bg, weights, tuning.smoothness)
+    return subject
+
+
+def working_copy(image: Image, side_px: int) -> Image:
+    h, w = image.shape[:2]
+    scale = side_px / max(h, w)
+    if scale >= 1:
+        return image
+    size = (max(round(w * scale), 8), max(round(h * scale), 8))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def border_strip(shape: tuple[int, int], share: float) -> np.ndarray:
+    """``(h, w)`` float32: 1 on a strip ``share`` of the shorter side wide along the border."""
+    h, w = shape
+    width = max(int(round(share * min(h, w))), 1)
+    strip = np.zeros((h, w), np.float32)
+    strip[:width], strip[-width:], strip[:, :width], strip[:, -width:] = 1, 1, 1, 1
+    return strip
+
+
+def side_weights(bins: np.ndarray, strip: np.ndarray) -> np.ndarray:
+    """Per-pixel weights of the strip: a side unlike the other three (the subject touches it) weighs less.
+
+    Each side's histogram is compared with the three others' (Bhattacharyya overlap); its weight
+    is that overlap, so a side showing only backdrop keeps weight 1.
+    """
+    h, w = bins.shape
+    sides = [np.zeros((h, w), bool) for _ in range(4)]
+    band_h, band_w = max(int(strip[:, w // 2].sum() // 2), 1), max(int(strip[h // 2].sum() // 2), 1)
+    sides[0][:band_h], sides[1][-band_h:], sides[2][:, :band_w], sides[3][:, -band_w:] = True, True, True, True
+    hists = [colour.histogram(bins, side.astype(np.float32)) for side in sides]
+    weights = np.ones((h, w), np.float32)
+    for index, side in enumerate(sides):
+        others = sum(hists[j] for j in range(4) if j != index) / 3.0
+        overlap = float(np.sqrt(hists[index] * others).sum())
+        weights[side] = np.minimum(weights[side], np.clip(overlap, 0.05, 1.0))
+    return weights
+
+
+def centre_cost(shape: tuple[int, int]) -> np.ndarray:
+    """``(h, w)`` float32: squared distance from the centre, 0 there and 1 at the corners."""
+    h, w = shape
+    y = (np.arange(h, dtype=np.float32) - (h - 1) / 2) / (h / 2)
+    x = (np.arange(w, dtype=np.float32) - (w - 1) / 2) / (w / 2)
+    return ((y[:, None] ** 2 + x[None, :] ** 2) / 2).astype(np.float32)
+
+
+def _unlikeness(bins: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """How unlike the backdrop each pixel's colour is, in [0, 1] (1: a colour the border never shows)."""
+    p = backdrop[bins]
+    return (1.0 - p / (p + 1.0 / colour.BINS**3)).astype(np.float32)
+
+
+def border_saliency(lab: np.ndarray, side_px: int) -> np.ndarray:
+    """How hard each pixel is to reach from the border without crossing a colour edge, in [0, 1].
+
+    The geodesic distance from the photo's border (``graph.geodesic_distance``) on a copy
+    ``side_px`` on its longer side: a backdrop connects to the border through pixels of its own
+    colour, a subject lies behind its outline. Normalised by its 95th percentile.
+    """
+    h, w = lab.shape[:2]
+    scale = min(side_px / max(h, w), 1.0)
+    size = (max(round(w * scale), 4), max(round(h * scale), 4))
+    tiny = cv2.resize(lab, size, interpolation=cv2.INTER_AREA)
+    graph = geodesic_graph(tiny, edge_weight=8.0, border_cost_px=1.0)
+    distance = geodesic_distance(graph, [], border=True)
+    top = float(np.percentile(distance, 95))
+    salient = np.clip(distance / top, 0, 1) if top > 0 else np.zeros_like(distance)
+    return cv2.resize(salient.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def drop_small_regions(subject: np.ndarray, share: float) -> np.ndarray:
+    """``subject`` without regions smaller than ``share`` of its largest one, holes in it kept."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(subject.astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return subject
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.concatenate([[False], areas >= share * areas.max()])
+    return keep[labels]
+
+
+def fill_holes(subject: np.ndarray, share: float) -> np.ndarray:
+    """``subject`` with its holes (background the border cannot reach) up to ``share`` of its area filled."""
+    if share <= 0:
+        return subject
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~subject).astype(np.uint8), connectivity=4)
+    h, w = subject.shape
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    limit = share * subject.sum()
+    fill = np.zeros(count, bool)
+    fill[1:] = stats[1:, cv2.CC_STAT_AREA] <= limit
+    fill[edge] = False
+    fill[0] = False
+    return subject | fill[labels]
