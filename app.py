@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
+from ui.launch import QUEUE_SIZE, Credentials, launch_options, parse_credentials, read_credentials
 
 log = logging.getLogger("stencil.app")
 
@@ -23,7 +24,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
-    parser.add_argument("--auth", help="USER:PASS, or a file with one USER:PASS per line")
+    parser.add_argument(
+        "--auth-file", type=Path, help="a file of USER:PASS lines (else STENCIL_AUTH_FILE / STENCIL_AUTH)"
+    )
+    parser.add_argument(
+        "--auth", help="USER:PASS on the command line (visible in the process list: prefer --auth-file)"
+    )
     parser.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto")
     parser.add_argument("--sam-checkpoint", type=Path, help="SAM .pth checkpoint (else STENCIL_SAM_CHECKPOINT)")
     parser.add_argument("--sam-model", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type of the checkpoint")
@@ -34,20 +40,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              ".safetensors (repeat for several; else STENCIL_CONTROLNET)")  # fmt: skip
     parser.add_argument("--subject-model", type=Path, help="subject model .onnx for Select subject (else classical)")
     parser.add_argument("--max-side", type=int, help="refuse photos longer than this many px on a side")
-    parser.add_argument("--queue-size", type=int, default=16, help="how many requests may wait in the queue")
+    parser.add_argument("--queue-size", type=int, default=QUEUE_SIZE, help="how many requests may wait in the queue")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the app does")
     return parser.parse_args(argv)
 
 
-def read_auth(value: str | None) -> list[tuple[str, str]] | None:
-    """``USER:PASS`` or a file of such lines (blank lines and ``#`` comments skipped) -> pairs."""
-    if not value:
-        return None
-    lines = Path(value).read_text().splitlines() if Path(value).is_file() else [value]
-    pairs = [tuple(line.strip().split(":", 1)) for line in lines if line.strip() and not line.startswith("#")]
-    if not pairs or any(len(p) != 2 or not p[0] or not p[1] for p in pairs):
-        raise SystemExit("--auth wants USER:PASS or a file with one USER:PASS per line")
-    return pairs  # type: ignore[return-value]
+def read_auth(args: argparse.Namespace) -> Credentials | None:
+    """The logins: ``--auth-file``, ``STENCIL_AUTH_FILE``, ``STENCIL_AUTH``, or (warned) ``--auth``."""
+    if args.auth:
+        if Path(args.auth).is_file():  # the old form, --auth FILE
+            return read_credentials(Path(args.auth))
+        log.warning("warning: --auth puts the password in the process list; use --auth-file or STENCIL_AUTH")
+        return parse_credentials(args.auth, "--auth")
+    return read_credentials(args.auth_file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             subject_model=args.subject_model,
             max_side=args.max_side,
         )
+        credentials = read_auth(args)
         demo = build_demo(settings, queue_size=args.queue_size)
     except PipelineError as error:
         print(f"stencil: error: {error}", file=sys.stderr)
@@ -73,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        auth=read_auth(args.auth),
         prevent_thread_lock=True,
+        **launch_options(credentials),
     )
     if args.share and demo.share_url is None:
         # gradio keeps serving locally when the tunnel fails (no network); say so plainly

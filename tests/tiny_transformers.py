@@ -92,7 +92,12 @@ def vitmatte_config(size: Size = "tiny") -> Any:
             window_size=14, window_block_indices=[0, 1, 3, 4, 6, 7, 9, 10], residual_block_indices=[2, 5, 8, 11],
             out_features=["stage12"],
         )  # fmt: skip
-        return VitMatteConfig(backbone_config=backbone, hidden_size=384)
+        # the decoder sizes of the published model, as lists: this transformers' defaults are tuples,
+        # which its own decoder cannot concatenate to a list
+        return VitMatteConfig(
+            backbone_config=backbone, hidden_size=384, convstream_hidden_sizes=[48, 96, 192],
+            fusion_hidden_sizes=[256, 128, 64, 32],
+        )  # fmt: skip
     backbone = VitDetConfig(
         hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, image_size=64, patch_size=16,
         num_channels=4, out_features=["stage2"], pretrain_image_size=64,

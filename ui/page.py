@@ -18,6 +18,7 @@ from pipeline.settings import Settings
 from ui import api, layout
 from ui.examples import gallery_items
 from ui.handlers import Handlers
+from ui.launch import QUEUE_SIZE, say_busy
 from ui.layout import Page
 from ui.services import Services, make_services
 from ui.theme import CSS, make_theme
@@ -39,7 +40,7 @@ class StencilBlocks(gr.Blocks):
 
 
 def build_demo(
-    settings: Settings | None = None, *, services: Services | None = None, queue_size: int = 16
+    settings: Settings | None = None, *, services: Services | None = None, queue_size: int = QUEUE_SIZE
 ) -> StencilBlocks:
     """The Stencil editor for ``settings`` (backends from ``pipeline.models``), queue configured."""
     services = services or make_services(settings or Settings(), queue_size=queue_size)
@@ -62,6 +63,7 @@ def build_demo(
         handlers.release = lambda session_hash: release_session(demo, session_hash)
         demo.unload(handlers.on_session_close)
     demo.queue(default_concurrency_limit=4, max_size=services.queue_size, api_open=False)
+    say_busy(demo)
     demo.stencil_handlers = handlers  # type: ignore[attr-defined]  # for tests that drive the handlers
     return demo
 

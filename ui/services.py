@@ -50,7 +50,7 @@ class Services:
     segmenter: Chosen[Segmenter]
     inpainter: Chosen[Inpainter]
     device: str
-    queue_size: int = 16
+    queue_size: int = 64
     subject: Chosen[SubjectFinder] | None = None
     remover: Chosen[Inpainter] | None = None
     """The removal engine (LaMa when configured, else the exemplar fill); None: chosen on first use."""
@@ -170,7 +170,7 @@ class Services:
             self._cancel.pop(session_id, None)
 
 
-def make_services(settings: Settings, *, queue_size: int = 16) -> Services:
+def make_services(settings: Settings, *, queue_size: int = 64) -> Services:
     """Pick backends for ``settings`` (SAM / diffusion when configured, classical otherwise)."""
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)

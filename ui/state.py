@@ -216,13 +216,36 @@ def is_open(last: MaskStep | None, step: MaskStep) -> bool:
 def forget(session: Session) -> None:
     """Free what a session holds outside memory (its folder); ``gr.State``'s delete callback.
 
+    The copies Gradio's cache holds of the session's files go too (``drop_served_copies``).
     Gradio drops its reference to the session just after this returns, so the heap is handed
     back to the system a moment later (``trim_heap_soon``): without that glibc keeps the freed
     pages, and the server's memory would not show that the session is gone.
     """
     if isinstance(session, Session) and session.folder is not None:
+        drop_served_copies(session.folder)
         shutil.rmtree(session.folder, ignore_errors=True)
     trim_heap_soon()
+
+
+def drop_served_copies(folder: Path) -> None:
+    """Delete the copies Gradio made in its cache of the files this session was sent.
+
+    Gradio serves a returned file from a copy at ``CACHE/sha256(seed + content)/name`` that its
+    own sweep (``delete_cache``) removes only hours later; a session's downloads would otherwise
+    outlive it there. (Two sessions that made byte-identical files share one copy.)
+    """
+    from gradio.processing_utils import hash_file
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder())
+    for path in folder.rglob("*"):
+        if path.is_file():
+            try:
+                copy = cache / hash_file(path) / path.name
+                copy.unlink(missing_ok=True)
+                copy.parent.rmdir()
+            except OSError:
+                continue
 
 
 _trim_lock = threading.Lock()

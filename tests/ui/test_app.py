@@ -11,12 +11,13 @@ from ui_fakes import fake_services
 from ui_server import running_app
 
 import app
+from pipeline.errors import InvalidInput
 from ui.page import build_demo
 
 
 def test_flags_parse_with_local_defaults() -> None:
     args = app.parse_args([])
-    assert args.host == "127.0.0.1" and args.share is False and args.device == "auto" and args.queue_size == 16
+    assert args.host == "127.0.0.1" and args.share is False and args.device == "auto" and args.queue_size == 64
     args = app.parse_args(
         [
             "--device",
@@ -36,14 +37,25 @@ def test_flags_parse_with_local_defaults() -> None:
     assert args.sam_checkpoint == Path("sam.pth") and args.sam_model == "vit_l" and args.max_side == 4096
 
 
-def test_auth_is_user_pass_or_a_file(tmp_path: Path) -> None:
-    assert app.read_auth(None) is None
-    assert app.read_auth("ann:secret") == [("ann", "secret")]
+def test_auth_comes_from_a_file_or_the_environment_and_inline_passwords_warn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("STENCIL_AUTH", raising=False)
+    monkeypatch.delenv("STENCIL_AUTH_FILE", raising=False)
+    assert app.read_auth(app.parse_args([])) is None
     accounts = tmp_path / "users.txt"
     accounts.write_text("# team\nann:one\n\nbob:two:with-colon\n")
-    assert app.read_auth(str(accounts)) == [("ann", "one"), ("bob", "two:with-colon")]
-    with pytest.raises(SystemExit, match="USER:PASS"):
-        app.read_auth("no-colon")
+    assert app.read_auth(app.parse_args(["--auth-file", str(accounts)])) == [("ann", "one"), ("bob", "two:with-colon")]
+    assert app.read_auth(app.parse_args(["--auth", str(accounts)])) == [("ann", "one"), ("bob", "two:with-colon")]
+    monkeypatch.setenv("STENCIL_AUTH", "cy:three")
+    assert app.read_auth(app.parse_args([])) == [("cy", "three")]
+    monkeypatch.setenv("STENCIL_AUTH_FILE", str(accounts))
+    assert app.read_auth(app.parse_args([]))[0] == ("ann", "one")  # the file wins over the variable
+    with caplog.at_level("WARNING", logger="stencil.app"):
+        assert app.read_auth(app.parse_args(["--auth", "ann:secret"])) == [("ann", "secret")]
+    assert "process list" in caplog.text
+    with pytest.raises(InvalidInput, match="USER:PASS"):
+        app.read_auth(app.parse_args(["--auth", "no-colon"]))
 
 
 def test_status_line_names_device_selector_engine_and_why() -> None:
