@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a ControlNet for guidance: KIND is seg, canny, mask or image; MODEL an id, folder or "
                              ".safetensors (repeat for several; else STENCIL_CONTROLNET)")  # fmt: skip
     parser.add_argument("--subject-model", type=Path, help="subject model .onnx for Select subject (else classical)")
+    parser.add_argument("--sam3-model", help="SAM 3 for Find by name: a cached hub id or a folder (STENCIL_SAM3_MODEL)")
+    parser.add_argument("--matte-model", help="ViTMatte for edge mattes: a cached hub id or a folder (else classical)")
     parser.add_argument("--max-side", type=int, help="refuse photos longer than this many px on a side")
     parser.add_argument("--queue-size", type=int, default=QUEUE_SIZE, help="how many requests may wait in the queue")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the app does")
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             removal_model=args.removal_model,
             controlnets=tuple(args.controlnet) if args.controlnet else None,
             subject_model=args.subject_model,
+            sam3_model=args.sam3_model,
+            matte_model=args.matte_model,
             max_side=args.max_side,
         )
         credentials = read_auth(args)

@@ -27,6 +27,7 @@ import time
 import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,6 +75,72 @@ def timed(run: Callable[[], object], repeats: int, sync: Callable[[], None]) -> 
     return statistics.median(seconds), result
 
 
+def peak_memory(device: str) -> str:
+    import torch
+
+    return f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if device == "cuda" else ""
+
+
+def time_text(builders: Any, device: str, size: str, dtype: Any, args: argparse.Namespace, sync: Callable) -> None:
+    """SAM 3: Stencil's ``find`` beside the stock processor + model + post-processing."""
+    import torch
+
+    from pipeline.select.text.sam3 import Sam3TextFinder
+
+    text_photo = photo(768, 1024) if args.gpu else photo(96, 128)
+    model = builders.sam3_model(size, device=device).to(dtype=dtype)
+    processor = builders.sam3_processor(size)
+    finder = Sam3TextFinder(model, processor, device=device, source="random weights")
+
+    def stock_text() -> object:
+        inputs = processor(images=text_photo, text="bottle", return_tensors="pt").to(device)
+        inputs["pixel_values"] = inputs["pixel_values"].to(dtype)
+        with torch.inference_mode():
+            outputs = model(**inputs)
+        return processor.post_process_instance_segmentation(
+            outputs, threshold=0.0, target_sizes=inputs["original_sizes"].tolist()
+        )
+
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    stock_s, _ = timed(stock_text, args.repeats, sync)
+    ours_s, found = timed(lambda: finder.find(text_photo, "bottle", threshold=0.0), args.repeats, sync)
+    h, w = text_photo.shape[:2]
+    print(f"| SAM 3 text -> masks, {w}x{h} | {stock_s:.3f} s | {ours_s:.3f} s | "
+          f"{len(found)} instances kept (max 16){peak_memory(device)} |", flush=True)  # fmt: skip
+
+
+def time_matte(builders: Any, device: str, size: str, dtype: Any, args: argparse.Namespace, sync: Callable) -> None:
+    """ViTMatte: Stencil's tiled matte of the whole photo beside one stock forward on one tile."""
+    import torch
+    from transformers import VitMatteImageProcessor
+
+    from pipeline.edits.vitmatte import VitMatter
+
+    matte_photo = photo(3000, 4000) if args.gpu else photo(300, 400)
+    trimap = ring_trimap(*matte_photo.shape[:2], band_px=20 if args.gpu else 4)
+    tile_px = 1024 if args.gpu else 64
+    matting = builders.vitmatte_model(size, device=device).to(dtype=dtype)
+    processor = VitMatteImageProcessor()
+    matter = VitMatter(matting, processor, device=device, source="random weights", tile_px=tile_px)
+    middle = matte_photo.shape[1] // 2
+    tile = (slice(0, tile_px), slice(middle - tile_px // 2, middle + tile_px // 2))
+
+    def stock_tile() -> object:
+        inputs = processor(images=matte_photo[tile], trimaps=trimap[tile], return_tensors="pt")
+        with torch.inference_mode():
+            return matting(pixel_values=inputs["pixel_values"].to(device, dtype=dtype)).alphas
+
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    stock_s, _ = timed(stock_tile, args.repeats, sync)
+    ours_s, alpha = timed(lambda: matter.matte(matte_photo, trimap), max(1, args.repeats // 2), sync)
+    h, w = matte_photo.shape[:2]
+    unknown = float(((trimap > 0) & (trimap < 255)).mean() * 100)
+    print(f"| ViTMatte matte, {w}x{h} ({unknown:.1f}% unknown) | {stock_s:.3f} s (one {tile_px} px tile) | "
+          f"{ours_s:.3f} s (whole photo) | alpha {alpha.shape[1]}x{alpha.shape[0]}{peak_memory(device)} |")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
@@ -88,9 +155,6 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "tests"))
     import tiny_transformers as builders
 
-    from pipeline.edits.vitmatte import VitMatter
-    from pipeline.select.text.sam3 import Sam3TextFinder
-
     if args.gpu and not torch.cuda.is_available():
         print("no CUDA device: run with --cpu-smoke here, or --gpu on a GPU machine")
         return 2
@@ -104,56 +168,10 @@ def main() -> int:
     print("| what | stock transformers | Stencil | note |")
     print("|---|---|---|---|")
 
-    text_photo = photo(768, 1024) if args.gpu else photo(96, 128)
-    model = builders.sam3_model(size, device=device).to(dtype=text_dtype)
-    processor = builders.sam3_processor(size)
-    finder = Sam3TextFinder(model, processor, device=device, source="random weights")
-
-    def stock_text() -> object:
-        inputs = processor(images=text_photo, text="bottle", return_tensors="pt").to(device)
-        inputs["pixel_values"] = inputs["pixel_values"].to(text_dtype)
-        with torch.inference_mode():
-            outputs = model(**inputs)
-        return processor.post_process_instance_segmentation(
-            outputs, threshold=0.0, target_sizes=inputs["original_sizes"].tolist()
-        )
-
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    stock_s, _ = timed(stock_text, args.repeats, sync)
-    ours_s, found = timed(lambda: finder.find(text_photo, "bottle", threshold=0.0), args.repeats, sync)
-    peak = f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if device == "cuda" else ""
-    h, w = text_photo.shape[:2]
-    print(f"| SAM 3 text -> masks, {w}x{h} | {stock_s:.3f} s | {ours_s:.3f} s | "
-          f"{len(found)} instances kept (max 16){peak} |", flush=True)  # fmt: skip
-    del model, finder
+    time_text(builders, device, size, text_dtype, args, sync)
     if device == "cuda":
         torch.cuda.empty_cache()
-
-    from transformers import VitMatteImageProcessor
-
-    matte_photo = photo(3000, 4000) if args.gpu else photo(300, 400)
-    trimap = ring_trimap(*matte_photo.shape[:2], band_px=20 if args.gpu else 4)
-    tile_px = 1024 if args.gpu else 64
-    matting = builders.vitmatte_model(size, device=device).to(dtype=matte_dtype)
-    matte_processor = VitMatteImageProcessor()
-    matter = VitMatter(matting, matte_processor, device=device, source="random weights", tile_px=tile_px)
-    tile = (slice(0, tile_px), slice(matte_photo.shape[1] // 2 - tile_px // 2, matte_photo.shape[1] // 2 + tile_px // 2))
-
-    def stock_tile() -> object:
-        inputs = matte_processor(images=matte_photo[tile], trimaps=trimap[tile], return_tensors="pt")
-        with torch.inference_mode():
-            return matting(pixel_values=inputs["pixel_values"].to(device, dtype=matte_dtype)).alphas
-
-    if device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    stock_s, _ = timed(stock_tile, args.repeats, sync)
-    ours_s, alpha = timed(lambda: matter.matte(matte_photo, trimap), max(1, args.repeats // 2), sync)
-    peak = f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if device == "cuda" else ""
-    h, w = matte_photo.shape[:2]
-    unknown = float(((trimap > 0) & (trimap < 255)).mean() * 100)
-    print(f"| ViTMatte matte, {w}x{h} ({unknown:.1f}% unknown) | {stock_s:.3f} s (one {tile_px} px tile) | "
-          f"{ours_s:.3f} s (whole photo) | alpha {alpha.shape[1]}x{alpha.shape[0]}{peak} |")  # fmt: skip
+    time_matte(builders, device, size, matte_dtype, args, sync)
     return 0
 
 

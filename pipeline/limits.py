@@ -14,6 +14,7 @@ feather (``feather_px``)      0 .. 256 px                                      M
 edge matte (``matte_px``)     0 .. 64 px                                       MAX_MATTE_PX
 diffusion ``steps``           1 .. 150                                         MAX_STEPS
 prompt, negative prompt       at most 1,000 characters each                    MAX_PROMPT_CHARS
+name to find (``text``)       1 .. 200 characters                              MAX_NAME_CHARS
 canvas extension (outpaint)   at most 4 x the photo's side along each axis     MAX_EXTEND_FACTOR
 clicks (points)               at most 100 per ``Clicks`` step                  MAX_POINTS
 context margin                0 .. 4096 px                                     MAX_MARGIN_PX
@@ -34,6 +35,7 @@ MAX_FEATHER_PX = 256.0
 MAX_MATTE_PX = 64
 MAX_STEPS = 150
 MAX_PROMPT_CHARS = 1000
+MAX_NAME_CHARS = 200
 MAX_EXTEND_FACTOR = 4
 MAX_POINTS = 100
 MAX_MARGIN_PX = 4096

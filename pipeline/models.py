@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Generic, Literal, TypeVar
 
+from pipeline.edits.matting import Matter
 from pipeline.errors import InvalidInput, ModelUnavailable
 from pipeline.inpaint.protocol import Inpainter
 from pipeline.select.protocol import AnySegmenter
 from pipeline.select.subject import SubjectFinder
+from pipeline.select.text.sam3 import Sam3TextFinder
 from pipeline.settings import DevicePreference, Settings
 from pipeline.track.protocol import Tracker
 
@@ -27,6 +29,8 @@ EngineKind = Literal["auto", "diffusion", "classic"]
 RemoverKind = Literal["auto", "lama", "exemplar"]
 TrackerKind = Literal["auto", "sam2", "classic"]
 SubjectKind = Literal["auto", "rembg", "classic"]
+TextKind = Literal["auto", "sam3"]
+MatteKind = Literal["auto", "vitmatte", "classic"]
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -194,6 +198,36 @@ def _lama(settings: Settings) -> Chosen[Inpainter]:
     return Chosen(engine, f"LaMa on {device}: {path}")
 
 
+def _sam3_text(settings: Settings) -> Chosen[Sam3TextFinder]:
+    """SAM 3 from ``--sam3-model`` or the cache; ``ModelUnavailable`` (saying how to get it) otherwise."""
+    from pipeline.select.text import sam3
+
+    source = sam3.find_model(settings.sam3_model)
+    if source is None:
+        raise ModelUnavailable(sam3.missing_model_message())
+    device = resolve_device(settings.device)
+    finder = load_once(("sam3", source, device), lambda: sam3.load_text_finder(source, device=device))
+    return Chosen(finder, f"SAM 3 on {device}: {source}")
+
+
+def _classic_matter(settings: Settings) -> Chosen[Matter]:
+    from pipeline.edits.closed_form import ClassicMatter
+
+    return Chosen(ClassicMatter(), "classical closed-form matte")
+
+
+def _vitmatte(settings: Settings) -> Chosen[Matter]:
+    """ViTMatte from ``--matte-model`` or the cache; ``ModelUnavailable`` when there is none."""
+    from pipeline.edits import vitmatte
+
+    source = vitmatte.find_model(settings.matte_model)
+    if source is None:
+        raise ModelUnavailable(vitmatte.missing_model_message())
+    device = resolve_device(settings.device)
+    matter = load_once(("vitmatte", source, device), lambda: vitmatte.load_matter(source, device=device))
+    return Chosen(matter, f"ViTMatte on {device}: {source}")
+
+
 SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "classic": _classic_selector}
 """Click selectors by name, in the order ``auto`` tries them (the last one always works)."""
 
@@ -205,6 +239,12 @@ REMOVERS: dict[str, Factory[Inpainter]] = {"lama": _lama, "exemplar": _exemplar}
 
 SUBJECTS: dict[str, Factory[SubjectFinder]] = {"rembg": _rembg_subject, "classic": _classic_subject}
 """Subject finders by name, in the order ``auto`` tries them (the last one always works)."""
+
+TEXT_FINDERS: dict[str, Factory[Sam3TextFinder]] = {"sam3": _sam3_text}
+"""Finders by name (text prompts). There is no classical one: without SAM 3, ``auto`` says why."""
+
+MATTERS: dict[str, Factory[Matter]] = {"vitmatte": _vitmatte, "classic": _classic_matter}
+"""Edge matters by name, in the order ``auto`` tries them (the last one always works)."""
 
 
 def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str) -> Chosen[T]:
@@ -258,3 +298,13 @@ def make_remover(kind: RemoverKind, settings: Settings) -> Chosen[Inpainter]:
 def make_subject(kind: SubjectKind, settings: Settings) -> Chosen[SubjectFinder]:
     """The subject finder for ``kind``; ``auto`` picks the rembg model when one is configured or downloaded."""
     return choose(SUBJECTS, kind, settings, what="subject finder")
+
+
+def make_text_finder(kind: TextKind, settings: Settings) -> Chosen[Sam3TextFinder]:
+    """SAM 3 for finding objects by name; ``ModelUnavailable`` (saying how to get it) without one."""
+    return choose(TEXT_FINDERS, kind, settings, what="text finder")
+
+
+def make_matter(kind: MatteKind, settings: Settings) -> Chosen[Matter]:
+    """The edge matter for ``kind``; ``auto`` picks ViTMatte when a model is configured or cached."""
+    return choose(MATTERS, kind, settings, what="matter")

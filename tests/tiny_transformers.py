@@ -41,7 +41,9 @@ def sam3_config(size: Size = "tiny") -> Any:
     )  # fmt: skip
     small = {"hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64, "num_layers": 1}
     return Sam3Config(
-        vision_config={"backbone_config": vit, "fpn_hidden_size": 32, "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]]},
+        vision_config={
+            "backbone_config": vit, "fpn_hidden_size": 32, "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]],
+        },
         text_config={
             "vocab_size": 520, "hidden_size": 32, "intermediate_size": 64, "projection_dim": 32,
             "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": 32,
@@ -103,8 +105,9 @@ def vitmatte_config(size: Size = "tiny") -> Any:
         num_channels=4, out_features=["stage2"], pretrain_image_size=64,
     )  # fmt: skip
     return VitMatteConfig(
-        backbone_config=backbone, hidden_size=32, convstream_hidden_sizes=[8, 16, 16], fusion_hidden_sizes=[32, 16, 8, 8]
-    )
+        backbone_config=backbone, hidden_size=32, convstream_hidden_sizes=[8, 16, 16],
+        fusion_hidden_sizes=[32, 16, 8, 8],
+    )  # fmt: skip
 
 
 def vitmatte_model(size: Size = "tiny", seed: int = 0, device: str = "cpu") -> Any:

@@ -45,6 +45,8 @@ def serving(tmp: Path, command: list[str], *, cwd: Path, python_path: str | None
     env.pop("STENCIL_INPAINT_MODEL", None)
     env.pop("STENCIL_CONTROLNET", None)
     env.pop("STENCIL_SUBJECT_MODEL", None)
+    env.pop("STENCIL_SAM3_MODEL", None)
+    env.pop("STENCIL_MATTE_MODEL", None)
     if python_path is not None:
         env["PYTHONPATH"] = python_path
     env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))  # app.py and a Space's app read these

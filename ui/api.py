@@ -28,7 +28,8 @@ from pipeline import recipe as recipes
 from pipeline.colors import parse_color
 from pipeline.errors import InvalidInput
 from pipeline.io.images import load_image, load_labels, load_mask, save_mask
-from pipeline.recipe import ColorRange, LuminanceRange, Output, Subject
+from pipeline.recipe import ColorRange, LuminanceRange, Output, Subject, TextPrompt
+from pipeline.select.text.sam3 import check_text
 from pipeline.types import Box, Point
 from ui import cells, controls, notebook
 from ui.handlers import Handlers, shows_errors
@@ -129,6 +130,23 @@ class Api:
         """The photo's subject, no clicks: ``engine`` "" or "auto" (the app's choice), "rembg" or "classic"."""
         step = Subject(engine=(engine or "auto").strip(), combine=mode or "replace")  # type: ignore[arg-type]
         return _mask_reply(notebook.find_subject(self.services, session or Session(), step))
+
+    @shows_errors
+    def mask_text(
+        self, session: Session | None, text: str, mode: str, instances: str, threshold: float | None
+    ) -> tuple:
+        """Every instance of ``text`` that SAM 3 finds; ``instances`` "" for all, or "0,2" (best first);
+        ``threshold``: the lowest score that counts (None: 0.5)."""
+        parts = [part.strip() for part in (instances or "").split(",") if part.strip()]
+        if not all(part.isdigit() for part in parts):
+            raise InvalidInput(f"instances {instances!r} must be empty (all) or numbers like 0 or 0,2")
+        picked = tuple(int(part) for part in parts) or None
+        score = 0.5 if threshold is None else float(threshold)
+        step = TextPrompt(text=check_text(text), instances=picked, threshold=score, combine=mode or "replace")  # type: ignore[arg-type]
+        s = notebook.find_text(self.services, session or Session(), step)
+        session_out, path, info = _mask_reply(s)
+        info["instances"] = [round(score, 4) for score in (s.text_found.scores if s.text_found else ())]
+        return session_out, path, info
 
     @shows_errors
     def mask_from_color(self, session: Session | None, color: str, tolerance: float, mode: str) -> tuple:
@@ -301,6 +319,7 @@ def register(handlers: Handlers, session: gr.State) -> None:
             ("select", api.select, [t[0], t[1], t[2]], [files_out[1], json_out], True),
             ("choose_candidate", api.choose_candidate, [n[0], t[0]], [files_out[1], json_out], True),
             ("mask_subject", api.mask_subject, [t[0], t[1]], [files_out[1], json_out], True),
+            ("mask_text", api.mask_text, [t[0], t[1], t[2], n[0]], [files_out[1], json_out], True),
             ("mask_from_color", api.mask_from_color, [t[0], n[0], t[1]], [files_out[1], json_out], False),
             ("mask_from_luminance", api.mask_from_luminance, [n[0], n[1], t[0]], [files_out[1], json_out], False),
             ("import_mask", api.import_mask, [file_in, t[0]], [files_out[1], json_out], False),

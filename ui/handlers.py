@@ -74,7 +74,7 @@ class Handlers:
         return {name: v[component] for name, component in controls_by_name.items()}
 
     def mask_out(self, s: Session) -> V:
-        click, candidates, preview, info = mask_views(s)
+        click, candidates, preview, info, matte = mask_views(s)
         p = self.p
         return {
             p.session: s,
@@ -82,6 +82,7 @@ class Handlers:
             p.candidates: candidates,
             p.refine_preview: preview,
             p.mask_info: info,
+            p.matte_view: matte,
         }
 
     def photo_out(self, s: Session, *, in_box: bool = False) -> V:
@@ -304,8 +305,8 @@ class Handlers:
     @shows_errors
     def on_refine_input(self, v: V) -> V:
         s = self.session(v).with_refine(controls.refine_from(self.named(v, self.p.refine)))
-        preview, info = refine_view(s)
-        return {self.p.session: s, self.p.refine_preview: preview, self.p.mask_info: info}
+        preview, info, matte = refine_view(s)
+        return {self.p.session: s, self.p.refine_preview: preview, self.p.mask_info: info, self.p.matte_view: matte}
 
     # ---------------------------------------------------------------- steps 4 and 5: edit, result
 

@@ -13,6 +13,7 @@ import gradio as gr
 
 from pipeline.recipe import Refine
 from ui.layout_edit import edit_step, result_step
+from ui.layout_find import find_tab
 from ui.state import forget
 from ui.theme import picker_gallery, step_heading
 from ui.uploads import checked
@@ -53,10 +54,12 @@ def build_page(
     session_ttl_s: float,
     guides: tuple[str, ...] = (),
     subject_note: str = "",
+    find_note: tuple[str, bool] = ("", False),
 ) -> Page:
     """Lay out the five steps; returns the components for wiring (the session lives ``session_ttl_s``).
 
-    ``subject_note``: what the "Select subject" button runs and its limits, shown beside it.
+    ``subject_note``: what the "Select subject" button runs and its limits, shown beside it;
+    ``find_note``: what "Find by name" runs (or why it cannot) and whether it can.
     """
     gr.Markdown(
         "# Stencil\nMask-first image editing: pick a photo, make a mask, refine it, edit, download.", elem_id="title"
@@ -65,7 +68,7 @@ def build_page(
     session = gr.State(None, time_to_live=session_ttl_s, delete_callback=forget)
     parts: dict[str, Any] = {}
     parts.update(_image_step(examples))
-    parts.update(_mask_step(subject_note))
+    parts.update(_mask_step(subject_note, find_note))
     refine = _refine_step(parts)
     edit = edit_step(parts, generates=generates, margin_px=margin_px, guides=guides)
     parts.update(result_step())
@@ -105,7 +108,7 @@ def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
     return {"photo": photo, "gallery": gallery, "photo_info": photo_info, "recipe_file": recipe_file}
 
 
-def _mask_step(subject_note: str) -> dict[str, Any]:
+def _mask_step(subject_note: str, find_note: tuple[str, bool]) -> dict[str, Any]:
     step_heading(2, "Mask", "Every tab makes one mask step; choose how it combines with the current mask.")
     combine = gr.Radio(COMBINE_CHOICES, value="replace", label="Combine the next step with the mask", elem_id="combine")
     with gr.Row(equal_height=True):
@@ -115,6 +118,8 @@ def _mask_step(subject_note: str) -> dict[str, Any]:
     with gr.Tabs():
         with gr.Tab("Click", elem_id="tab-click"):
             parts.update(_click_tab())
+        with gr.Tab("Find by name", elem_id="tab-find"):
+            parts.update(find_tab(find_note[0], available=find_note[1]))
         with gr.Tab("Sketch", elem_id="tab-sketch"):
             parts.update(_sketch_tab())
         with gr.Tab("Colour / luminance", elem_id="tab-color"):
@@ -246,7 +251,11 @@ def _refine_step(parts: dict[str, Any]) -> dict[str, Any]:
         refine_preview = gr.Image(
             label="Refined mask over the photo", height=420, scale=2, elem_id="refine-preview", **PREVIEW
         )
-    parts.update(mask_info=mask_info, refine_preview=refine_preview)
+    matte_view = gr.Image(
+        label="Edge matte: the alpha, and the cutout on a checkerboard (shown while the matte is on)",
+        height=300, elem_id="matte-view", **PREVIEW,
+    )  # fmt: skip
+    parts.update(mask_info=mask_info, refine_preview=refine_preview, matte_view=matte_view)
     return {
         "grow": grow,
         "feather": feather,

@@ -21,12 +21,13 @@ import numpy as np
 
 from pipeline.errors import InvalidInput
 from pipeline.masks import CombineMode
-from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask, Subject
+from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask, Subject, TextPrompt
 from pipeline.recipe.apply import (
     ClickChain,
     check_photo_size,
     clicks_mask,
     combine,
+    pick_instances,
     select_clicks,
     source_mask,
     to_levels,
@@ -36,7 +37,7 @@ from pipeline.types import Box, Image, Mask, Point, check_image
 from ui.display import fit_display
 from ui.display import mask_thumbnail as thumbnail_mask
 from ui.services import Services
-from ui.state import Photo, Session, is_open
+from ui.state import FoundText, Photo, Session, is_open
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +125,25 @@ def find_subject(services: Services, session: Session, step: Subject, *, new: bo
     return put_step(session, step, found, new=new, chain=None, chain_before=None, candidates=())
 
 
+def find_text(services: Services, session: Session, step: TextPrompt, *, new: bool = False) -> Session:
+    """Run a ``TextPrompt`` step with the app's SAM 3; picking other instances of the same name reuses
+    what it found (``Session.text_found``) instead of running the model again."""
+    photo = need_photo(session)
+    found = session.text_found
+    if found is None or (found.text, found.threshold) != (step.text, step.threshold):
+        finder = services.text_finder.backend
+        candidates = services.run_model(lambda: finder.find(photo.image, step.text, threshold=step.threshold))
+        found = FoundText.pack(step.text, step.threshold, candidates)
+    mask = pick_instances(found.candidates(), step)
+    return put_step(session, step, mask, new=new, chain=None, chain_before=None, candidates=(), text_found=found)
+
+
 def replay_step(services: Services, session: Session, step: MaskStep) -> Session:
     """Run a mask step of a loaded recipe as a new step (clicks through the selector)."""
     if isinstance(step, Subject):
         return find_subject(services, session, step, new=True)
+    if isinstance(step, TextPrompt):
+        return find_text(services, replace(session, text_found=None), step, new=True)
     if not isinstance(step, Clicks):
         return add_source(session, step, new=True)
     photo = need_photo(session)

@@ -17,6 +17,7 @@ import gradio as gr
 from pipeline.settings import Settings
 from ui import api, layout
 from ui.examples import gallery_items
+from ui.find import FindHandlers, find_note
 from ui.handlers import Handlers
 from ui.launch import QUEUE_SIZE, say_busy
 from ui.layout import Page
@@ -56,8 +57,10 @@ def build_demo(
             session_ttl_s=ttl,
             guides=services.control_kinds,
             subject_note=subject_note(services),
+            find_note=find_note(services),
         )
         handlers = Handlers(services, page)
+        handlers.find = FindHandlers(handlers)  # type: ignore[attr-defined]  # the Find by name tab's events
         wire(page, handlers)
         api.register(handlers, page.session)
         handlers.release = lambda session_hash: release_session(demo, session_hash)
@@ -94,7 +97,7 @@ def release_session(demo: gr.Blocks, session_hash: str) -> None:
 
 
 def mask_outputs(p: Page) -> list[Any]:
-    return [p.session, p.click_image, p.candidates, p.refine_preview, p.mask_info]
+    return [p.session, p.click_image, p.candidates, p.refine_preview, p.mask_info, p.matte_view]
 
 
 def photo_outputs(p: Page) -> list[Any]:
@@ -141,6 +144,11 @@ def _wire_mask(p: Page, h: Handlers) -> None:
     p.clear.click(h.on_clear_click, {p.session}, mask_outputs(p), **QUIET)
     p.candidates.select(h.on_candidates_select, {p.session}, mask_outputs(p), **on_gpu)
     p.select_subject.click(h.on_select_subject_click, {p.session, p.combine}, mask_outputs(p), **on_gpu)
+    found: FindHandlers = h.find  # type: ignore[attr-defined]
+    for event in (p.find.click, p.find_text.submit):
+        inputs = {p.session, p.find_text, p.find_threshold, p.combine}
+        event(found.on_find_click, inputs, [*mask_outputs(p), p.instances], **on_gpu)
+    p.instances.input(found.on_instances_input, {p.session, p.instances}, mask_outputs(p), **on_gpu)
     p.push.click(h.on_push_click, {p.session}, [p.sketch], **QUIET)
     p.apply_sketch.click(h.on_sketch_apply, {p.session, p.sketch, p.combine}, mask_outputs(p), **QUIET)
     colour = {p.session, p.tolerance, p.combine, p.picked}
@@ -158,7 +166,7 @@ def _wire_mask(p: Page, h: Handlers) -> None:
 
 def _wire_refine(p: Page, h: Handlers) -> None:
     inputs = {p.session, *p.refine.values()}
-    outputs = [p.session, p.refine_preview, p.mask_info]
+    outputs = [p.session, p.refine_preview, p.mask_info, p.matte_view]
     live = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
     for name in ("grow", "feather", "speck", "matte"):
         p.refine[name].input(h.on_refine_input, inputs, outputs, concurrency_limit=8, **live)

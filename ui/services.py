@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from pipeline.edits.matting import Matter
 from pipeline.errors import ModelUnavailable
 from pipeline.inpaint.classic import ClassicInpainter
 from pipeline.inpaint.protocol import Inpainter
@@ -23,15 +24,18 @@ from pipeline.models import (
     Chosen,
     absent_learned_packages,
     make_inpainter,
+    make_matter,
     make_remover,
     make_segmenter,
     make_subject,
+    make_text_finder,
     resolve_device,
 )
 from pipeline.recipe import Engines
 from pipeline.select.classic import ClassicSelector
 from pipeline.select.protocol import Prepared, Segmenter
 from pipeline.select.subject import SubjectFinder
+from pipeline.select.text.sam3 import Sam3TextFinder
 from pipeline.settings import Settings
 from pipeline.types import Image
 from ui.slot import ModelSlot, cancellable
@@ -52,6 +56,9 @@ class Services:
     device: str
     queue_size: int = 64
     subject: Chosen[SubjectFinder] | None = None
+    text: Chosen[Sam3TextFinder] | None = None
+    text_missing: str = ""
+    matter: Chosen[Matter] | None = None
     remover: Chosen[Inpainter] | None = None
     """The removal engine (LaMa when configured, else the exemplar fill); None: chosen on first use."""
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
@@ -63,7 +70,33 @@ class Services:
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter, self.subject, self.remover)
+        return Engines(self.settings, self.segmenter, self.inpainter, self.subject, self.text, self.matter_choice)
+
+    @property
+    def text_finder(self) -> Chosen[Sam3TextFinder]:
+        """SAM 3 for "Find by name"; ``ModelUnavailable`` (why, and how to get it) when there is none."""
+        if self.text is None:
+            try:
+                self.text = make_text_finder("auto", self.settings)
+            except ModelUnavailable as missing:
+                self.text_missing = str(missing)
+                raise
+        return self.text
+
+    @property
+    def text_available(self) -> bool:
+        try:
+            self.text_finder  # noqa: B018 - loads it, or says why not
+        except ModelUnavailable:
+            return False
+        return True
+
+    @property
+    def matter_choice(self) -> Chosen[Matter]:
+        """The "auto" edge matter and why (ViTMatte when configured or cached, else classical)."""
+        if self.matter is None:
+            self.matter = make_matter("auto", self.settings)
+        return self.matter
 
     @property
     def subject_finder(self) -> Chosen[SubjectFinder]:
@@ -118,6 +151,8 @@ class Services:
             ("Selector", self.segmenter.reason),
             ("Engine", self.inpainter.reason),
             ("Subject", self.subject_finder.reason),
+            ("Text", self.text.reason if self.text_available and self.text else f"unavailable: {self.text_missing}"),
+            ("Matte", self.matter_choice.reason),
         ]
         if self.remover is not None:
             rows.append(("Removal", self.remover.reason))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from pipeline import masks
+from pipeline.errors import PipelineError
 from pipeline.masks.compose import overlay
 from pipeline.recipe.apply import refine_mask
 from pipeline.types import Image, Mask
 from ui.display import draw_prompt, mask_thumbnail, mask_to_display, thumbnail, to_image_xy
+from ui.matte_view import matte_view
 from ui.notebook import centre_of, open_clicks
 from ui.state import Session
 
@@ -84,19 +86,27 @@ def _shifted_box(box, view: View):  # noqa: ANN001, ANN202 - Box in, Box out
     return Box(box.x0 - view.x0, box.y0 - view.y0, box.x1 - view.x0, box.y1 - view.y0)
 
 
-def refine_view(session: Session) -> tuple[Image | None, str]:
-    """The refined mask over the photo and its area / bounding box, both fast.
+def refine_view(session: Session) -> tuple[Image | None, str, Image | None]:
+    """The refined mask over the photo, its area / bounding box, and the edge matte view, all fast.
 
-    Refinement runs on the display-size mask and photo with radii scaled, so it keeps up with a slider.
+    Refinement runs on the display-size mask and photo with radii scaled, so it keeps up with a
+    slider. The matte view (the alpha beside the cutout on a checkerboard) shows while the edge
+    matte is on; a mask with no edge to matte is previewed without it and the text says why.
     """
     if session.photo is None:
-        return None, "No photo yet: upload one in step 1 or pick an example."
+        return None, "No photo yet: upload one in step 1 or pick an example.", None
     photo = session.photo
     small = session.display_mask
     if small is None:
         small = np.zeros(photo.display.shape[:2], np.float32)
-    refined = refine_mask(session.refine, small, photo.display, scale=photo.scale)
-    return overlay(photo.display, refined, opacity=0.6), describe(refined, photo.scale)
+    note = ""
+    try:
+        refined = refine_mask(session.refine, small, photo.display, scale=photo.scale)
+    except PipelineError as error:  # no edge to matte (empty or full mask): preview the rest
+        refined = refine_mask(replace(session.refine, matte_px=0), small, photo.display, scale=photo.scale)
+        note = f" Edge matte off: {error}"
+    matte = matte_view(photo.display, refined) if session.refine.matte_px and not note else None
+    return overlay(photo.display, refined, opacity=0.6), describe(refined, photo.scale) + note, matte
 
 
 def describe(mask: Mask, scale: float = 1.0) -> str:
@@ -132,10 +142,10 @@ def history_items(session: Session) -> GalleryItems:
     return [(cell.thumbnail, cell.caption) for cell in session.history]
 
 
-def mask_views(session: Session) -> tuple[Image | None, GalleryItems, Image | None, str]:
-    """Everything that shows the mask: click view, candidates, refine preview, area text."""
-    preview, info = refine_view(session)
-    return click_view(session), candidate_items(session), preview, info
+def mask_views(session: Session) -> tuple[Image | None, GalleryItems, Image | None, str, Image | None]:
+    """Everything that shows the mask: click view, candidates, refine preview, area text, matte view."""
+    preview, info, matte = refine_view(session)
+    return click_view(session), candidate_items(session), preview, info, matte
 
 
 def sketch_value(session: Session, with_mask: bool) -> dict[str, object] | None:

@@ -77,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add("--controlnet", action="append", default=None, metavar="KIND=MODEL",
         help="a ControlNet for the recipe's guidance (seg, canny, mask, image); also STENCIL_CONTROLNET")  # fmt: skip
     add("--device", choices=("auto", "cuda", "cpu"), default=None, help="where models run")
+    add("--sam3-model", default=None, metavar="ID|DIR", help="SAM 3 for text steps: cached hub id or folder")
+    add("--matte-model", default=None, metavar="ID|DIR", help="ViTMatte for edge mattes: cached hub id or folder")
     add_backend_options(parser)
     add_subject_options(parser)
     batch = parser.add_argument_group("folders (catalogues)")
@@ -131,6 +133,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         controlnets=tuple(args.controlnet) if args.controlnet else None,
         sam_model=args.sam_model,
         sam_checkpoint=args.sam_checkpoint,
+        sam3_model=args.sam3_model,
+        matte_model=args.matte_model,
     )
     return subject_settings(args, settings)
 

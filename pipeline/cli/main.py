@@ -1,7 +1,7 @@
 """The ``stencil`` command: every pipeline operation on files and folders.
 
 Each group of subcommands lives in its own module of ``pipeline.cli`` (``masks``, ``select``,
-``edit``, ``models``, ``apply``) and registers itself through ``register(subparsers)``; what they
+``matte``, ``edit``, ``models``, ``apply``) and registers itself through ``register(subparsers)``; what they
 share lives in ``pipeline.cli.jobs``. This module parses, configures logging and keeps the error
 contract: one line on stderr and exit status 2.
 """
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli import apply as cli_apply
     from pipeline.cli import edit as cli_edit
     from pipeline.cli import masks as cli_masks
+    from pipeline.cli import matte as cli_matte
     from pipeline.cli import models as cli_models
     from pipeline.cli import select as cli_select
     from pipeline.cli import space as cli_space
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (cli_masks, cli_select, cli_edit, cli_apply, cli_track, cli_models, cli_space):
+    for module in (cli_masks, cli_matte, cli_select, cli_edit, cli_apply, cli_track, cli_models, cli_space):
         module.register(commands)
     return parser
 

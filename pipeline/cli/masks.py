@@ -28,11 +28,22 @@ from pipeline.cli.jobs import (
 )
 from pipeline.cli.recipe_io import RecipeSaver, add_save_recipe, refuse_folder, stored
 from pipeline.cli.subject import SubjectOnce, add_subject_options
+from pipeline.cli.text import TextOnce, add_text_options, text_step
 from pipeline.colors import parse_color
 from pipeline.io.images import load_gray, load_image, load_labels, load_mask, load_reference, save_mask, save_rgba
-from pipeline.masks import compose
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, MaskStep, Recipe, Refine, Subject
+from pipeline.recipe import (
+    AlphaChannel,
+    ColorRange,
+    LabelClasses,
+    LuminanceRange,
+    MaskStep,
+    Recipe,
+    Refine,
+    Subject,
+    TextPrompt,
+)
 from pipeline.recipe.apply import refine_mask, source_mask
+from pipeline.recipe.output import soft_cutout
 from pipeline.recipe.steps import MAX_FEATHER_PX, MAX_GROW_PX
 from pipeline.types import Mask
 
@@ -77,6 +88,8 @@ def _source_step(args: argparse.Namespace) -> MaskStep | None:
     """The recipe step of the chosen source; None for ``--gray`` (a gray map belongs to one photo)."""
     if args.subject:
         return Subject(engine=args.subject_engine)
+    if args.text is not None:
+        return text_step(args)
     if args.alpha:
         return AlphaChannel(threshold=args.threshold)
     if args.labels is not None:
@@ -90,10 +103,14 @@ def _source_step(args: argparse.Namespace) -> MaskStep | None:
     return None
 
 
-def _mask_for(args: argparse.Namespace, step: MaskStep | None, source: Path, subject: SubjectOnce) -> Mask:
+def _mask_for(
+    args: argparse.Namespace, step: MaskStep | None, source: Path, subject: SubjectOnce, text: TextOnce
+) -> Mask:
     loaded = load_image(source)
     if isinstance(step, Subject):
         return subject.find(loaded.rgb)
+    if isinstance(step, TextPrompt):
+        return text.mask(loaded.rgb, step)
     size, resize = loaded.size, args.resize_mask
     if step is None:
         gray = load_gray(companion(args.gray, source, "gray map"), size=size, resize=resize)
@@ -114,6 +131,8 @@ def _check_mask_args(args: argparse.Namespace) -> None:
         raise UsageError("--tolerance only applies to --color")
     if args.threshold is not None and not (args.alpha or args.gray is not None):
         raise UsageError("--threshold only applies to --alpha and --gray")
+    if args.instances is not None and args.text is None:
+        raise UsageError("--instances only applies to --text")
 
 
 def run_mask(args: argparse.Namespace) -> int:
@@ -123,10 +142,10 @@ def run_mask(args: argparse.Namespace) -> int:
         refuse_folder(args, args.image, "a --gray mask is kept in the recipe and fits one photo")
     jobs = plan_jobs(args.image, args.output)
     saver = RecipeSaver(args.save_recipe)
-    subject = SubjectOnce(args)
+    subject, text = SubjectOnce(args), TextOnce(args)
 
     def work(job: Job) -> None:
-        mask = _mask_for(args, step, job.source, subject)
+        mask = _mask_for(args, step, job.source, subject, text)
         if saver.active:
             if step is None:
                 mask, kept = stored(mask, "gray")
@@ -181,7 +200,7 @@ def run_cutout(args: argparse.Namespace) -> int:
         mask = load_mask(companion(args.mask, job.source, "mask"), size=loaded.size, resize=args.resize_mask)
         if loaded.alpha is not None:  # what was already transparent stays transparent
             mask = (mask * loaded.alpha).astype(np.float32)
-        save_rgba(job.target, compose.cutout(loaded.rgb, mask))
+        save_rgba(job.target, soft_cutout(loaded.rgb, mask))
 
     return run_jobs(plan_jobs(args.image, args.output), work, label="cutout")
 
@@ -256,6 +275,7 @@ def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
     source.add_argument("--color", type=argument(parse_color), metavar="#RRGGBB", help="pixels near this colour")
     source.add_argument("--luminance", type=_level_range, metavar="LO:HI", help="brightness in [LO, HI], 0..1")
     source.add_argument("--subject", action="store_true", help="the product, found with no clicks")
+    source.add_argument("--text", metavar="NAME", help="every instance of NAME ('bottle', 'red cup'), found by SAM 3")
     parser.add_argument(
         "--threshold", type=number(0.0, 1.0), metavar="T", help="binarise --alpha/--gray at T in [0, 1]"
     )
@@ -268,13 +288,14 @@ def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
         help=f"Delta-E distance accepted by --color (default {masks.DEFAULT_COLOR_TOLERANCE:g}; 2.3 is just visible)",
     )  # fmt: skip
     add_subject_options(parser)
+    add_text_options(parser)
     parser.add_argument("--resize-mask", action="store_true", help="scale a FILE of another size to the image")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="MASK.png", help="mask file or folder")
     add_save_recipe(
         parser,
-        "--subject, --alpha, --color and --luminance recipes replay on any photo; --labels ones on any photo given "
-        "its own label map ('stencil apply --labels'); a --gray recipe keeps this mask, so it needs one photo and "
-        "replays only on photos of its size.",
+        "--subject, --text, --alpha, --color and --luminance recipes replay on any photo; --labels ones on any "
+        "photo given its own label map ('stencil apply --labels'); a --gray recipe keeps this mask, so it needs "
+        "one photo and replays only on photos of its size.",
     )
     parser.set_defaults(run=run_mask)
 

@@ -1,8 +1,10 @@
-"""Soft edges: refine a hard mask into a matte, and take the old background out of edge colours.
+"""Soft edges: refine a hard mask into an alpha matte, and take the old background out of edge colours.
 
-- ``refine_edge`` turns a hard (or roughly soft) mask into a fractional alpha in a band around
-  its edge, following the image's colour edges (a colour guided filter, He et al. 2010), or with
-  closed-form matting from ``pymatting`` (slower, often finer on hair).
+- ``refine_edge`` makes a trimap from the mask (``trimap``: an unknown band of ``band_px`` on
+  each side of its edge, the rest known) and asks a ``Matter`` for the alpha inside the band.
+  The classical matter (``pipeline.edits.closed_form``) is closed-form matting pulled gently
+  toward a guided-filter softening of the mask; ViTMatte (``pipeline.edits.vitmatte``) is the
+  learned one. Outside the band the mask's hard value stays.
 - ``estimate_foreground`` answers "what colour would this edge pixel be without the old
   background?": an edge pixel is ``I = a F + (1 - a) B``; ``B`` is spread in from the pure
   background, ``F`` from the pure subject, and ``F`` is solved where ``a`` makes it stable.
@@ -12,20 +14,29 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.errors import InvalidInput
+from pipeline.errors import EmptyMask, InvalidInput
 from pipeline.inpaint.classic import smooth_fill
+from pipeline.limits import MAX_MATTE_PX
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
 
 log = logging.getLogger(__name__)
 
 Floats = npt.NDArray[np.float32]
-RefineMethod = Literal["guided", "closed_form"]
+Trimap = npt.NDArray[np.uint8]
+"""``(H, W)`` uint8: 0 background, 255 subject, anything else (``UNKNOWN``) to be solved."""
+
+UNKNOWN = 128
+REFERENCE_SIDE_PX = 800
+"""The longer side of the photos the automatic band was tuned on (alphamatting, see bench.matte)."""
+AUTO_BAND_PX = 8
+"""Band on each side of the edge at ``REFERENCE_SIDE_PX``; chosen by leave-half-out (bench.matte)."""
+MAX_BAND_PX = MAX_MATTE_PX
 
 PURE = 0.02
 """Alpha within this of 0 or 1 counts as pure background or subject when spreading colours."""
@@ -58,6 +69,20 @@ def estimate_foreground(image: Image, alpha: Mask) -> Image:
     return out
 
 
+@runtime_checkable
+class Matter(Protocol):
+    """Solves the unknown band of a trimap. ``name`` says which backend it is (status line, logs)."""
+
+    name: str
+
+    def matte(self, image: Image, trimap: Trimap, prior: Mask | None = None) -> Mask:
+        """Alpha ``(H, W)`` float32 in [0, 1]: known trimap pixels exact, unknown ones solved.
+
+        ``prior``: the mask the trimap was made from, for backends that use it as a soft guess.
+        """
+        ...
+
+
 def edge_band(mask: Mask, band_px: int) -> npt.NDArray[np.bool_]:
     """Pixels within ``band_px`` of the edge of ``mask >= 0.5`` (either side), as a bool array."""
     hard = (mask >= 0.5).astype(np.uint8)
@@ -65,46 +90,50 @@ def edge_band(mask: Mask, band_px: int) -> npt.NDArray[np.bool_]:
     return cv2.dilate(hard, kernel).astype(bool) & ~cv2.erode(hard, kernel).astype(bool)
 
 
-def refine_edge(
-    image: Image,
-    mask: Mask,
-    *,
-    band_px: int = 6,
-    method: RefineMethod = "guided",
-    eps: float = 1e-4,
-) -> Mask:
-    """A soft alpha that follows the image's edges within ``band_px`` of the mask's edge.
+def auto_band_px(shape: tuple[int, ...]) -> int:
+    """The unknown band for a photo of ``shape``: ``AUTO_BAND_PX`` scaled by its longer side."""
+    return int(np.clip(round(AUTO_BAND_PX * max(shape[:2]) / REFERENCE_SIDE_PX), 3, MAX_BAND_PX))
 
-    ``mask``: ``(H, W)`` float32 in [0, 1], usually binary (SAM, a threshold). Pixels farther than
-    ``band_px`` from the edge of ``mask >= 0.5`` keep the hard value (0 or 1). ``method``:
-    ``"guided"`` (colour guided filter, radius ``band_px``, regulariser ``eps``; fast) or
-    ``"closed_form"`` (pymatting's closed-form matting on a trimap made from the band).
-    Returns a new float32 mask.
+
+def trimap(mask: Mask, band_px: int) -> Trimap:
+    """A trimap from ``mask``: unknown within ``band_px`` of the edge of ``mask >= 0.5``, else 0 or 255.
+
+    ``EmptyMask`` when the mask selects nothing, ``InvalidInput`` when it selects everything:
+    then there is no edge to matte.
+    """
+    check_mask(mask)
+    if not 1 <= band_px <= MAX_BAND_PX:
+        raise InvalidInput(f"the matte band is {band_px} px; use 1 to {MAX_BAND_PX} px")
+    hard = mask >= 0.5
+    if not hard.any():
+        raise EmptyMask("the mask selects nothing, so there is no edge to matte; select the subject first")
+    if hard.all():
+        raise InvalidInput("the mask selects the whole photo, so there is no edge to matte; select just the subject")
+    out = np.where(hard, np.uint8(255), np.uint8(0))
+    out[edge_band(mask, band_px)] = UNKNOWN
+    return out
+
+
+def refine_edge(image: Image, mask: Mask, *, band_px: int | None = None, matter: Matter | None = None) -> Mask:
+    """A soft alpha that follows the photo within ``band_px`` of the mask's edge (None: automatic).
+
+    ``mask``: ``(H, W)`` float32 in [0, 1], usually binary (SAM, a threshold, a subject finder);
+    pixels farther than ``band_px`` from the edge of ``mask >= 0.5`` keep the hard value.
+    ``matter``: the backend (None: the classical closed-form matter). Returns a new float32
+    mask; an empty or full mask is an error (see ``trimap``).
     """
     check_image(image)
     check_mask(mask)
     check_same_size(mask, image)
-    if not 1 <= band_px <= 64:
-        raise InvalidInput(f"band_px is {band_px}; use 1 to 64 pixels")
-    if method not in ("guided", "closed_form"):
-        raise InvalidInput(f"edge refinement {method!r} is not one of guided, closed_form")
+    band = auto_band_px(mask.shape) if band_px is None else band_px
+    known = trimap(mask, band)
+    if matter is None:
+        from pipeline.edits.closed_form import ClassicMatter
+
+        matter = ClassicMatter()
     hard = (mask >= 0.5).astype(np.float32)
-    band = edge_band(mask, band_px)
-    if not band.any():
-        return hard
-    rows, cols = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
-    pad = 2 * band_px + 2
-    window = (
-        slice(max(0, rows[0] - pad), min(mask.shape[0], rows[-1] + 1 + pad)),
-        slice(max(0, cols[0] - pad), min(mask.shape[1], cols[-1] + 1 + pad)),
-    )
-    if method == "guided":
-        soft = guided_filter(image[window], hard[window], radius_px=band_px, eps=eps)
-    else:
-        soft = _closed_form(image[window], hard[window], band[window])
-    out = hard.copy()
-    out[window] = np.where(band[window], np.clip(soft, 0.0, 1.0), hard[window])
-    return out.astype(np.float32)
+    alpha = matter.matte(image, known, hard)
+    return np.where(known == UNKNOWN, np.clip(alpha, 0.0, 1.0), hard).astype(np.float32)
 
 
 def guided_filter(guide: Image, source: Floats, *, radius_px: int, eps: float) -> Floats:
@@ -131,12 +160,3 @@ def guided_filter(guide: Image, source: Floats, *, radius_px: int, eps: float) -
     a = np.linalg.solve(var, cov_gp[..., None])[..., 0]
     b = mean_p - (a * mean_g).sum(axis=2)
     return ((box(a) * g).sum(axis=2) + box(b)).astype(np.float32)
-
-
-def _closed_form(image: Image, hard: Floats, band: npt.NDArray[np.bool_]) -> Floats:
-    """Closed-form matting (pymatting) with the band as the unknown region of the trimap."""
-    from pymatting import estimate_alpha_cf
-
-    trimap = np.where(band, 0.5, hard).astype(np.float64)
-    alpha = estimate_alpha_cf(image.astype(np.float64) / 255.0, trimap)
-    return np.asarray(alpha, dtype=np.float32)

@@ -76,6 +76,7 @@ class VitMatter:
     """A loaded ViTMatte model and its image processor. Read-only once built: safe to share."""
 
     def __init__(self, model: Any, processor: Any, *, device: str, source: str, tile_px: int = 1024) -> None:
+        self.name = f"ViTMatte on {device}"
         self.model = model
         self.processor = processor
         self.device = device
@@ -83,11 +84,11 @@ class VitMatter:
         self.tile_px = tile_px
         self.overlap_px = tile_px // 8
 
-    def matte(self, image: Image, trimap: np.ndarray) -> Mask:
+    def matte(self, image: Image, trimap: np.ndarray, prior: Mask | None = None) -> Mask:
         """Alpha of ``image`` under ``trimap`` (``(H, W)`` uint8: 0 background, 255 subject, else unknown).
 
-        Known pixels keep their trimap value; unknown ones get the model's alpha. Returns a new
-        ``(H, W)`` float32 mask in [0, 1].
+        Known pixels keep their trimap value; unknown ones get the model's alpha (``prior`` is not
+        needed: the model reads the trimap). Returns a new ``(H, W)`` float32 mask in [0, 1].
         """
         import torch
 

@@ -26,6 +26,7 @@ from pipeline.recipe.steps import (
     Step,
     StoredMask,
     Subject,
+    TextPrompt,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "Step",
     "StoredMask",
     "Subject",
+    "TextPrompt",
     "dumps",
     "from_dict",
     "loads",

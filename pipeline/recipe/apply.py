@@ -6,6 +6,7 @@ same step replayed by ``stencil apply`` give the same pixels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -14,14 +15,24 @@ import numpy as np
 from pipeline import masks
 from pipeline.edits import background, outpaint
 from pipeline.edits import remove as fill
-from pipeline.edits.matting import refine_edge
+from pipeline.edits.matting import MAX_BAND_PX, Matter, refine_edge
 from pipeline.edits.remove import EditResult
-from pipeline.errors import InvalidInput, SizeMismatch
+from pipeline.errors import EmptyMask, InvalidInput, SizeMismatch
 from pipeline.inpaint.crop import CropOptions
 from pipeline.inpaint.protocol import CancelFlag, CropsContext, Inpainter, ProgressFn
 from pipeline.limits import check_radius_fits
 from pipeline.masks.sources import to_unit
-from pipeline.models import Chosen, SubjectKind, make_inpainter, make_remover, make_segmenter, make_subject
+from pipeline.models import (
+    Chosen,
+    MatteKind,
+    SubjectKind,
+    make_inpainter,
+    make_matter,
+    make_remover,
+    make_segmenter,
+    make_subject,
+    make_text_finder,
+)
 from pipeline.recipe.steps import (
     AlphaChannel,
     Clicks,
@@ -37,9 +48,11 @@ from pipeline.recipe.steps import (
     Remove,
     ReplaceBackground,
     StoredMask,
+    TextPrompt,
 )
-from pipeline.select.protocol import Prepared, Segmenter, Selection
+from pipeline.select.protocol import Candidate, Prepared, Segmenter, Selection
 from pipeline.select.subject import SubjectFinder
+from pipeline.select.text.sam3 import Sam3TextFinder
 from pipeline.settings import Settings
 from pipeline.types import Image, Mask
 
@@ -57,6 +70,8 @@ class Engines:
     segmenter: Chosen[Segmenter] | None = None
     inpainter: Chosen[Inpainter] | None = None
     subject: Chosen[SubjectFinder] | None = None
+    text: Chosen[Sam3TextFinder] | None = None
+    matter: Chosen[Matter] | None = None
     remover: Chosen[Inpainter] | None = None
 
     def selector(self) -> Segmenter:
@@ -71,6 +86,20 @@ class Engines:
         if self.subject is None:
             self.subject = make_subject("auto", self.settings)
         return self.subject
+
+    def chosen_text_finder(self) -> Chosen[Sam3TextFinder]:
+        """SAM 3 for ``TextPrompt`` steps (chosen once); ``ModelUnavailable`` says how to get it."""
+        if self.text is None:
+            self.text = make_text_finder("auto", self.settings)
+        return self.text
+
+    def chosen_matter(self, kind: MatteKind) -> Chosen[Matter]:
+        """The edge matter for ``kind`` and why (``auto`` chosen once)."""
+        if kind != "auto":
+            return make_matter(kind, self.settings)
+        if self.matter is None:
+            self.matter = make_matter("auto", self.settings)
+        return self.matter
 
     def chosen_engine(self, kind: EngineKind) -> Chosen[Inpainter]:
         """The engine for ``kind`` and the reason it was picked."""
@@ -159,6 +188,27 @@ def clicks_mask(chain: ClickChain) -> Mask:
     return candidates[chain.step.candidate].mask
 
 
+def text_mask(finder: Sam3TextFinder, image: Image, step: TextPrompt) -> Mask:
+    """The union of the instances of ``step.text`` that ``step`` picks (all when ``instances`` is None)."""
+    return pick_instances(finder.find(image, step.text, threshold=step.threshold), step)
+
+
+def pick_instances(found: Sequence[Candidate], step: TextPrompt) -> Mask:
+    """The union of the ``found`` instances ``step`` picks; clear errors for none found or a missing index."""
+    if not found:
+        raise EmptyMask(
+            f"nothing in this photo matches {step.text!r} (no SAM 3 score above {step.threshold:g}); "
+            "try another name or a lower threshold"
+        )
+    picked = range(len(found)) if step.instances is None else step.instances
+    missing = [i for i in picked if i >= len(found)]
+    if missing:
+        raise InvalidInput(
+            f"instance {missing[0]} of {step.text!r} does not exist; SAM 3 found {len(found)} (0 to {len(found) - 1})"
+        )
+    return np.maximum.reduce([found[i].mask for i in picked]).astype(np.float32)
+
+
 def source_mask(
     step: MaskStep,
     image: Image,
@@ -226,11 +276,14 @@ def combine(current: Mask | None, mask: Mask, mode: masks.CombineMode) -> Mask:
 # ---------------------------------------------------------------- refine
 
 
-def refine_mask(refine: Refine, mask: Mask, image: Image | None = None, *, scale: float = 1.0) -> Mask:
+def refine_mask(
+    refine: Refine, mask: Mask, image: Image | None = None, *, scale: float = 1.0, matter: Matter | None = None
+) -> Mask:
     """Apply ``refine`` (see its docstring for the order and the feather rule) to ``mask``.
 
     ``scale`` multiplies every radius and area, so that a display-size preview matches the
-    full-size result; ``image`` (same size as ``mask``) is needed only for the edge matte.
+    full-size result; ``image`` (same size as ``mask``) is needed only for the edge matte, and
+    ``matter`` is its backend (None: the classical matte).
     """
     height, width = mask.shape[:2]
     check_radius_fits(refine.grow_px, (round(width / scale), round(height / scale)))
@@ -246,7 +299,7 @@ def refine_mask(refine: Refine, mask: Mask, image: Image | None = None, *, scale
         out = masks.shrink(out, radius)
     band = round(refine.matte_px * scale)
     if band >= 1 and image is not None:
-        out = refine_edge(image, out, band_px=min(band, 64))
+        out = refine_edge(image, out, band_px=min(band, MAX_BAND_PX), matter=matter)
     if refine.feather_px * scale >= 0.5:
         out = masks.feather_outward(out, refine.feather_px * scale)
     return out

@@ -200,4 +200,35 @@ class Subject:
         check_combine(self.combine)
 
 
-MaskStep = Clicks | ColorRange | LuminanceRange | AlphaChannel | StoredMask | LabelClasses | Subject
+@dataclass(frozen=True, kw_only=True)
+class TextPrompt:
+    """Every instance of ``text`` ("bottle", "red cup") that SAM 3 finds, or the ones picked.
+
+    ``instances``: indices into the instances found, best score first (their union); None takes
+    all of them. ``threshold``: the lowest SAM 3 score (0..1) that counts as a match. Replays on
+    any photo; on a photo where nothing matches, replay stops with a clear error.
+    """
+
+    kind: ClassVar[str] = "text"
+    text: str
+    instances: tuple[int, ...] | None = None
+    threshold: float = 0.5
+    combine: CombineMode = "replace"
+
+    def __post_init__(self) -> None:
+        from pipeline.select.text.sam3 import MAX_INSTANCES, check_text
+
+        require(check_text(self.text) == self.text, f"text {self.text!r} has surrounding or repeated spaces; trim it")
+        if self.instances is not None:
+            require(
+                isinstance(self.instances, tuple) and bool(self.instances),
+                f"instances is {self.instances!r}; use a tuple of at least one index, or null for all",
+            )
+            for index in self.instances:
+                check_whole(index, 0, MAX_INSTANCES - 1, "instance")
+            require(len(set(self.instances)) == len(self.instances), f"instances {self.instances!r} repeat an index")
+        check_real(self.threshold, 0.0, 0.99, "threshold")
+        check_combine(self.combine)
+
+
+MaskStep = Clicks | ColorRange | LuminanceRange | AlphaChannel | StoredMask | LabelClasses | Subject | TextPrompt

@@ -72,6 +72,19 @@ def crop_to(image: Image, mask: Mask | None, margin_px: int) -> Image:
     return np.ascontiguousarray(image[rows, cols])
 
 
+def soft_cutout(image: Image, alpha: Mask) -> np.ndarray:
+    """RGBA ``(H, W, 4)`` uint8: ``image`` under ``alpha``, edge colours freed of the old background.
+
+    Only a soft edge around a solid subject (a matte, a feather) is decontaminated; a mask with no
+    fully selected pixel (a uniformly translucent one) keeps the photo's colours.
+    """
+    from pipeline.edits.background import decontaminated
+
+    soft = bool(np.any((alpha > 0) & (alpha < 1))) and bool(np.any(alpha >= 1))
+    colours = decontaminated(image, alpha, alpha) if soft else image
+    return compose.cutout(colours, alpha)
+
+
 def edit_outputs(
     before: Image, result: Image, used: Mask, output: Output, *, subject: bool
 ) -> tuple[Image, np.ndarray, Image]:
@@ -79,10 +92,12 @@ def edit_outputs(
 
     ``before`` is the edit's input and ``used`` the mask it used; ``subject`` says that ``used``
     is a subject to frame (a background replacement). The cutout is ``before`` with ``used`` as
-    its alpha (the result's, when the edit changed the size, fully opaque).
+    its alpha (the result's, when the edit changed the size, fully opaque); where ``used`` is
+    soft (an edge matte, a feather) its colours are the foreground estimates, so the cutout
+    carries no halo of the old background.
     """
     if before.shape[:2] == used.shape:
-        cutout = compose.cutout(before, used)
+        cutout = soft_cutout(before, used)
     else:
         cutout = compose.cutout(result, np.ones(result.shape[:2], np.float32))
     framed = frame(result, used if subject else None, output)

@@ -25,10 +25,21 @@ from pipeline.recipe.apply import (
     refine_mask,
     select_clicks,
     source_mask,
+    text_mask,
 )
 from pipeline.recipe.codec import RecipeError
 from pipeline.recipe.output import edit_outputs
-from pipeline.recipe.steps import EDIT_STEPS, Clicks, Output, Recipe, Refine, ReplaceBackground, Step, Subject
+from pipeline.recipe.steps import (
+    EDIT_STEPS,
+    Clicks,
+    Output,
+    Recipe,
+    Refine,
+    ReplaceBackground,
+    Step,
+    Subject,
+    TextPrompt,
+)
 from pipeline.select.protocol import Prepared
 from pipeline.types import Image, Mask, check_image
 
@@ -121,7 +132,11 @@ class _State:
             self.subject, self.engine = isinstance(step, ReplaceBackground), done.engine
             self.mask, self.prepared = None, None
         elif isinstance(step, Refine):
-            self.mask = refine_mask(step, self.current(), self.image)
+            matter = engines.chosen_matter(step.matte_engine).backend if step.matte_px else None
+            self.mask = refine_mask(step, self.current(), self.image, matter=matter)
+        elif isinstance(step, TextPrompt):
+            found = text_mask(engines.chosen_text_finder().backend, self.image, step)
+            self.mask = combine(self.mask, found, step.combine)
         elif isinstance(step, Subject):
             found = engines.chosen_subject(step.engine).backend.find(self.image)
             self.mask = combine(self.mask, found, step.combine)

@@ -5,8 +5,8 @@ A recipe is an ordered list of steps replayed on a photo:
 - **mask steps** build the current mask, each combined into it with its ``combine`` mode:
   ``Clicks`` (points and a box through a selector), ``ColorRange``, ``LuminanceRange``,
   ``AlphaChannel`` (the photo's own transparency), ``LabelClasses``, ``Subject`` (the product,
-  found with no clicks) and ``StoredMask`` (a painted or imported mask, kept in the recipe as
-  8-bit levels);
+  found with no clicks), ``TextPrompt`` (objects found by name) and ``StoredMask`` (a painted or
+  imported mask, kept in the recipe as 8-bit levels);
 - ``Refine`` turns the current mask into the one an edit uses;
 - **edits** change the photo: ``Remove``, ``Inpaint``, ``ReplaceBackground``, ``ExtendCanvas``;
   the result becomes the photo for any later steps;
@@ -50,9 +50,11 @@ from pipeline.recipe.mask_steps import (
     Size,
     StoredMask,
     Subject,
+    TextPrompt,
 )
 
 EngineKind = Literal["auto", "diffusion", "classic"]
+MatteEngine = Literal["auto", "vitmatte", "classic"]
 Fill = SolidColor | Gradient | BlurredOriginal | ImageBackground | PromptBackground
 
 # ---------------------------------------------------------------- refine
@@ -63,8 +65,9 @@ class Refine:
     """Turn the current mask into the one an edit uses, in this fixed order:
 
     invert, fill holes, remove specks smaller than ``min_speck_px`` pixels, grow (``grow_px`` > 0)
-    or shrink (< 0), refine the edge into a soft matte within ``matte_px`` of it (0: off), feather
-    by ``feather_px``. Inverting comes first, so every other step works on what the edit will
+    or shrink (< 0), refine the edge into a soft matte within ``matte_px`` of it (0: off; by
+    ``matte_engine``: "auto" is ViTMatte when configured, else the classical matte), feather by
+    ``feather_px``. Inverting comes first, so every other step works on what the edit will
     change or keep (a backdrop picked by colour, inverted, is the product; its holes are filled).
 
     **Feather softens outward only.** Every pixel the mask fully selects stays fully selected;
@@ -79,9 +82,14 @@ class Refine:
     matte_px: int = 0
     invert: bool = False
     feather_px: float = 0.0
+    matte_engine: MatteEngine = "auto"
 
     def __post_init__(self) -> None:
         require(isinstance(self.fill_holes, bool), "fill_holes must be true or false")
+        require(
+            self.matte_engine in ("auto", "vitmatte", "classic"),
+            f"matte_engine is {self.matte_engine!r}; use auto, vitmatte or classic",
+        )
         require(isinstance(self.invert, bool), "invert must be true or false")
         check_whole(self.min_speck_px, 0, 100_000_000, "min_speck_px")
         check_whole(self.grow_px, -MAX_GROW_PX, MAX_GROW_PX, "grow_px")
@@ -272,6 +280,7 @@ STEP_TYPES: dict[str, type] = {
         StoredMask,
         LabelClasses,
         Subject,
+        TextPrompt,
         Refine,
         Remove,
         Inpaint,
@@ -280,7 +289,7 @@ STEP_TYPES: dict[str, type] = {
         Output,
     )
 }
-MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses, Subject)
+MASK_STEPS = (Clicks, ColorRange, LuminanceRange, AlphaChannel, StoredMask, LabelClasses, Subject, TextPrompt)
 EDIT_STEPS = (Remove, Inpaint, ReplaceBackground, ExtendCanvas)
 
 RECIPE_VERSION = 2

@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.errors import BackendFailed, InvalidInput, ModelUnavailable
 from pipeline.io.hub import check_folder, find_source
+from pipeline.limits import MAX_NAME_CHARS
 from pipeline.select.protocol import Candidate
 from pipeline.types import Image, check_image
 
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "facebook/sam3"
 SETTING = "--sam3-model / STENCIL_SAM3_MODEL"
-MAX_TEXT_CHARS = 200
 MAX_INSTANCES = 16
 REQUIRED_FILES = ("config.json", "*.safetensors", "tokenizer_config.json", "*processor_config.json")
 HOW_TO_GET = (
@@ -40,10 +40,10 @@ def check_text(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("the text to find is empty; type what to select, for example 'bottle' or 'red cup'")
     phrase = " ".join(text.split())
-    if len(phrase) > MAX_TEXT_CHARS:
+    if len(phrase) > MAX_NAME_CHARS:
         raise InvalidInput(
             f"the text to find is {len(phrase):,} characters long; name the object in at most "
-            f"{MAX_TEXT_CHARS} characters, for example 'bottle' or 'red cup'"
+            f"{MAX_NAME_CHARS} characters, for example 'bottle' or 'red cup'"
         )
     return phrase
 

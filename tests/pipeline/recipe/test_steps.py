@@ -180,7 +180,7 @@ def test_defaults_come_from_the_one_prompting() -> None:
 
 
 def test_step_kinds_are_unique_names() -> None:
-    assert len(STEP_TYPES) == 13
+    assert len(STEP_TYPES) == 14
     assert all(cls.kind == name for name, cls in STEP_TYPES.items())
     assert RECIPE_VERSION == 2
 

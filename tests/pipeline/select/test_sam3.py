@@ -14,7 +14,8 @@ pytest.importorskip("transformers")
 from tiny_transformers import save_sam3  # noqa: E402
 
 from pipeline.errors import InvalidInput, ModelUnavailable  # noqa: E402
-from pipeline.select.text.sam3 import MAX_TEXT_CHARS, check_text, find_model, load_text_finder  # noqa: E402
+from pipeline.limits import MAX_NAME_CHARS  # noqa: E402
+from pipeline.select.text.sam3 import check_text, find_model, load_text_finder  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_bad_text_is_one_clear_error(text: str, needle: str) -> None:
 
 def test_text_is_normalised_and_bounded() -> None:
     assert check_text("  red \n cup ") == "red cup"
-    assert check_text("a" * MAX_TEXT_CHARS) == "a" * MAX_TEXT_CHARS
+    assert check_text("a" * MAX_NAME_CHARS) == "a" * MAX_NAME_CHARS
 
 
 def test_a_folder_with_files_missing_says_which(sam3_folder: Path, tmp_path: Path) -> None:
