@@ -70,7 +70,15 @@ class Services:
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter, self.subject, self.text, self.matter_choice, remover=self.remover)
+        return Engines(
+            self.settings,
+            self.segmenter,
+            self.inpainter,
+            self.subject,
+            self.text,
+            self.matter_choice,
+            remover=self.remover,
+        )
 
     @property
     def text_finder(self) -> Chosen[Sam3TextFinder]:
