@@ -169,6 +169,7 @@ def test_api_lists_every_endpoint_and_rest_cannot_bypass_the_queue(client: Clien
         "/load_image",
         "/select",
         "/choose_candidate",
+        "/mask_subject",
         "/mask_from_color",
         "/mask_from_luminance",
         "/import_mask",
