@@ -20,9 +20,10 @@ from typing import Any
 from pipeline.errors import InvalidInput
 
 QUEUE_SIZE = 64
-"""Requests that may wait for the model slot. ``bench/load.py`` measured about 2 model jobs a
-second (classical backends, 2 shared cores): 64 waiting is about half a minute of work, and 20
-clients each with one job in flight never fill it (the old 16 refused 27 of 100 jobs)."""
+"""Requests that may wait for the model slot. Each client has at most one request in flight, so
+this is the number of people who can be waiting at once: with 64, ``bench/load.py``'s 20 clients
+x 5 jobs were never refused (the old 16 refused 27 of 100 jobs). At p50 8 s a job on 2 shared
+cores, a full queue is minutes of waiting: that is when "busy" is the kinder answer."""
 
 LOGIN_FAILURES = 5
 """Failed logins a client may make within ``LOGIN_WINDOW_S`` before it has to wait."""
