@@ -109,6 +109,7 @@ class Counter:
 def timed(name: str, engine: DiffusionInpainter, request: InpaintRequest, repeats: int, net: Any | None) -> Row:
     """Warm up once, then time ``repeats`` runs; checks the promise and the control crop on each."""
     image, mask = request.image, request.mask
+    dtype_before = engine.pipe.unet.dtype
     engine.run(request)  # warm-up: kernels, allocator, the guided pipeline's construction
     seconds: list[float] = []
     reset_peak(engine.device)
@@ -126,6 +127,8 @@ def timed(name: str, engine: DiffusionInpainter, request: InpaintRequest, repeat
         seconds.append(time.perf_counter() - start)
         if not np.array_equal(run.image[mask == 0], image[mask == 0]):
             raise RuntimeError(f"{name}: pixels outside the mask changed")
+    if engine.pipe.unet.dtype != dtype_before:
+        raise RuntimeError(f"{name}: the UNet went from {dtype_before} to {engine.pipe.unet.dtype}")
     for control in request.controls:
         seen = work_picture(control, image, mask, run.plan)
         expected = control.picture[run.plan.y0 : run.plan.y1, run.plan.x0 : run.plan.x1]  # type: ignore[index]

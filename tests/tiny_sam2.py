@@ -40,8 +40,9 @@ def save_tiny_sam2(folder: Path) -> Path:
     )  # fmt: skip
     torch.manual_seed(0)
     Sam2VideoModel(config).save_pretrained(folder)
+    images = Sam2ImageProcessor(size={"height": s, "width": s}, mask_size={"height": s // 4, "width": s // 4})
     processor = Sam2VideoProcessor(
-        image_processor=Sam2ImageProcessor(size={"height": s, "width": s}, mask_size={"height": s // 4, "width": s // 4}),
+        image_processor=images,
         video_processor=Sam2VideoVideoProcessor(size={"height": s, "width": s}),
     )
     processor.save_pretrained(folder)

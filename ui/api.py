@@ -9,6 +9,7 @@ files (white = selected); edits as result / mask / cutout files and the replayab
     client = Client("http://127.0.0.1:7860/")
     client.predict(handle_file("shoe.jpg"), api_name="/load_image")
     mask_png, info = client.predict('[[640, 420, 1]]', "", "replace", api_name="/select")
+    mask_png, info = client.predict("replace", "", api_name="/mask_subject")  # the product, no clicks
     result_png, mask_png, cutout_png, recipe = client.predict("Colour", "#ffffff", ..., api_name="/background")
     client.predict(json.dumps(recipe), handle_file("other-shoe.jpg"), api_name="/apply_recipe")
 """

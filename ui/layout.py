@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from pipeline.recipe import Refine
+from ui.layout_clip import clip_controls
 from ui.layout_edit import edit_step, result_step
 from ui.layout_find import find_tab
 from ui.state import forget
@@ -68,6 +69,7 @@ def build_page(
     session = gr.State(None, time_to_live=session_ttl_s, delete_callback=forget)
     parts: dict[str, Any] = {}
     parts.update(_image_step(examples))
+    parts.update(clip_controls(session_ttl_s))
     parts.update(_mask_step(subject_note, find_note))
     refine = _refine_step(parts)
     edit = edit_step(parts, generates=generates, margin_px=margin_px, guides=guides)

@@ -16,6 +16,7 @@ import gradio as gr
 
 from pipeline.settings import Settings
 from ui import api, layout
+from ui.clip_handlers import ClipHandlers
 from ui.examples import gallery_items
 from ui.find import FindHandlers, find_note
 from ui.handlers import Handlers
@@ -118,6 +119,7 @@ def wire(p: Page, h: Handlers) -> None:
     _wire_mask(p, h)
     _wire_refine(p, h)
     _wire_edit(p, h)
+    _wire_clip(p, ClipHandlers(h))
 
 
 def _wire_image(p: Page, h: Handlers) -> None:
@@ -221,3 +223,26 @@ def _wire_edit(p: Page, h: Handlers) -> None:
         show_progress="full",
     )
     p.cancel.click(h.on_cancel_click, None, None, cancels=[run, many], queue=False, api_visibility="private")
+
+
+def _wire_clip(p: Page, c: ClipHandlers) -> None:
+    """Step 1's clip panel: open, scrub, keyframes, Propagate and Export (both cancellable)."""
+    private: dict[str, Any] = {"api_visibility": "private"}
+    stoppable = c.h.services.cancellable
+    shown = [p.clip, p.clip_frame, p.clip_info]
+    opened = p.clip_open.click(
+        stoppable(c.on_clip_open_click), {p.clip, p.clip_files}, [*shown, p.clip_slider], show_progress="full",
+        **private,
+    )  # fmt: skip
+    p.clip_slider.release(c.on_clip_slider_release, {p.clip, p.clip_slider}, shown, show_progress="hidden", **private)
+    p.clip_edit.click(c.on_clip_edit_click, {p.clip, p.clip_slider, p.session}, photo_outputs(p), **private)
+    p.clip_key.click(c.on_clip_key_click, {p.clip, p.clip_slider, p.session}, shown, **private)
+    tracked = p.clip_track.click(
+        stoppable(c.on_clip_track_click), {p.clip, p.clip_slider}, shown, concurrency_id=GPU, concurrency_limit=1,
+        show_progress="full", **private,
+    )  # fmt: skip
+    exported = p.clip_export.click(
+        stoppable(c.on_clip_export_click), {p.clip, p.session, *p.edit.values()}, [p.clip_out],
+        concurrency_id=GPU, concurrency_limit=1, show_progress="full", **private,
+    )  # fmt: skip
+    p.clip_cancel.click(c.on_clip_cancel_click, None, None, cancels=[opened, tracked, exported], queue=False, **private)

@@ -163,7 +163,7 @@ def open_checked(
         _check_size(img, name, max_pixels, max_side)
         if img.format == "PNG":
             _check_png_chunks(fp, name)
-        frames = frame_count(img)  # before decoding: counting pages seeks through the file
+        frames = frame_count(img, name)  # before decoding: counting pages seeks through the file
         _decode(img, name)
         img.info[FRAMES_KEY] = frames
         if img.format in ("JPEG", "MPO"):
@@ -211,12 +211,15 @@ def _check_jpeg_data(data: bytes, name: str) -> None:
         )
 
 
-def frame_count(img: PILImage.Image) -> int:
-    """How many frames or pages the file holds (an animation, a multi-page TIFF); 1 if unknown."""
+def frame_count(img: PILImage.Image, name: str) -> int:
+    """How many frames or pages the file holds (an animation, a multi-page TIFF).
+
+    Counting reads every page's header: a damaged one makes the file ``CorruptImage``.
+    """
     try:
         return max(1, int(getattr(img, "n_frames", 1)))
-    except _DECODE_ERRORS:
-        return 1
+    except (*_DECODE_ERRORS, TypeError, KeyError) as error:
+        raise CorruptImage(f"{name} has a damaged page or frame ({error}); re-export it") from error
 
 
 def clean_exif(data: object) -> bytes | None:

@@ -29,15 +29,17 @@ class ClassicTuning:
 
     - ``shape_share``: weight of the keyframe's shape (moved by the fitted motion) in the prior,
       used when at least ``rigid_inliers`` of the flow agrees with one similarity transform.
-    - ``model_update``: share of each frame's colours mixed into the colour model.
+    - ``model_update``: share of each frame's colours mixed into the colour model, on frames whose
+      confidence is at least ``model_trust``.
     - ``motion_cost``: cost of labelling subject a pixel whose flow is unlike the subject's motion.
     - ``min_island``: islands smaller than this share of the mask are dropped.
     """
 
     snap: SnapTuning = field(default_factory=SnapTuning)
-    shape_share: float = 0.5
+    shape_share: float = 0.6
     rigid_inliers: float = 0.5
     model_update: float = 0.3
+    model_trust: float = 0.8
     min_island: float = 0.02
     motion_cost: float = 2.0
     flow_preset: int = cv2.DISOPTICAL_FLOW_PRESET_FAST
@@ -125,6 +127,7 @@ class ClassicSession:
         self.gray = gray
         if tracked.mask.any():
             self.mask = tracked.mask
+        if tracked.confidence >= self.tuning.model_trust:  # an occluder must not teach the model its colours
             self.model = self.key_model.blend(colour_model(frame, tracked.mask), self.tuning.model_update)
         return tracked
 

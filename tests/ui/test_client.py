@@ -85,9 +85,10 @@ def test_load_and_select_by_points(client: Client, files: dict[str, Path]) -> No
     truth = disc_mask()
     assert (mask & truth).sum() / (mask | truth).sum() > 0.8
     assert reply["candidates"] and reply["width"] == 320
-    boxed, _ = client.predict("", "[95, 55, 226, 186]", "replace", api_name="/select")
+    boxed, boxed_reply = client.predict("", "[95, 55, 226, 186]", "replace", api_name="/select")
     assert read(boxed)[120, 160] > 127
-    other, _ = client.predict(len(reply["candidates"]) - 1, "replace", api_name="/choose_candidate")
+    # the candidates on offer are the latest selection's (their number depends on the prompt)
+    other, _ = client.predict(len(boxed_reply["candidates"]) - 1, "replace", api_name="/choose_candidate")
     assert read(other).shape == (240, 320)
 
 
@@ -168,6 +169,7 @@ def test_api_lists_every_endpoint_and_rest_cannot_bypass_the_queue(client: Clien
         "/load_image",
         "/select",
         "/choose_candidate",
+        "/mask_subject",
         "/mask_from_color",
         "/mask_from_luminance",
         "/import_mask",

@@ -3,9 +3,10 @@
 Each ControlNet is named with the control kind it reads (``seg``, ``canny``, ``mask``,
 ``image``; see ``pipeline.inpaint.control``) and comes, like the inpainting model, from a
 local diffusers folder (``config.json``), a Hugging Face model id (from the local cache only
-when ``HF_HUB_OFFLINE`` is set) or a single ``.safetensors`` file. It loads in the inpainting
-model's dtype (fp16 on CUDA) and must be of its family: an SD 1.5 ControlNet for an SD 1.5
-model, an SDXL one for SDXL (checked from the configs, before any run).
+when ``HF_HUB_OFFLINE`` is set) or a single ``.safetensors`` file (its architecture from a
+``config.json`` beside it, else from diffusers' default config for its keys, which must be cached
+offline). It loads in the inpainting model's dtype (fp16 on CUDA) and must be of its family: an
+SD 1.5 ControlNet for an SD 1.5 model, an SDXL one for SDXL (checked from the configs, before any run).
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ EXAMPLES = {
 }
 
 
-class WrongFamily(ModelUnavailable):
-    """A ControlNet made for another model family (SD 1.5 vs SDXL) than the inpainting model."""
+class WrongFamily(InvalidInput):
+    """A ControlNet made for another model family (SD 1.5 vs SDXL) than the inpainting model.
+
+    A configuration error, not a missing model: "auto" does not fall back to the classical engine
+    over it (that would hide it), so the app, the CLI and the API stop with this message.
+    """
 
 
 def parse_specs(specs: tuple[str, ...] | list[str]) -> tuple[tuple[str, str], ...]:
@@ -102,11 +107,15 @@ def _load_one(kind: str, source: str, dtype: Any, offline: bool) -> Any:
         raise ModelUnavailable(f"ControlNet {kind}={source!r} ({SETTING}) does not exist; check the path")
     try:
         if lowered.endswith(".safetensors"):
-            return ControlNetModel.from_single_file(str(path), torch_dtype=dtype, local_files_only=offline)
+            beside = path.parent / "config.json"  # a single file's architecture, if its config came with it
+            config = {"config": str(path.parent)} if beside.is_file() else {}
+            return ControlNetModel.from_single_file(str(path), torch_dtype=dtype, local_files_only=offline, **config)
         where = str(path) if path.exists() else source
         return ControlNetModel.from_pretrained(where, torch_dtype=dtype, local_files_only=offline)
     except Exception as exc:  # loaders raise many unrelated types; all mean "these weights are unusable"
         hint = " (the hub is offline: download it first)" if offline and not path.exists() else ""
+        if lowered.endswith(".safetensors") and not (path.parent / "config.json").is_file():
+            hint = " (a single file needs its config: put its config.json beside it, or have the model's config cached)"
         raise ModelUnavailable(
             f"cannot load ControlNet {kind}={source!r} ({SETTING}){hint}: {first_line(exc)}; point it at a diffusers "
             "folder with config.json, a .safetensors file, or a model id in the Hugging Face cache"

@@ -188,7 +188,9 @@ class DiffusionInpainter:
             xl = getattr(self.pipe, "text_encoder_2", None) is not None
             cls = StableDiffusionXLControlNetInpaintPipeline if xl else StableDiffusionControlNetInpaintPipeline
             nets = [self.controlnets[kind] for kind in kinds]
-            guided = cls.from_pipe(self.pipe, controlnet=nets[0] if len(nets) == 1 else nets)
+            # from_pipe casts every shared module to its dtype (float32 unless told): keep the loaded one.
+            dtype = self.pipe.unet.dtype
+            guided = cls.from_pipe(self.pipe, controlnet=nets[0] if len(nets) == 1 else nets, torch_dtype=dtype)
             guided.set_progress_bar_config(disable=True)
             self._guided[kinds] = guided
         return self._guided[kinds]

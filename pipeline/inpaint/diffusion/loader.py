@@ -179,6 +179,8 @@ def _prepare(pipe: Any, device: str, cpu_offload: bool, controlnets: dict[str, A
             module.set_attn_processor(AttnProcessor2_0())
     if cpu_offload and device.startswith("cuda"):
         pipe.enable_model_cpu_offload(device=device)
+        for net in (controlnets or {}).values():  # not among the offloaded sub-models: kept on the GPU
+            net.to(device)
         return
     if cpu_offload:
         log.info("CPU offload ignored: the model already runs on the CPU")

@@ -1,6 +1,6 @@
 """The classical click selector: colour-model graph cut seeded by clicks and box, no network.
 
-How it works (details in ``classic_select_solve``):
+How it works (details in ``solve``, ``extents``, ``edges``):
 
 - ``prepare`` downscales the photo to a working copy of about ``work_pixels`` and computes
   what every click needs: colour histogram bins, contrast-sensitive neighbour weights, a
@@ -10,10 +10,16 @@ How it works (details in ``classic_select_solve``):
   geodesic share of each pixel (nearer to object or to background clicks; the border stands in
   for background until the first background click) and, after the first click, a prior that
   keeps the previous mask except within the new click's geodesic reach. Clicks are hard disks.
-- A click's geodesic distances are kept in the selection's state, so a later click costs one
-  shortest-path solve and two max-flow solves (PyMaxflow when installed, else SciPy).
-- The working-scale mask is scaled back to full resolution (bilinear, thresholded at 0.5;
-  ``classic_select_refine``). There is one candidate for now, scored by its edge contrast.
+- A later click may change the previous mask only within limits (``solve.limit_change``): near
+  the click, not where an earlier click of the other label is nearer, and (per ``Tuning``) only
+  in the click's own direction; settings chosen by k-fold (``bench/select_quality.py``).
+- A click's geodesic distances are kept in the selection's state and the photo's max-flow grid
+  is built once (``cut``), so a later click costs one shortest-path solve and two max-flow
+  solves of the changed terminal links (PyMaxflow when installed, else SciPy).
+- A single click is ambiguous: it gets up to three candidates of different extent (part,
+  object, object with neighbours; ``extents``), each scored by an estimate of its IoU.
+- Each candidate is scaled to full resolution and its boundary band decided again there from
+  the photo's own colours (``edges``), so a 12 MP photo gets no stair steps.
 """
 
 from __future__ import annotations
@@ -25,8 +31,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.select.classic.colour import colour_bins
+from pipeline.select.classic.cut import CutGraph
+from pipeline.select.classic.extents import SCORES, ScoreModel
 from pipeline.select.classic.graph import geodesic_distance, geodesic_graph, pair_weights
-from pipeline.select.classic.solve import TUNING, ClassicPrepared, Distances, Features, Seed, segment
+from pipeline.select.classic.solve import (
+    TUNING,
+    ClassicPrepared,
+    Distances,
+    Features,
+    Seed,
+    Tuning,
+    hard_background,
+    segment,
+)
 from pipeline.select.protocol import Candidate, Selection, check_prompt
 from pipeline.types import Box, Point, check_image
 
@@ -41,6 +58,7 @@ class _State:
     box: Box | None
     masks: tuple[np.ndarray, ...]  # (h, w) bool, one per candidate, in candidate order
     distances: Distances  # geodesic distances to the clicks, for the next click
+    kinds: tuple[str, ...] = ()  # extent of each candidate ("object", "part", "neighbours"), in candidate order
 
 
 class ClassicSelector:
@@ -48,8 +66,15 @@ class ClassicSelector:
 
     name = "classic"
 
-    def __init__(self, *, work_pixels: int = 150_000) -> None:
+    def __init__(
+        self, *, work_pixels: int = 150_000, tuning: Tuning | None = None, scores: ScoreModel | None = None,
+        full_size_edges: bool = True, extents: bool = True,
+    ) -> None:  # fmt: skip
         self.work_pixels = work_pixels
+        self.tuning = tuning or TUNING
+        self.scores = scores or SCORES
+        self.full_size_edges = full_size_edges
+        self.extents = extents
 
     def prepare(self, image: np.ndarray) -> ClassicPrepared:
         """Downscale ``image`` ((H, W, 3) uint8 RGB) and precompute colour bins and edge weights."""
@@ -65,8 +90,11 @@ class ClassicSelector:
         )
         lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
         diag = float(np.hypot(*lab.shape[:2]))
-        graph = geodesic_graph(lab, edge_weight=TUNING.edge_weight, border_cost_px=TUNING.border_cost_frac * diag)
-        features = Features(colour_bins(small), pair_weights(lab), graph, geodesic_distance(graph, [], border=True))
+        tuning = self.tuning
+        graph = geodesic_graph(lab, edge_weight=tuning.edge_weight, border_cost_px=tuning.border_cost_frac * diag)
+        weights = pair_weights(lab)
+        border = geodesic_distance(graph, [], border=True)
+        features = Features(colour_bins(small), weights, graph, border, CutGraph(weights, tuning.smoothness))
         return ClassicPrepared(image, small, features, scale)
 
     def select(
@@ -91,18 +119,21 @@ class ClassicSelector:
             state = None  # a different prompt: start again rather than refine
         before = state.masks[0] if state is not None and state.masks and state.masks[0].shape == (h, w) else None
         known = state.distances if state is not None and len(seeds) == len(state.seeds) + 1 else None
-        mask, dist = segment(prepared.features, seeds, small_box, before, known if before is not None else None)
-        return self._selection(prepared, mask, seeds, box, dist)
+        mask, dist = segment(
+            prepared.features, seeds, small_box, before, known if before is not None else None, self.tuning
+        )
+        return self._selection(prepared, mask, seeds, box, dist, small_box)
 
     def _selection(
-        self, prepared: ClassicPrepared, mask: np.ndarray, seeds: tuple[Seed, ...], box: Box | None, dist: Distances
-    ) -> Selection:
+        self, prepared: ClassicPrepared, mask: np.ndarray, seeds: tuple[Seed, ...], box: Box | None, dist: Distances,
+        small_box: Box | None,
+    ) -> Selection:  # fmt: skip
         from pipeline.select.classic.refine import candidates_of, to_full_size
 
-        small_masks = candidates_of(mask, seeds, prepared.features.weights)
-        candidates = [Candidate(to_full_size(prepared, m), score) for m, score in small_masks]
-        order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
-        return Selection(
-            tuple(candidates[i] for i in order),
-            _State(seeds, box, tuple(small_masks[i][0] for i in order), dist),
-        )
+        allowed = ~hard_background(mask.shape, seeds, small_box, self.tuning)
+        # variants of extent answer the ambiguity of a single click; later clicks have settled it
+        variants = self.extents and len(seeds) == 1
+        rated = candidates_of(prepared, mask, seeds, dist, allowed, self.scores, variants)
+        candidates = tuple(Candidate(to_full_size(prepared, m, self.full_size_edges), score) for _, m, score in rated)
+        kinds = tuple(kind for kind, _, _ in rated)
+        return Selection(candidates, _State(seeds, box, tuple(m for _, m, _ in rated), dist, kinds))

@@ -1,7 +1,7 @@
 """The solve of the classical selector, at the working scale.
 
-Every click re-solves the whole working-scale photo from all clicks so far (so undoing a
-click gives back the earlier mask exactly):
+Every click re-solves the whole working-scale photo from all clicks so far and the previous
+mask (a prior; what a later click may change is limited, ``limit_change``):
 
 - Geodesic distances (paths that cross colour edges are long) from the object clicks and
   from the background clicks; before the first background click the photo border stands in
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.select.classic.colour import histogram, likelihood_costs
-from pipeline.select.classic.graph import HARD_COST, GeodesicGraph, PairWeights, geodesic_distance, min_cut
+from pipeline.select.classic.cut import CutGraph
+from pipeline.select.classic.graph import HARD_COST, GeodesicGraph, PairWeights, geodesic_distance
 from pipeline.types import Box
 
 
@@ -43,6 +44,7 @@ class Features:
     weights: PairWeights
     geodesic: GeodesicGraph
     border_distance: np.ndarray  # (h, w) float32 geodesic distance from the border node, working px
+    cuts: CutGraph  # the photo's max-flow grid, reused by every cut
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,16 @@ class Tuning:
     iterations: int = 2
     edge_weight: float = 4.0  # geodesic step cost per relative colour distance
     border_cost_frac: float = 0.08  # geodesic head start of the border, fraction of the diagonal
-    prior_weight: float = 1.5  # cost of changing the previous label far from the new click
-    prior_reach: float = 3.0  # the prior fades in from this many geodesic reaches of the new click
+    prior_weight: float = 3.0  # cost of changing the previous label far from the new click
+    prior_reach: float = 1.5  # the prior fades in from this many geodesic reaches of the new click
     pull_weight: float = 3.0  # with a box and no object click: cost of refusing the new click's label near it
     previous_sample: float = 1.0  # weight of the previous mask in the colour samples
+    # hard limits on what a later click may change (``limit_change``); inf / False / 0 switch one off.
+    # The k-fold of bench/select_quality.py tried them against the soft prior above and kept them off.
+    reach_limit: float = float("inf")  # only within this many geodesic reaches of the click
+    radius_limit: float = float("inf")  # only within this many times the click's distance to its own label (px)
+    click_piece: bool = False  # only flips to the click's label, in the one piece that holds the click
+    settled: float = 0.0  # no flips where an earlier opposite click is nearer than this times the new one
 
 
 TUNING = Tuning()
@@ -93,6 +101,11 @@ def keep_seeded(mask: np.ndarray, seeds: tuple[Seed, ...]) -> np.ndarray:
     if not keep:
         return mask
     return np.isin(labels, sorted(keep))
+
+
+def hard_background(shape: tuple[int, ...], seeds: tuple[Seed, ...], box: Box | None, tuning: Tuning) -> np.ndarray:
+    """Where the object cannot be: the background clicks' disks and outside the box (working scale)."""
+    return _disk_mask(shape, seeds, tuning.seed_radius_frac * _diag(shape))[1] | ~_box_inside(shape, box)
 
 
 def _box_inside(shape: tuple[int, ...], box: Box | None) -> np.ndarray:
@@ -137,6 +150,12 @@ def distances(features: Features, seeds: tuple[Seed, ...], before: Distances | N
     return Distances(before.positive, negative), d_click
 
 
+def click_reach(d_click: np.ndarray, click: Seed, previous: np.ndarray) -> float:
+    """Geodesic distance from the click to the nearest pixel that already has its label (working px)."""
+    own = previous == click.positive
+    return float(d_click[own].min()) if own.any() else float(d_click.max())
+
+
 def _prior(d_click: np.ndarray, click: Seed, previous: np.ndarray, tuning: Tuning) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel costs ``(keep, pull)``: of changing ``previous`` (zero near the new click,
     ``prior_weight`` far from it) and of refusing the click's label (``pull_weight`` at the click,
@@ -146,9 +165,7 @@ def _prior(d_click: np.ndarray, click: Seed, previous: np.ndarray, tuning: Tunin
     the nearest pixel that already has its label (the protocol, and a user, click in the middle
     of a wrong region, so the reach measures how large a region the click means to flip).
     """
-    own = previous == click.positive
-    reach = float(d_click[own].min()) if own.any() else float(d_click.max())
-    relative = d_click / max(tuning.prior_reach * reach, 1.0)
+    relative = d_click / max(tuning.prior_reach * click_reach(d_click, click, previous), 1.0)
     return tuning.prior_weight * np.clip(relative - 1.0, 0.0, 1.0), tuning.pull_weight * np.clip(
         1.0 - relative, 0.0, 1.0
     )
@@ -218,6 +235,8 @@ def segment(
         own = fg_w if seeds[-1].positive else bg_w
         pull = _prior(d_click, seeds[-1], previous, tuning)[1]
         own += pull * (float(own.sum()) / max(float(pull.sum()), 1e-6))
+    cuts = features.cuts
+    cut = cuts.cut if cuts.smoothness == tuning.smoothness else CutGraph(cuts.weights, tuning.smoothness).cut
     mask = hard_fg
     for _ in range(tuning.iterations):
         cost_fg, cost_bg = likelihood_costs(bins, histogram(bins, fg_w), histogram(bins, bg_w))
@@ -225,10 +244,56 @@ def segment(
         cost_bg += geo_bg
         cost_fg[hard_bg] = HARD_COST
         cost_bg[hard_fg] = HARD_COST
-        mask = keep_seeded(min_cut(cost_fg, cost_bg, features.weights, tuning.smoothness), seeds)
+        mask = keep_seeded(cut(cost_fg, cost_bg), seeds)
         fg_w = mask.astype(np.float64)
         bg_w = (~mask).astype(np.float64)
+    if previous is not None and d_click is not None:
+        disk = hard_fg if seeds[-1].positive else hard_bg
+        click = seeds[-1]
+        has_opposite = any(s.positive != click.positive for s in seeds[:-1])
+        opposite = (dist.negative if click.positive else dist.positive) if has_opposite else None
+        mask = keep_seeded(limit_change(previous, mask, click, d_click, opposite, disk, tuning), seeds)
     return mask, dist
+
+
+def limit_change(
+    previous: np.ndarray, mask: np.ndarray, click: Seed, d_click: np.ndarray, d_opposite: np.ndarray | None,
+    disk: np.ndarray, tuning: Tuning,
+) -> np.ndarray:  # fmt: skip
+    """The new cut ``mask`` kept only where a later click may change ``previous``.
+
+    The cut re-solves the whole photo, so a re-estimated colour model may flip pixels far from
+    the click, and an object click on a small missed piece may spill into similar background
+    through a weak edge. Hard limits against that (each off by default; the soft prior of
+    ``_prior`` did better in the k-fold): a change is kept only within ``reach_limit`` geodesic
+    reaches of the click, and within ``radius_limit`` times the click's distance to the nearest
+    pixel that already has its label; where an earlier click of the other label is
+    geodesically nearer than ``settled`` times the new click (``d_opposite``, None without such
+    clicks) its verdict stands; with ``click_piece`` only flips to the click's label in the one
+    connected piece that touches the click's disk are kept.
+    """
+    import cv2
+
+    label = click.positive
+    near = d_click <= tuning.reach_limit * max(click_reach(d_click, click, previous), 1.0)
+    if np.isfinite(tuning.radius_limit):
+        other = (previous != label).astype(np.uint8)  # distances to its zeros: the pixels with the click's label
+        reach = float(cv2.distanceTransform(other, cv2.DIST_L2, 3)[click.y, click.x]) if (other == 0).any() else np.inf
+        radius = tuning.radius_limit * max(reach, 2.0)
+        yy, xx = np.ogrid[: mask.shape[0], : mask.shape[1]]
+        near &= (yy - click.y) ** 2 + (xx - click.x) ** 2 <= radius**2
+    if d_opposite is not None and tuning.settled > 0:
+        near &= d_opposite >= tuning.settled * d_click
+    towards = (((mask == label) & near) | disk) & (previous != label)
+    away = (mask != label) & (previous == label) & near & (not tuning.click_piece)
+    if tuning.click_piece:
+        _, pieces = cv2.connectedComponents(towards.astype(np.uint8), connectivity=8)
+        held = np.unique(pieces[disk & towards])
+        towards = np.isin(pieces, held[held > 0])
+    changed = previous.copy()
+    changed[towards] = label
+    changed[away] = not label
+    return changed
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,17 @@ def test_guidance_changes_the_fill_and_keeps_every_pixel_outside_the_mask(
     assert np.array_equal(both.image[disc_mask == 0], photo[disc_mask == 0])
 
 
+def test_guidance_keeps_the_loaded_dtype(models: dict[str, Path], photo: np.ndarray, disc_mask: np.ndarray) -> None:
+    """Building the guided pipeline must not cast the shared modules (fp16 on CUDA) to float32."""
+    engine = load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("canny", str(models["sd15-net"])),))
+    engine.pipe.to(torch.float64)
+    engine.controlnets["canny"].to(torch.float64)
+    run = engine.run(small_request(photo, disc_mask, Control(kind="canny")))
+    assert np.array_equal(run.image[disc_mask == 0], photo[disc_mask == 0])
+    assert engine.pipe.unet.dtype == torch.float64 and engine.pipe.vae.dtype == torch.float64
+    assert engine.controlnets["canny"].dtype == torch.float64
+
+
 def test_zero_scale_guidance_equals_the_plain_run(sd15: DiffusionInpainter, photo: np.ndarray) -> None:
     mask = np.zeros(photo.shape[:2], np.float32)
     mask[10:40, 20:60] = 1.0
@@ -133,6 +145,28 @@ def test_missing_or_pickled_controlnets_say_what_to_do(models: dict[str, Path], 
         load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", "net.ckpt"),))
     with pytest.raises(ModelUnavailable, match="cannot load ControlNet seg=.*hub is offline"):
         load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", "nobody/no-such-controlnet"),))
+
+
+def test_a_single_safetensors_file_loads_with_its_config_beside_it(
+    models: dict[str, Path], tmp_path: Path, photo: np.ndarray, disc_mask: np.ndarray
+) -> None:
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    weights = lone / "seg-controlnet.safetensors"
+    shutil.copy(models["sd15-net"] / "diffusion_pytorch_model.safetensors", weights)
+    with pytest.raises(ModelUnavailable, match="a single file needs its config"):
+        load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", str(weights)),))
+    shutil.copy(models["sd15-net"] / "config.json", lone / "config.json")
+    engine = load_inpainter(str(models["sd15"]), device="cpu", controlnets=(("seg", str(weights)),))
+    ids = np.full(photo.shape[:2], 1, np.uint8)
+    run = engine.run(small_request(photo, disc_mask, Control(kind="seg", picture=ids)))
+    assert np.array_equal(run.image[disc_mask == 0], photo[disc_mask == 0])
+
+
+def test_auto_does_not_hide_a_controlnet_of_the_wrong_family(models: dict[str, Path]) -> None:
+    settings = Settings(inpaint_model=str(models["sdxl"]), device="cpu", controlnets=(f"seg={models['sd15-net']}",))
+    with pytest.raises(WrongFamily, match="SD 1.5 ControlNet but the inpainting model is SDXL"):
+        make_inpainter("auto", settings)
 
 
 def test_settings_and_the_environment_reach_the_engine(

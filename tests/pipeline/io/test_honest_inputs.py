@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -83,3 +84,17 @@ def test_short_fuzz_gives_only_pipeline_errors_under_a_2_gb_memory_cap() -> None
     assert "300 mutated files" in completed.stdout
     assert "other exceptions or hangs: 0;" in completed.stdout, completed.stdout
     assert completed.returncode == 0
+
+
+def test_a_tiff_whose_second_page_is_damaged_is_corrupt_image(tmp_path: Path) -> None:
+    """Found by the fuzz (seed 0, file 3201): counting pages met a page without dimensions."""
+    sys.path.insert(0, str(ROOT))
+    from bench.fuzz_images import FORMATS, mutate, seeds
+
+    originals, rng = seeds(), random.Random(0)
+    for index in range(3202):
+        data = mutate(originals[FORMATS[index % len(FORMATS)]], rng)
+    path = tmp_path / "fuzz-3201.tiff"
+    path.write_bytes(data)
+    with pytest.raises(CorruptImage, match="damaged page or frame"):
+        load_image(path)

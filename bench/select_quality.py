@@ -1,0 +1,262 @@
+"""Click-selection quality of the classical selector on photos it was not tuned on.
+
+Run from the repository root (quality only, no timings, so the shared lock is enough)::
+
+    flock -s /tmp/stencil-bench.lock python3 -m bench.select_quality            # k-fold + clutter + 12 MP edges
+    flock -s /tmp/stencil-bench.lock python3 -m bench.select_quality --fit      # weights of extents.SCORES
+
+- **k-fold on the shared GrabCut set** (3 folds of 10): every setting in ``GRID`` runs the standard
+  click protocol on all 30 photos (object candidate first); per fold, the setting with the best
+  NoC@90 on the other two folds among those whose clicks lower IoU (by > 0.02) in at most
+  ``MAX_DROPS`` of steps there is chosen and the candidate-score weights are fitted there; the
+  held-out fold then runs with both. The headline is the 30 held-out curves pooled.
+- **Monotonicity**: the share of clicks after which IoU drops by more than 0.02.
+- **Calibration**: mean |score - IoU| of every candidate on held-out folds, new scores against
+  the old one (the boundary contrast).
+- **Clutter**: ``select_data.cluttered`` composites, defaults against the old behaviour.
+- **Edges**: boundary F (2 px) on GrabCut and on 12 MP upscales (same clicks, full-size band
+  refinement on and off).
+Skips with a message when ``../shared/datasets`` is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from bench.select_data import Sample, boundary_f, cluttered, grabcut, middle_truth, upscaled  # noqa: E402
+from pipeline.select.classic.extents import ScoreModel, describe  # noqa: E402
+from pipeline.select.classic.selector import ClassicSelector  # noqa: E402
+from pipeline.select.classic.solve import TUNING, Tuning  # noqa: E402
+from pipeline.select.clicks import ClickCurve, iou, next_click, summarize  # noqa: E402
+from pipeline.types import Point  # noqa: E402
+
+FOLDS = 3
+DROP = 0.02
+OBJECT_FIRST = ScoreModel((0.9, 0, 0, 0, 0, 0, -0.5, -0.5))  # ranks the object candidate first
+INF = float("inf")
+# the selector's settings before issue 12 (a weaker prior, no limits)
+OLD_TUNING = dataclasses.replace(TUNING, prior_weight=1.5, prior_reach=3.0, reach_limit=INF, click_piece=False)
+GRID = {  # the settings the k-fold chooses from (names: what differs from the old settings)
+    "old-rule": OLD_TUNING,
+    "prior2_reach2": dataclasses.replace(OLD_TUNING, prior_weight=2.0, prior_reach=2.0),
+    "prior3_reach2": dataclasses.replace(OLD_TUNING, prior_weight=3.0, prior_reach=2.0),
+    "prior3_reach1.5": dataclasses.replace(OLD_TUNING, prior_weight=3.0, prior_reach=1.5),
+    "prior3_reach1.5_settled1": dataclasses.replace(OLD_TUNING, prior_weight=3.0, prior_reach=1.5, settled=1.0),
+    "radius4": dataclasses.replace(OLD_TUNING, radius_limit=4.0),
+    "settled1": dataclasses.replace(OLD_TUNING, settled=1.0),
+    "reach6_piece": dataclasses.replace(OLD_TUNING, reach_limit=6.0, click_piece=True),
+}
+TRIAL = {  # --grid names beyond GRID: neighbours of the default in the other weights
+    "default": TUNING,
+    "smooth2.5": dataclasses.replace(TUNING, smoothness=2.5),
+    "smooth5": dataclasses.replace(TUNING, smoothness=5.0),
+    "geodesic2.5": dataclasses.replace(TUNING, geodesic_weight=2.5),
+    "geodesic6": dataclasses.replace(TUNING, geodesic_weight=6.0),
+    "sample0.05": dataclasses.replace(TUNING, sample_frac=0.05),
+    "sample0.14": dataclasses.replace(TUNING, sample_frac=0.14),
+    "iterations3": dataclasses.replace(TUNING, iterations=3),
+}
+MAX_DROPS = 0.05  # the k-fold picks the fewest clicks among settings that lower IoU this rarely
+
+
+@dataclasses.dataclass
+class Run:
+    """One photo under the protocol: the IoU curve, candidate rows ``(features, iou)`` and the final clicks."""
+
+    curve: ClickCurve
+    rows: list[tuple[np.ndarray, float, float]]  # (features, iou, old score) of every candidate of every click
+    points: tuple[Point, ...]
+    final: np.ndarray
+
+
+def simulate(selector: ClassicSelector, sample: Sample, max_clicks: int = 20) -> Run:
+    """The standard protocol (as ``pipeline.select.clicks.run_protocol``), recording every candidate."""
+    prepared = selector.prepare(sample.image)
+    features = prepared.features
+    prediction = np.zeros_like(sample.truth)
+    points: list[Point] = []
+    previous = None
+    ious, rows = [], []
+    for _ in range(max_clicks):
+        click = next_click(prediction, sample.truth, sample.ignore)
+        if click is None:
+            ious.extend([ious[-1] if ious else 1.0] * (5 - len(ious)))
+            break
+        points.append(click)
+        previous = selector.select(prepared, tuple(points), None, previous)
+        state = previous.state
+        for kind, small, candidate in zip(state.kinds, state.masks, previous.candidates, strict=True):
+            row = describe(small, kind, len(points), features.bins, features.weights)
+            rows.append((row, iou(candidate.mask >= 0.5, sample.truth, sample.ignore), row[1]))
+        prediction = previous.best.mask >= 0.5
+        ious.append(iou(prediction, sample.truth, sample.ignore))
+        if ious[-1] >= 0.90 and len(ious) >= 5:
+            break
+    return Run(ClickCurve(sample.name, tuple(ious)), rows, tuple(points), prediction)
+
+
+def drops(runs: list[Run]) -> tuple[int, int]:
+    """(clicks that lowered IoU by more than ``DROP``, clicks after the first)."""
+    steps = [b - a for r in runs for a, b in zip(r.curve.ious, r.curve.ious[1:], strict=False)]
+    return sum(d < -DROP for d in steps), len(steps)
+
+
+def _drop_rate(runs: list[Run]) -> float:
+    bad, steps = drops(runs)
+    return bad / max(steps, 1)
+
+
+def report(label: str, runs: list[Run]) -> None:
+    bad, steps = drops(runs)
+    edge = (
+        np.mean([boundary_f(r.final, r.truth_mid) for r in runs])
+        if all(hasattr(r, "truth_mid") for r in runs)
+        else None
+    )
+    extra = f" boundaryF2={edge:.4f}" if edge is not None else ""
+    print(
+        f"{label:28s} {summarize([r.curve for r in runs]).line()} "
+        f"drops>{DROP}={bad}/{steps} ({100 * bad / max(steps, 1):.1f}%){extra}"
+    )
+
+
+def run_all(selector: ClassicSelector, samples: list[Sample], label: str) -> list[Run]:
+    start = time.perf_counter()
+    runs = []
+    for sample in samples:
+        run = simulate(selector, sample)
+        run.truth_mid = middle_truth(sample)
+        runs.append(run)
+    print(f"  ({label}: {len(samples)} photos in {time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+    return runs
+
+
+def calibration(rows: list[tuple[np.ndarray, float, float]], model: ScoreModel | None) -> str:
+    """Calibration of ``model`` (None: rows already hold the new score in place of the features)."""
+    ious = np.array([r[1] for r in rows])
+    new = np.array([r[0] if model is None else model.score(r[0]) for r in rows])
+    old = np.array([r[2] for r in rows])
+    return (
+        f"candidates={len(rows)} "
+        f"MAE|score-IoU| new={np.mean(np.abs(new - ious)):.3f} old={np.mean(np.abs(old - ious)):.3f}"
+        f" corr new={np.corrcoef(new, ious)[0, 1]:.3f} old={np.corrcoef(old, ious)[0, 1]:.3f}"
+    )
+
+
+def kfold(samples: list[Sample], grid: dict[str, Tuning], edges: bool = True) -> None:
+    order = np.random.default_rng(0).permutation(len(samples))
+    folds = [sorted(order[i::FOLDS].tolist()) for i in range(FOLDS)]
+    grid_runs = {
+        name: run_all(ClassicSelector(tuning=t, scores=OBJECT_FIRST, full_size_edges=edges), samples, name)
+        for name, t in grid.items()
+    }
+    for name, runs in grid_runs.items():
+        report(f"all 30, {name}", runs)
+    held: list[Run] = []
+    held_rows = []
+    for f, test in enumerate(folds):
+        train = [i for i in range(len(samples)) if i not in test]
+        noc = {n: np.mean([grid_runs[n][i].curve.noc(0.90) for i in train]) for n in grid}
+        rate = {n: _drop_rate([grid_runs[n][i] for i in train]) for n in grid}
+        steady = [n for n in grid if rate[n] <= MAX_DROPS]
+        chosen = min(steady, key=noc.get) if steady else min(rate, key=rate.get)
+        model = ScoreModel.fit(
+            [r[0] for i in train for r in grid_runs[chosen][i].rows],
+            [r[1] for i in train for r in grid_runs[chosen][i].rows],
+        )
+        selector = ClassicSelector(tuning=grid[chosen], scores=model, full_size_edges=edges)
+        runs = run_all(selector, [samples[i] for i in test], f"fold {f}")
+        report(f"fold {f} held-out ({chosen})", runs)
+        held += runs
+        held_rows += [(model.score(row[0]), row[1], row[2]) for run in runs for row in run.rows]
+        print(f"  fold {f} calibration: {calibration([row for run in runs for row in run.rows], model)}")
+    report("HELD-OUT, 3 folds pooled", held)
+    print(f"held-out calibration: {calibration(held_rows, None)}")
+
+
+def fit(samples: list[Sample]) -> None:
+    runs = run_all(ClassicSelector(scores=OBJECT_FIRST), samples, "fit")
+    model = ScoreModel.fit([r[0] for run in runs for r in run.rows], [r[1] for run in runs for r in run.rows])
+    print("SCORES = ScoreModel((" + ", ".join(f"{w:.4f}" for w in model.weights) + "))")
+    print(f"in-sample calibration: {calibration([r for run in runs for r in run.rows], model)}")
+
+
+def old_selector() -> ClassicSelector:
+    """Today's behaviour on main before this work: no local rule, one candidate, bilinear edges."""
+    return ClassicSelector(tuning=OLD_TUNING, scores=OBJECT_FIRST, full_size_edges=False, extents=False)
+
+
+def clutter() -> None:
+    samples = cluttered()
+    if not samples:
+        print("clutter: no photos; skipped")
+        return
+    report("clutter, old", run_all(old_selector(), samples, "clutter old"))
+    report("clutter, new", run_all(ClassicSelector(), samples, "clutter new"))
+
+
+def edges_check(samples: list[Sample], label: str, pixels: float | None) -> None:
+    """Boundary F (2 px) with the full-size edge band on and off, same clicks, at native size or ``pixels``.
+
+    The clicks are the protocol's (to 90% IoU) with the new selector on the original photo, replayed
+    (scaled) on the blown-up copy; truth there is ``select_data.upscaled``'s smooth edge.
+    """
+    new, plain = ClassicSelector(), ClassicSelector(full_size_edges=False)
+    scores: dict[str, list[float]] = {"old": [], "new": []}
+    start = time.perf_counter()
+    for sample in samples:
+        run = simulate(new, sample)
+        big, factor = upscaled(sample, pixels) if pixels else (sample, 1.0)
+        truth = big.truth if pixels else middle_truth(sample)
+        h, w = big.truth.shape
+        points = tuple(Point(min(p.x * factor, w - 1), min(p.y * factor, h - 1), p.positive) for p in run.points)
+        prepared = new.prepare(big.image)
+        for key, selector in (("new", new), ("old", plain)):
+            scores[key].append(boundary_f(selector.select(prepared, points).best.mask >= 0.5, truth))
+    print(f"  ({label}: {len(samples)} photos in {time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+    better = sum(n > o for n, o in zip(scores["new"], scores["old"], strict=True))
+    print(
+        f"{label:28s} boundaryF2 (same clicks) upscaled edges={np.mean(scores['old']):.4f} "
+        f"full-size edges={np.mean(scores['new']):.4f} better on {better}/{len(samples)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", action="store_true", help="fit the candidate-score weights on all 30 photos")
+    parser.add_argument("--parts", default="kfold,clutter,edges", help="comma list of kfold, clutter, edges, old")
+    parser.add_argument("--grid", help="comma list of GRID settings to try (default all)")
+    parser.add_argument("--no-edges", action="store_true", help="k-fold without the full-size edge band")
+    parser.add_argument("--upscales", type=int, default=6, help="GrabCut photos blown up to 12 MP for the edge check")
+    args = parser.parse_args()
+    samples = grabcut()
+    if not samples:
+        print(f"skipped: no GrabCut set under {Path(__file__).resolve().parents[2] / 'shared' / 'datasets'}")
+        return
+    if args.fit:
+        fit(samples)
+        return
+    parts = args.parts.split(",")
+    if "old" in parts:
+        report("all 30, old behaviour", run_all(old_selector(), samples, "old"))
+    if "kfold" in parts:
+        grid = {name: (GRID | TRIAL)[name] for name in args.grid.split(",")} if args.grid else GRID
+        kfold(samples, grid, edges=not args.no_edges)
+    if "clutter" in parts:
+        clutter()
+    if "edges" in parts:
+        edges_check(samples, "GrabCut, native size", None)
+        edges_check(samples[:: max(1, len(samples) // args.upscales)][: args.upscales], "GrabCut, 12 MP upscales", 12e6)
+        edges_check(cluttered()[: args.upscales], "clutter, 12 MP upscales", 12e6)
+
+
+if __name__ == "__main__":
+    main()
