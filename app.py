@@ -34,6 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sam-checkpoint", type=Path, help="SAM .pth checkpoint (else STENCIL_SAM_CHECKPOINT)")
     parser.add_argument("--sam-model", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type of the checkpoint")
     parser.add_argument("--inpaint-model", help="diffusers model id, folder or .safetensors (else classical)")
+    parser.add_argument("--removal-model", type=Path, help="LaMa TorchScript file for removal (else exemplar fill)")
     parser.add_argument("--controlnet", action="append", metavar="KIND=MODEL",
                         help="a ControlNet for guidance: KIND is seg, canny, mask or image; MODEL an id, folder or "
                              ".safetensors (repeat for several; else STENCIL_CONTROLNET)")  # fmt: skip
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             sam_checkpoint=args.sam_checkpoint,
             sam_model=args.sam_model,
             inpaint_model=args.inpaint_model,
+            removal_model=args.removal_model,
             controlnets=tuple(args.controlnet) if args.controlnet else None,
             subject_model=args.subject_model,
             sam3_model=args.sam3_model,

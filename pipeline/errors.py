@@ -39,6 +39,10 @@ class ModelUnavailable(PipelineError):
     """Weights are missing, corrupt or do not match the requested model."""
 
 
+class InvalidModel(InvalidInput):
+    """A configured model file is not the kind of file its backend needs (format or interface)."""
+
+
 class BackendFailed(PipelineError):
     """A backend ran but failed (out of memory, a library error)."""
 

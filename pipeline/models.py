@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 SegmenterKind = Literal["auto", "sam", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
+RemoverKind = Literal["auto", "lama", "exemplar"]
 TrackerKind = Literal["auto", "sam2", "classic"]
 SubjectKind = Literal["auto", "rembg", "classic"]
 TextKind = Literal["auto", "sam3"]
@@ -176,6 +177,27 @@ def _rembg_subject(settings: Settings) -> Chosen[SubjectFinder]:
     return Chosen(finder, f"{finder.name} subject model: {path}")
 
 
+def _exemplar(settings: Settings) -> Chosen[Inpainter]:
+    from pipeline.inpaint.exemplar import ExemplarInpainter
+
+    return Chosen(ExemplarInpainter(), "exemplar fill (PatchMatch)")
+
+
+def _lama(settings: Settings) -> Chosen[Inpainter]:
+    """LaMa from the configured TorchScript file; ``ModelUnavailable`` when there is none.
+
+    A file that is there but is not LaMa raises ``InvalidModel`` (no silent fallback).
+    """
+    from pipeline.inpaint import lama
+
+    path = lama.find_lama(settings)
+    if path is None:
+        raise ModelUnavailable(lama.missing_lama_message(settings))
+    device = resolve_device(settings.device)
+    engine = load_once(("lama", str(path), device), lambda: lama.load_lama(path, device=device))
+    return Chosen(engine, f"LaMa on {device}: {path}")
+
+
 def _sam3_text(settings: Settings) -> Chosen[Sam3TextFinder]:
     """SAM 3 from ``--sam3-model`` or the cache; ``ModelUnavailable`` (saying how to get it) otherwise."""
     from pipeline.select.text import sam3
@@ -211,6 +233,9 @@ SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "classic": _classic
 
 INPAINTERS: dict[str, Factory[Inpainter]] = {"diffusion": _diffusion, "classic": _classic_engine}
 """Inpainting engines by name, in the order ``auto`` tries them (the last one always works)."""
+
+REMOVERS: dict[str, Factory[Inpainter]] = {"lama": _lama, "exemplar": _exemplar}
+"""Removal engines (no prompt) by name, in the order ``auto`` tries them (the last one always works)."""
 
 SUBJECTS: dict[str, Factory[SubjectFinder]] = {"rembg": _rembg_subject, "classic": _classic_subject}
 """Subject finders by name, in the order ``auto`` tries them (the last one always works)."""
@@ -263,6 +288,11 @@ def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegment
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
     """The inpainting engine for ``kind``; ``auto`` picks diffusion when a model is configured."""
     return choose(INPAINTERS, kind, settings, what="engine")
+
+
+def make_remover(kind: RemoverKind, settings: Settings) -> Chosen[Inpainter]:
+    """The removal engine for ``kind``; ``auto`` picks LaMa when a file is there, else the exemplar fill."""
+    return choose(REMOVERS, kind, settings, what="removal engine")
 
 
 def make_subject(kind: SubjectKind, settings: Settings) -> Chosen[SubjectFinder]:

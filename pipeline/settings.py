@@ -56,6 +56,8 @@ class Settings:
     - ``sam_checkpoint``: a SAM ``.pth`` file; ``None`` looks in ``models_dir``.
     - ``inpaint_model``: a diffusers model id, a local folder or a ``.safetensors`` file;
       ``None`` means the classical engine unless the default model is already on disk.
+    - ``removal_model``: a LaMa TorchScript file (``big-lama.pt``) for removal
+      (``STENCIL_REMOVAL_MODEL``); ``None`` looks in ``models_dir``, else the exemplar fill.
     - ``controlnets``: ``KIND=MODEL`` items (``--controlnet``, ``STENCIL_CONTROLNET`` comma-separated),
       one ControlNet per control kind, loaded beside the inpainting model.
     - ``track_model``: a SAM 2 video model (hub id or local folder) for the learned tracker
@@ -80,6 +82,7 @@ class Settings:
     sam_model: SamModel = field(default_factory=lambda: _env_choice("STENCIL_SAM_MODEL", "vit_b"))
     models_dir: Path = field(default_factory=default_models_dir)
     inpaint_model: str | None = field(default_factory=lambda: os.environ.get("STENCIL_INPAINT_MODEL") or None)
+    removal_model: Path | None = field(default_factory=lambda: _env_path("STENCIL_REMOVAL_MODEL"))
     controlnets: tuple[str, ...] = field(
         default_factory=lambda: tuple(
             i.strip() for i in os.environ.get("STENCIL_CONTROLNET", "").split(",") if i.strip()

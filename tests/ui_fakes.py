@@ -82,4 +82,5 @@ def fake_services(settings: Settings | None = None) -> Services:
         Chosen(FakeSegmenter(), "fake selector: test"),
         Chosen(FakeInpainter(), "fake engine: test"),
         "cpu",
+        remover=Chosen(FakeInpainter(), "fake engine: test"),
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import recipe as recipes
+from pipeline.edits.remove import LARGE_SHARE
 from pipeline.errors import EmptyMask, InvalidInput
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.io.images import save_image, save_mask, save_rgba
@@ -38,7 +39,7 @@ PNG_LEVEL = 1
 SUFFIXES = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 
 
-REMOVAL_WARN_SHARE = 0.6
+REMOVAL_WARN_SHARE = LARGE_SHARE
 """A removal whose mask covers more of the photo than this is filled from too little to look right."""
 
 

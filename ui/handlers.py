@@ -21,7 +21,7 @@ from pipeline.colors import parse_color, to_hex
 from pipeline.errors import InvalidInput, PipelineError
 from pipeline.io.images import load_image, load_labels, load_mask
 from pipeline.masks import from_alpha, from_gray
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Subject
+from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Remove, Subject
 from ui import cells, controls, examples, guidance, many, notebook, replay
 from ui.display import mask_to_image
 from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
@@ -121,7 +121,10 @@ class Handlers:
     def engine_reason(self, cell: Cell) -> str:
         """Why this cell's engine ran: the app's auto choice, or the engine asked for."""
         edit, _ = cells.cell_edit(cell)
-        return self.services.inpainter.reason if edit.engine == "auto" else "asked for"
+        if edit.engine != "auto":
+            return "asked for"
+        remover = self.services.remover
+        return remover.reason if isinstance(edit, Remove) and remover is not None else self.services.inpainter.reason
 
     # ---------------------------------------------------------------- step 1: image
 

@@ -25,6 +25,7 @@ from pipeline.models import (
     absent_learned_packages,
     make_inpainter,
     make_matter,
+    make_remover,
     make_segmenter,
     make_subject,
     make_text_finder,
@@ -58,6 +59,8 @@ class Services:
     text: Chosen[Sam3TextFinder] | None = None
     text_missing: str = ""
     matter: Chosen[Matter] | None = None
+    remover: Chosen[Inpainter] | None = None
+    """The removal engine (LaMa when configured, else the exemplar fill); None: chosen on first use."""
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,7 +70,15 @@ class Services:
     @property
     def engines(self) -> Engines:
         """The backends for recipe steps: this app's selector and "auto" engine."""
-        return Engines(self.settings, self.segmenter, self.inpainter, self.subject, self.text, self.matter_choice)
+        return Engines(
+            self.settings,
+            self.segmenter,
+            self.inpainter,
+            self.subject,
+            self.text,
+            self.matter_choice,
+            remover=self.remover,
+        )
 
     @property
     def text_finder(self) -> Chosen[Sam3TextFinder]:
@@ -151,6 +162,8 @@ class Services:
             ("Text", self.text.reason if self.text_available and self.text else f"unavailable: {self.text_missing}"),
             ("Matte", self.matter_choice.reason),
         ]
+        if self.remover is not None:
+            rows.append(("Removal", self.remover.reason))
         if absent := absent_learned_packages():
             rows.append((
                 "Not installed",
@@ -205,8 +218,14 @@ def make_services(settings: Settings, *, queue_size: int = 64) -> Services:
     segmenter = make_segmenter("auto", settings)
     inpainter = make_inpainter("auto", settings)
     subject = make_subject("auto", settings)
-    log.info("selector: %s; engine: %s; subject: %s", segmenter.reason, inpainter.reason, subject.reason)
-    models = not (isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter))
+    remover = make_remover("auto", settings)
+    log.info(
+        "selector: %s; engine: %s; subject: %s; removal: %s",
+        segmenter.reason, inpainter.reason, subject.reason, remover.reason,
+    )  # fmt: skip
+    models = remover.backend.name == "lama" or not (
+        isinstance(segmenter.backend, ClassicSelector) and isinstance(inpainter.backend, ClassicInpainter)
+    )
     # Without a model nothing runs on a device: leave torch (about 500 MB) unimported.
     device = resolve_device(settings.device) if models or settings.device == "cuda" else "cpu (classical backends)"
-    return Services(settings, segmenter, inpainter, device, queue_size=queue_size, subject=subject)
+    return Services(settings, segmenter, inpainter, device, queue_size=queue_size, subject=subject, remover=remover)

@@ -73,6 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add("--cutout-out", type=Path, default=None, metavar="PATH", help="also write that edit's input cut out, RGBA")
     add("--engine", choices=("auto", "diffusion", "classic"), default="auto", help="engine of the 'auto' edits")
     add("--inpaint-model", default=None, help="diffusers model id, folder or .safetensors file")
+    add("--removal-model", type=Path, default=None, help="LaMa TorchScript file (big-lama.pt) for remove steps")
     add("--controlnet", action="append", default=None, metavar="KIND=MODEL",
         help="a ControlNet for the recipe's guidance (seg, canny, mask, image); also STENCIL_CONTROLNET")  # fmt: skip
     add("--device", choices=("auto", "cuda", "cpu"), default=None, help="where models run")
@@ -128,6 +129,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings().with_overrides(
         device=args.device,
         inpaint_model=args.inpaint_model,
+        removal_model=args.removal_model,
         controlnets=tuple(args.controlnet) if args.controlnet else None,
         sam_model=args.sam_model,
         sam_checkpoint=args.sam_checkpoint,

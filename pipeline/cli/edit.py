@@ -40,10 +40,12 @@ def _needs_engine(edit: Edit) -> bool:
 def _engines(args: argparse.Namespace, label: str, edit: Edit) -> Engines:
     """The engines of this run; the inpainter is chosen now (and said on stderr) when the edit uses one."""
     controlnets = tuple(args.controlnet) if getattr(args, "controlnet", None) else None
-    settings = Settings().with_overrides(device=args.device, inpaint_model=args.inpaint_model, controlnets=controlnets)
+    settings = Settings().with_overrides(
+        device=args.device, inpaint_model=args.inpaint_model, controlnets=controlnets, removal_model=args.removal_model
+    )
     engines = Engines(settings=settings)
     if _needs_engine(edit):
-        chosen = engines.chosen_engine(edit.engine)
+        chosen = engines.chosen_removal(edit.engine) if isinstance(edit, Remove) else engines.chosen_engine(edit.engine)
         print(f"stencil {label}: engine: {chosen.reason}", file=sys.stderr)
     return engines
 
@@ -87,6 +89,8 @@ def run_edit(args: argparse.Namespace, label: str, edit: Edit, refine: Refine = 
             else:
                 saver.keep(Recipe(steps))
         result = apply_edit(edit, loaded.rgb, refine_mask(refine, mask, loaded.rgb), engines)
+        for warning in result.warnings:
+            print(f"stencil {label}: warning: {job.source.name}: {warning}", file=sys.stderr)
         save_image(job.target, result.image, exif=loaded.exif)
 
     status = run_jobs(jobs, work, label=label)

@@ -37,6 +37,8 @@ def _common(parser: argparse.ArgumentParser, *, mask: bool = True) -> None:
     parser.add_argument("--engine", choices=("auto", "diffusion", "classic"), default="auto",
                         help="inpainting engine (auto: diffusion when a model is configured)")  # fmt: skip
     parser.add_argument("--inpaint-model", default=None, help="diffusers model id, folder or .safetensors file")
+    parser.add_argument("--removal-model", type=Path, default=None,
+                        help="LaMa TorchScript file (big-lama.pt) for remove; else the exemplar fill")  # fmt: skip
     parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default=None, help="where models run")
     add_save_recipe(parser, PHOTO_SPECIFIC if mask else "It replays on any photo.")
 

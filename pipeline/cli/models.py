@@ -6,17 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.io.download import Artifact, ByteProgressFn, checksum_matches, download, sha256_of
+from pipeline.io.download import Artifact, ByteProgressFn, artifact_matches, download
 from pipeline.settings import Settings
 
 
 def downloadable() -> dict[str, Artifact]:
     """Name on the command line -> what it downloads."""
+    from pipeline.inpaint.lama import BIG_LAMA
     from pipeline.select.sam.segmenter import CHECKPOINTS
     from pipeline.select.subject.learned import KNOWN_MODELS
 
     subject_models = [artifact for artifact, _ in KNOWN_MODELS.values()]
-    return {artifact.name: artifact for artifact in (*CHECKPOINTS.values(), *subject_models)}
+    return {artifact.name: artifact for artifact in (*CHECKPOINTS.values(), *subject_models, BIG_LAMA)}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,11 +40,11 @@ def run_download(args: argparse.Namespace) -> int:
     folder = args.models_dir if args.models_dir is not None else Settings().models_dir
     dest = folder / artifact.filename
     if dest.is_file() and not args.force:
-        if checksum_matches(sha256_of(dest), artifact.sha256):
+        if artifact_matches(dest, artifact):
             print(f"{dest} is already there and its checksum matches")
             return 0
         print(f"{dest} is there but its checksum differs; downloading it again", file=sys.stderr)
-    download(artifact.url, dest, sha256=artifact.sha256, progress=_progress_bar(artifact.name))
+    download(artifact.url, dest, sha256=artifact.sha256, md5=artifact.md5, progress=_progress_bar(artifact.name))
     print(dest)
     return 0
 

@@ -41,6 +41,9 @@ SMALL_SHARE = 0.02
 THIN_PX = 12
 """A mask with no pixel farther than this from its edge counts as thin."""
 
+LARGE_SHARE = 0.6
+"""A removal mask covering more than this share of the photo leaves too little to fill from."""
+
 
 @dataclass(frozen=True, eq=False)
 class EditResult:
@@ -50,11 +53,24 @@ class EditResult:
     - ``mask``: the ``(H, W)`` float32 mask the edit used (after any growing); where it is 0,
       ``image`` equals the input byte for byte.
     - ``engine``: name of the engine that ran (``"classic"``, ``"diffusion"``...), or ``"none"``.
+    - ``warnings``: what the user should know about the result (e.g. a mask too large to fill well).
     """
 
     image: Image
     mask: Mask
     engine: str
+    warnings: tuple[str, ...] = ()
+
+
+def large_mask_warning(mask: Mask) -> str | None:
+    """A warning when ``mask`` selects more than ``LARGE_SHARE`` of the photo, else None."""
+    share = float(np.count_nonzero(mask > 0)) / max(1, mask.size)
+    if share <= LARGE_SHARE:
+        return None
+    return (
+        f"the removal mask covers {share:.0%} of the photo, so little is left to rebuild the background from "
+        "and the fill will be poor; select only the object (or invert the mask if it selects what to keep)"
+    )
 
 
 def require_selection(mask: Mask) -> None:
@@ -187,7 +203,10 @@ def remove(
     used = _removal_mask(image, mask, grow_px=grow_px)
     request = InpaintRequest(read_only(image), read_only(used), prompting)
     out = run_engine(inpainter, request, progress=progress, cancel=cancel)
-    return EditResult(out, used, inpainter.name)
+    warning = large_mask_warning(used)
+    if warning is not None:
+        log.info("remove: %s", warning)
+    return EditResult(out, used, inpainter.name, () if warning is None else (warning,))
 
 
 def inpaint(

@@ -36,18 +36,24 @@ class Artifact:
 
     ``sha256`` is the full 64-digit hex digest when it is published; a shorter value is treated
     as a prefix of the digest (at least 8 digits), for files whose publisher gives only that.
+    ``md5`` (32 hex digits) is for files whose publisher gives only an MD5; set one of the two.
     """
 
     name: str
     url: str
     filename: str
-    sha256: str
+    sha256: str = ""
     size_bytes: int | None = None
+    md5: str = ""
 
     def __post_init__(self) -> None:
         digest = self.sha256.lower()
-        if not _HEX.fullmatch(digest) or not 8 <= len(digest) <= 64:
+        if not (self.sha256 or self.md5):
+            raise InvalidInput(f"{self.name} needs a published checksum (sha256 or md5)")
+        if self.sha256 and (not _HEX.fullmatch(digest) or not 8 <= len(digest) <= 64):
             raise InvalidInput(f"checksum {self.sha256!r} of {self.name} is not 8 to 64 hex digits")
+        if self.md5 and (not _HEX.fullmatch(self.md5.lower()) or len(self.md5) != 32):
+            raise InvalidInput(f"MD5 {self.md5!r} of {self.name} is not 32 hex digits")
         if Path(self.filename).name != self.filename:
             raise InvalidInput(f"file name {self.filename!r} of {self.name} must not contain a folder")
 
@@ -59,36 +65,53 @@ def checksum_matches(digest: str, expected: str) -> bool:
 
 def sha256_of(path: Path) -> str:
     """The hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+    return _digest_of(path, "sha256")
+
+
+def _digest_of(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with path.open("rb") as stream:
         while chunk := stream.read(CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
 
 
+def artifact_matches(path: Path, artifact: Artifact) -> bool:
+    """True when the file at ``path`` has ``artifact``'s published checksum (SHA-256, else MD5)."""
+    if artifact.sha256:
+        return checksum_matches(sha256_of(path), artifact.sha256)
+    return _digest_of(path, "md5") == artifact.md5.lower()
+
+
 def download(
     url: str,
     dest: Path,
     *,
-    sha256: str,
+    sha256: str = "",
+    md5: str = "",
     progress: ByteProgressFn | None = None,
     timeout_s: float = 60.0,
 ) -> Path:
     """Download ``url`` to ``dest`` (folders created), verifying the SHA-256 (full or prefix).
 
+    Pass ``md5`` instead of ``sha256`` for a file whose publisher gives only an MD5.
+
     ``progress`` is called after every chunk with the bytes received so far and the
     ``Content-Length`` (or ``None``). Raises ``ModelUnavailable`` when the transfer fails, ends
     short of ``Content-Length`` or the checksum differs; ``dest`` is then left as it was.
     """
+    if not (sha256 or md5):
+        raise InvalidInput(f"downloading {url} needs its published checksum (sha256 or md5)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as out:
-            digest = _fetch(url, out, progress=progress, timeout_s=timeout_s)
-        if not checksum_matches(digest, sha256):
+            digest, md5_digest = _fetch(url, out, progress=progress, timeout_s=timeout_s)
+        if (sha256 and not checksum_matches(digest, sha256)) or (not sha256 and md5_digest != md5.lower()):
+            kind, got, published = ("SHA-256", digest, sha256) if sha256 else ("MD5", md5_digest, md5)
             raise ModelUnavailable(
-                f"the file downloaded from {url} has SHA-256 {digest}, not the published {sha256}; "
+                f"the file downloaded from {url} has {kind} {got}, not the published {published}; "
                 "the transfer was damaged or the file changed on the server; run the download again"
             )
         os.replace(temp, dest)
@@ -98,9 +121,10 @@ def download(
     return dest
 
 
-def _fetch(url: str, out: object, *, progress: ByteProgressFn | None, timeout_s: float) -> str:
-    """Stream ``url`` into the binary file ``out``; return the hex SHA-256 of what arrived."""
+def _fetch(url: str, out: object, *, progress: ByteProgressFn | None, timeout_s: float) -> tuple[str, str]:
+    """Stream ``url`` into the binary file ``out``; return the hex SHA-256 and MD5 of what arrived."""
     digest = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)
     done = 0
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (https URLs from a fixed table)
@@ -111,6 +135,7 @@ def _fetch(url: str, out: object, *, progress: ByteProgressFn | None, timeout_s:
             while chunk := response.read(CHUNK_BYTES):
                 out.write(chunk)  # type: ignore[attr-defined]
                 digest.update(chunk)
+                md5.update(chunk)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
@@ -122,4 +147,4 @@ def _fetch(url: str, out: object, *, progress: ByteProgressFn | None, timeout_s:
         raise ModelUnavailable(
             f"downloading {url} stopped after {done} of {total} bytes; check the network connection and run it again"
         )
-    return digest.hexdigest()
+    return digest.hexdigest(), md5.hexdigest()

@@ -28,6 +28,7 @@ from pipeline.models import (
     SubjectKind,
     make_inpainter,
     make_matter,
+    make_remover,
     make_segmenter,
     make_subject,
     make_text_finder,
@@ -71,6 +72,7 @@ class Engines:
     subject: Chosen[SubjectFinder] | None = None
     text: Chosen[Sam3TextFinder] | None = None
     matter: Chosen[Matter] | None = None
+    remover: Chosen[Inpainter] | None = None
 
     def selector(self) -> Segmenter:
         if self.segmenter is None:
@@ -106,6 +108,23 @@ class Engines:
         if self.inpainter is None:
             self.inpainter = make_inpainter("auto", self.settings)
         return self.inpainter
+
+    def chosen_removal(self, kind: EngineKind) -> Chosen[Inpainter]:
+        """The engine that removes (no prompt) and why: ``auto`` is LaMa when a file is configured,
+        else the exemplar fill; ``classic`` is the exemplar fill; ``diffusion`` as asked."""
+        if kind == "diffusion":
+            return self.chosen_engine(kind)
+        if kind == "classic":
+            return make_remover("exemplar", self.settings)
+        if self.remover is None:
+            self.remover = make_remover("auto", self.settings)
+        return self.remover
+
+    def removal_engine(self, kind: EngineKind, margin_px: int | None) -> Inpainter:
+        """``chosen_removal``'s engine; a diffusion engine keeps ``margin_px`` of context."""
+        if kind == "diffusion":
+            return self.engine(kind, margin_px)
+        return self.chosen_removal(kind).backend
 
     def engine(self, kind: EngineKind, margin_px: int | None) -> Inpainter:
         """The engine for ``kind``, keeping ``margin_px`` of context when it works on a crop."""
@@ -302,7 +321,7 @@ def apply_edit(
     if isinstance(edit, Remove):
         if edit.grow_px is not None:
             check_radius_fits(edit.grow_px, (image.shape[1], image.shape[0]))
-        engine = engines.engine(edit.engine, edit.margin_px)
+        engine = engines.removal_engine(edit.engine, edit.margin_px)
         return fill.remove(
             image, mask, engine, grow_px=edit.grow_px, prompting=edit.prompting, progress=progress, cancel=cancel
         )

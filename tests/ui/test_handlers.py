@@ -611,8 +611,16 @@ def test_without_a_diffusion_model_prompts_are_off(h: Handlers, classic_h: Handl
     assert "diffusion" not in [value for _, value in off["engine"].choices]
     s = click(classic_h, notebook.load(classic_h.services, photo, "disc.png", Session()), 64, 48)
     out = run(classic_h, s, "Remove")
-    assert "engine: classic" in out[classic_h.p.result_info].lower()
+    assert "engine: exemplar" in out[classic_h.p.result_info].lower()  # removal copies texture (no LaMa file)
     assert "engine: fake-engine" in run(h, click(h, s, 64, 48), "Remove")[h.p.result_info].lower()
+
+
+def test_removing_most_of_the_photo_warns_in_the_page_and_still_fills(h: Handlers, loaded: Session) -> None:
+    clicked = click(h, loaded, 64, 48)
+    inverted = h.on_refine_input(values(h, clicked, invert=True))[h.p.session]
+    with pytest.warns(UserWarning, match=r"covers \d+% of the photo"):
+        out = run(h, inverted, "Remove", invert=True)
+    assert out[h.p.session].history  # the result is there; only a warning was added
 
 
 def test_extend_canvas_recipe_carries_its_own_prompt(h: Handlers, loaded: Session) -> None:
@@ -628,7 +636,7 @@ def test_remove_recipe_carries_the_advanced_settings(h: Handlers, loaded: Sessio
     edit = recipe_of(out, h).steps[-1]
     assert isinstance(edit, Remove) and (edit.engine, edit.margin_px) == ("classic", 64)
     assert (edit.prompting.seed, edit.prompting.steps) == (7, 12)
-    assert "engine: classic" in out[h.p.result_info].lower()
+    assert "engine: exemplar" in out[h.p.result_info].lower()  # classic removal is the exemplar fill
 
 
 def test_visibility_handlers_show_only_the_relevant_controls(h: Handlers) -> None:

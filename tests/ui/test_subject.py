@@ -62,7 +62,7 @@ def test_select_subject_without_a_photo_is_a_clear_error(h: Handlers) -> None:
 
 def test_the_page_names_the_subject_backend_and_states_its_limits(h: Handlers) -> None:
     assert "**Subject:** classical subject extractor" in h.services.status
-    assert [what for what, _ in h.services.backends] == ["Selector", "Engine", "Subject", "Text", "Matte"]
+    assert [what for what, _ in h.services.backends] == ["Selector", "Engine", "Subject", "Text", "Matte", "Removal"]
     demo = build_demo(services=fake_services())
     notes = [c.value for c in demo.blocks.values() if getattr(c, "elem_id", None) == "subject-note"]
     assert notes and "busy scenes" in notes[0]
@@ -97,3 +97,18 @@ def test_mask_subject_endpoint_runs_the_rembg_model(app_with_model: tuple[str, P
     assert [step["step"] for step in recipe["steps"]] == ["subject"] and recipe["steps"][0]["engine"] == "classic"
     with pytest.raises(Exception, match="auto, rembg or classic"):
         client.predict("replace", "sam", api_name="/mask_subject")
+    assert client.predict(api_name="/recipe") == recipe  # the refused step left the notebook as it was
+
+
+def test_the_app_refuses_a_subject_model_that_is_not_onnx_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("rembg")
+    import app
+
+    monkeypatch.setenv("STENCIL_MODELS_DIR", str(tmp_path))
+    fake = tmp_path / "u2net.onnx"
+    fake.write_bytes(b"GIF89a not a model")
+    assert app.main(["--subject-model", str(fake)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "not an ONNX model" in lines[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +27,27 @@ def _read(path: Path) -> np.ndarray:
 def test_remove(files: dict[str, Path], photo: np.ndarray, disc_mask: np.ndarray, capsys) -> None:  # noqa: ANN001
     out = files["dir"] / "out.png"
     assert main(["remove", str(files["image"]), str(files["mask"]), "-o", str(out), "--engine", "auto"]) == 0
-    assert "classical engine" in capsys.readouterr().err  # auto says what ran and why
+    assert "exemplar fill" in capsys.readouterr().err  # auto says what ran and why (no LaMa file here)
     result = _read(out)
     grown = np.zeros_like(disc_mask, bool)
     grown[10:87, 26:103] = True  # the disc (radius 30 at 64, 48) grown by 2 px fits in here
     assert np.array_equal(result[~grown], photo[~grown])
     assert result[48, 64, 1] > 150  # the red disc is gone: the backdrop is light gray
+
+
+def test_removing_most_of_the_photo_warns_on_stderr(files: dict[str, Path], photo: np.ndarray, capsys) -> None:  # noqa: ANN001
+    big = files["dir"] / "big_mask.png"
+    levels = np.full(photo.shape[:2], 255, np.uint8)
+    levels[:, : photo.shape[1] // 4] = 0  # 75% selected
+    PILImage.fromarray(levels).save(big)
+    out = files["dir"] / "out.png"
+    assert main(["remove", str(files["image"]), str(big), "-o", str(out), "--engine", "classic"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"warning: shot.png: the removal mask covers 7\d% of the photo.*fill will be poor", err)
+    assert err.count("warning") == 1
+    result = _read(out)
+    assert np.array_equal(result[:, : photo.shape[1] // 4 - 4], photo[:, : photo.shape[1] // 4 - 4])
+    assert result[:, photo.shape[1] // 2 :].std() > 1.0  # filled from what is left, not a flat grey photo
 
 
 def test_inpaint_classic_and_diffusion_missing(files: dict[str, Path], capsys) -> None:  # noqa: ANN001

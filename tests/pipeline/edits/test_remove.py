@@ -139,3 +139,19 @@ def test_keep_outside_exact_at_zero_and_one(rng: np.random.Generator) -> None:
     mask = rng.choice([0.0, 1.0, 0.3], size=(20, 20)).astype(np.float32)
     out = edit.keep_outside(a, b, mask)
     assert np.array_equal(out[mask == 0], a[mask == 0]) and np.array_equal(out[mask == 1], b[mask == 1])
+
+
+def test_a_mask_over_most_of_the_photo_gives_a_warning_not_a_silent_result() -> None:
+    from pipeline.edits.remove import LARGE_SHARE, large_mask_warning
+    from pipeline.inpaint.exemplar import ExemplarInpainter
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    mask = np.zeros((40, 50), np.float32)
+    mask[:, 10:] = 1.0  # 80%
+    result = edit.remove(image, mask, ExemplarInpainter(), grow_px=0)
+    assert len(result.warnings) == 1 and "covers 80% of the photo" in result.warnings[0]
+    assert np.array_equal(result.image[:, :10], image[:, :10])
+    mask[:, : int(50 * (1 - LARGE_SHARE)) + 1] = 0.0
+    assert large_mask_warning(mask) is None
+    assert edit.remove(image, mask, ExemplarInpainter(), grow_px=0).warnings == ()

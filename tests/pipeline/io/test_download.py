@@ -119,3 +119,34 @@ def test_checksums() -> None:
         Artifact("x", "http://x", "../x.pth", DIGEST)
     for artifact in sam.CHECKPOINTS.values():
         assert len(artifact.sha256) == 64 and artifact.url.startswith("https://dl.fbaipublicfiles.com/")
+
+
+def test_download_command_fetches_big_lama_checked_by_its_published_md5(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.inpaint import lama
+
+    published = hashlib.md5(PAYLOAD, usedforsecurity=False).hexdigest()
+    monkeypatch.setattr(lama, "BIG_LAMA", Artifact("big-lama", f"{server}/lama.pt", "big-lama.pt", md5=published))
+    assert main(["download", "big-lama", "--models-dir", str(tmp_path)]) == 0
+    assert (tmp_path / "big-lama.pt").read_bytes() == PAYLOAD
+    assert "big-lama" in capsys.readouterr().err  # the progress bar
+    assert main(["download", "big-lama", "--models-dir", str(tmp_path)]) == 0
+    assert "already there" in capsys.readouterr().out
+
+    monkeypatch.setattr(lama, "BIG_LAMA", Artifact("big-lama", f"{server}/lama.pt", "big-lama.pt", md5="0" * 32))
+    assert main(["download", "big-lama", "--models-dir", str(tmp_path / "other")]) == 2
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if "MD5" in line] == [err.splitlines()[-1]] and published in err
+    assert not (tmp_path / "other").exists() or list((tmp_path / "other").iterdir()) == []
+
+
+def test_the_big_lama_entry_is_the_file_iopaint_publishes() -> None:
+    from pipeline.inpaint.lama import BIG_LAMA
+
+    assert BIG_LAMA.url == "https://github.com/Sanster/models/releases/download/add_big_lama/big-lama.pt"
+    assert BIG_LAMA.md5 == "e3aa4aaa15225a33ec84f9f4bc47e500" and BIG_LAMA.filename == "big-lama.pt"
+    with pytest.raises(InvalidInput):
+        Artifact("x", "http://x", "x.pt")  # no checksum at all
+    with pytest.raises(InvalidInput):
+        Artifact("x", "http://x", "x.pt", md5="abc")

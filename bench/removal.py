@@ -1,0 +1,305 @@
+"""Removal benchmark that can tell a smear from texture: PSNR, SSIM and a texture ratio.
+
+    flock -x /tmp/stencil-bench.lock python3 -m bench.removal                 # quality + 12 MP timing
+    flock -x /tmp/stencil-bench.lock python3 -m bench.removal --skip-12mp     # quality only
+    python3 -m bench.removal --crops docs/removal                             # also save side-by-side crops
+    python3 -m bench.removal --lama PATH                                      # add a big-lama TorchScript file
+
+Cases, all on real photos from ``../shared/datasets/photos`` (skipped with a message when absent):
+
+- **pasted**: an object silhouette (an alphamatting true alpha >= 0.5) pasted in flat green on a
+  real photo; the truth is the photo before pasting.
+- **holes**: the latent-diffusion inpainting samples with their own masks (>= 0.5); the truth is
+  the photo itself.
+
+Cases alternate between a *tune* half and a *held-out* half (even and odd case numbers); settings
+are chosen on the tune half only and the held-out half is the headline. Scores inside the hole:
+
+- PSNR (dB) against the truth;
+- SSIM: the mean of the local SSIM map (grey levels, Gaussian window sigma 1.5) over hole pixels;
+- texture ratio: RMS gradient magnitude (Sobel, grey) of the result over the truth's, inside the
+  hole shrunk by 3 px (so a seam at the rim does not count as texture). 1.0 = as much texture as
+  the true background; a smooth smear scores about 0.3.
+
+Every method runs on the same holes in the same process: cv2 Telea and NS (radius 5, whole
+photo), the old smooth classical engine, the exemplar engine, and with ``--contrib PATH`` (a folder
+holding opencv-contrib-python-headless, e.g. from ``pip install --target``) OpenCV's xphoto
+shift-map and FSR-fast inpainting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+# bench/ holds a select.py that would shadow the standard library's select module.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+DATASETS = ROOT.parent / "shared" / "datasets"
+PHOTOS = [
+    "hope-image-preview/scene_0001/0000_rgb.jpg",
+    "segment-anything/truck.jpg",
+    "hope-image-preview/scene_0005/0000_rgb.jpg",
+    "segment-anything/dogs.jpg",
+    "scikit-image/coffee.png",
+    "pymatting-lemur/lemur.png",
+    "segment-anything/groceries.jpg",
+    "scikit-image/astronaut.png",
+    "hope-image-preview/scene_0008/0000_rgb.jpg",
+    "scikit-image/chelsea.png",
+]
+SHAPES = ["GT02", "GT04", "GT13", "GT23", "GT07"]
+Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``(image uint8 RGB, hole bool) -> filled image``."""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    truth: np.ndarray
+    image: np.ndarray
+    hole: np.ndarray
+    half: str
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"cannot read {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def silhouette(name: str, height_px: int) -> np.ndarray:
+    import cv2
+
+    alpha = cv2.imread(str(DATASETS / "alphamatting" / "alpha" / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
+    ys, xs = np.nonzero(alpha > 127)
+    shape = alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    scale = height_px / shape.shape[0]
+    return cv2.resize(shape, (max(1, int(shape.shape[1] * scale)), height_px)) > 127
+
+
+def paste(truth: np.ndarray, shape: np.ndarray, at: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """(photo with the object in flat green, bool hole)."""
+    h, w = truth.shape[:2]
+    hole = np.zeros((h, w), bool)
+    y0, x0 = int((h - shape.shape[0]) * at[1]), int((w - shape.shape[1]) * at[0])
+    hole[y0 : y0 + shape.shape[0], x0 : x0 + shape.shape[1]] = shape[: h - y0, : w - x0]
+    image = truth.copy()
+    image[hole] = (40, 200, 60)
+    return image, hole
+
+
+def cases() -> list[Case]:
+    import cv2
+
+    out = []
+    spots = [(0.3, 0.5), (0.6, 0.35), (0.45, 0.7), (0.7, 0.6), (0.25, 0.3)]
+    for i, name in enumerate(PHOTOS):
+        truth = read_rgb(DATASETS / "photos" / name)
+        image, hole = paste(truth, silhouette(SHAPES[i % len(SHAPES)], int(truth.shape[0] * 0.35)), spots[i % 5])
+        out.append((f"pasted {Path(name).parent.name}/{Path(name).stem}", truth, image, hole))
+    folder = DATASETS / "photos" / "latent-diffusion-inpainting"
+    for mask_path in sorted(folder.glob("*_mask.png")):
+        truth = read_rgb(folder / mask_path.name.replace("_mask", ""))
+        hole = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) >= 128
+        image = truth.copy()
+        image[hole] = 127
+        out.append((f"hole {mask_path.stem[:-5][:18]}", truth, image, hole))
+    return [Case(n, t, im, h, "tune" if i % 2 == 0 else "held-out") for i, (n, t, im, h) in enumerate(out)]
+
+
+def psnr(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    error = np.mean((result[hole].astype(np.float64) - truth[hole].astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / max(error, 1e-9)))
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float64)
+
+
+def ssim_in(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    """Mean local SSIM (Wang et al. 2004 constants, Gaussian sigma 1.5) over the hole's pixels."""
+    import cv2
+
+    x, y = _grey(result), _grey(truth)
+    blur = lambda a: cv2.GaussianBlur(a, (11, 11), 1.5)  # noqa: E731
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ssim = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(ssim[hole].mean())
+
+
+def texture_ratio(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    """RMS gradient magnitude inside the hole (shrunk by 3 px): result over truth."""
+    import cv2
+
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    if not inner.any():
+        inner = hole
+
+    def energy(image: np.ndarray) -> float:
+        grey = _grey(image)
+        gx, gy = cv2.Sobel(grey, cv2.CV_64F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_64F, 0, 1, ksize=3)
+        return float(np.sqrt(np.mean((gx * gx + gy * gy)[inner])))
+
+    return energy(result) / max(energy(truth), 1e-9)
+
+
+def methods(contrib: bool, lama: Path | None) -> dict[str, Method]:
+    import cv2
+
+    from pipeline.edits.remove import remove
+    from pipeline.inpaint.classic import ClassicInpainter
+    from pipeline.inpaint.exemplar import ExemplarInpainter
+
+    def engine(inpainter) -> Method:
+        return lambda image, hole: remove(image, hole.astype(np.float32), inpainter, grow_px=0).image
+
+    table: dict[str, Method] = {
+        "telea": lambda image, hole: cv2.inpaint(image, hole.astype(np.uint8), 5, cv2.INPAINT_TELEA),
+        "ns": lambda image, hole: cv2.inpaint(image, hole.astype(np.uint8), 5, cv2.INPAINT_NS),
+        "smooth (old)": engine(ClassicInpainter()),
+        "exemplar": engine(ExemplarInpainter()),
+    }
+    if contrib:
+        table["xphoto shiftmap"] = lambda image, hole: _xphoto(image, hole, cv2.xphoto.INPAINT_SHIFTMAP)
+        table["xphoto fsr-fast"] = lambda image, hole: _xphoto(image, hole, cv2.xphoto.INPAINT_FSR_FAST)
+    if lama is not None:
+        from pipeline.inpaint.lama import load_lama
+
+        table["lama"] = engine(load_lama(lama, device="cpu"))
+    return table
+
+
+def _xphoto(image: np.ndarray, hole: np.ndarray, algorithm: int) -> np.ndarray:
+    import cv2
+
+    known = np.where(hole, 0, 255).astype(np.uint8)  # xphoto: non-zero = known pixel
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    out = np.zeros_like(bgr)
+    cv2.xphoto.inpaint(bgr, known, out, algorithm)
+    return cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
+
+
+def quality(table: dict[str, Method], crops: Path | None) -> None:
+    rows: dict[str, list[tuple[str, float, float, float, float]]] = {name: [] for name in table}
+    print("| case | half | hole | " + " | ".join(f"{n} PSNR / SSIM / tex / s" for n in table) + " |")
+    print("|---|---|---|" + "---|" * len(table))
+    for index, case in enumerate(cases()):
+        cells, results = [], {}
+        for name, method in table.items():
+            start = time.perf_counter()
+            result = method(case.image, case.hole)
+            seconds = time.perf_counter() - start
+            assert np.array_equal(result[~case.hole], case.image[~case.hole]) or name.startswith("xphoto"), name
+            scores = (psnr(result, case.truth, case.hole), ssim_in(result, case.truth, case.hole),
+                      texture_ratio(result, case.truth, case.hole), seconds)  # fmt: skip
+            rows[name].append((case.half, *scores))
+            results[name] = result
+            cells.append(f"{scores[0]:.2f} / {scores[1]:.3f} / {scores[2]:.2f} / {scores[3]:.2f}")
+        print(f"| {case.name} | {case.half} | {100 * case.hole.mean():.0f}% | " + " | ".join(cells) + " |", flush=True)
+        if crops is not None and index in (1, 3, 5, 11):
+            save_crop(crops, case, results)
+    for half in ("held-out", "tune", "all"):
+        print(f"\n**mean, {half}** ({sum(1 for r in rows['telea'] if half in ('all', r[0]))} cases)\n")
+        print("| method | PSNR dB | SSIM | texture | s |\n|---|---|---|---|---|")
+        for name, values in rows.items():
+            picked = np.array([v[1:] for v in values if half in ("all", v[0])])
+            mean = picked.mean(axis=0)
+            print(f"| {name} | {mean[0]:.2f} | {mean[1]:.3f} | {mean[2]:.2f} | {mean[3]:.2f} |")
+
+
+def save_crop(folder: Path, case: Case, results: dict[str, np.ndarray]) -> None:
+    """One small JPEG: the hole's box (with context) in the input, the truth and each method."""
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ys, xs = np.nonzero(case.hole)
+    pad = int(0.3 * max(np.ptp(ys), np.ptp(xs)))
+    h, w = case.hole.shape
+    window = (
+        slice(max(0, ys.min() - pad), min(h, ys.max() + pad)),
+        slice(max(0, xs.min() - pad), min(w, xs.max() + pad)),
+    )
+    names = ["input", "truth", *(n for n in results if n in ("telea", "ns", "smooth (old)", "exemplar", "lama"))]
+    panels = [case.image, case.truth, *(results[n] for n in names[2:])]
+    tiles = []
+    for label, panel in zip(names, panels, strict=True):
+        tile = np.ascontiguousarray(panel[window])
+        scale = 240 / tile.shape[0]
+        tile = cv2.resize(tile, (max(1, int(tile.shape[1] * scale)), 240), interpolation=cv2.INTER_AREA)
+        cv2.putText(tile, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2, cv2.LINE_AA)
+        tiles.append(tile)
+    strip = np.concatenate(tiles, axis=1)
+    slug = case.name.replace(" ", "-").replace("/", "-")
+    cv2.imwrite(str(folder / f"{slug}.jpg"), cv2.cvtColor(strip, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
+
+
+def timing_12mp(table: dict[str, Method]) -> None:
+    """A 4000x3000 upscaled HOPE scene with a 5% and a 15% hole; exemplar (median of 3) beside Telea."""
+    import cv2
+
+    photo = read_rgb(DATASETS / "photos" / "hope-image-preview/scene_0001/0000_rgb.jpg")[:, 240:1680]
+    truth = cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    print("\n| 12 MP hole | exemplar s (median of 3) | Telea s | exemplar PSNR / tex | Telea PSNR / tex |")
+    print("|---|---|---|---|---|")
+    for share in (0.05, 0.15):
+        shape = silhouette("GT04", 1500)
+        shape = cv2.resize(shape.astype(np.uint8), None, fx=1.0, fy=1.0) > 0
+        height = int(1500 * np.sqrt(share * 12e6 / (shape.sum() * (1500 / shape.shape[0]) ** 2)))
+        image, hole = paste(truth, silhouette("GT04", min(2900, height)), (0.5, 0.5))
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            ours = table["exemplar"](image, hole)
+            times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        telea = table["telea"](image, hole)
+        telea_s = time.perf_counter() - start
+        print(f"| {100 * hole.mean():.1f}% | {statistics.median(times):.2f} | {telea_s:.2f} | "
+              f"{psnr(ours, truth, hole):.2f} / {texture_ratio(ours, truth, hole):.2f} | "
+              f"{psnr(telea, truth, hole):.2f} / {texture_ratio(telea, truth, hole):.2f} |", flush=True)  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skip-12mp", action="store_true", help="leave out the 12 MP timing")
+    parser.add_argument("--only-12mp", action="store_true", help="only the 12 MP timing")
+    parser.add_argument("--contrib", type=Path, default=None, help="folder with opencv-contrib-python-headless")
+    parser.add_argument("--lama", type=Path, default=None, help="a big-lama TorchScript file to compare")
+    parser.add_argument("--crops", type=Path, default=None, help="save side-by-side JPEG crops in this folder")
+    args = parser.parse_args()
+    if not DATASETS.is_dir():
+        print(f"skipped: {DATASETS} is absent (the benchmark needs the shared datasets)")
+        return 0
+    if args.contrib is not None:
+        sys.path.insert(0, str(args.contrib.resolve()))
+    import cv2
+
+    cv2.setNumThreads(2)
+    print(f"cv2 {cv2.__version__} ({cv2.__file__}), {cv2.getNumThreads()} threads")
+    table = methods(args.contrib is not None, args.lama)
+    if not args.only_12mp:
+        quality(table, args.crops)
+    if not args.skip_12mp:
+        timing_12mp(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

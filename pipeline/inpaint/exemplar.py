@@ -1,0 +1,250 @@
+"""The exemplar engine: fills a hole with real texture copied from around it (no weights).
+
+Smooth fills (Telea, Navier-Stokes, push-pull) leave a blurred smear where texture was. This
+engine copies patches of the photo instead, as content-aware fill does (Wexler et al. 2007,
+"Space-time completion"; Barnes et al. 2009, "PatchMatch"):
+
+1. Each connected hole is filled in its own crop: its box plus a margin, where the source
+   patches come from. Crops larger than ``work_side_px`` are worked on at a 2^k smaller size.
+2. A pyramid of the crop halves it down to about ``COARSE_SIDE_PX``; a coarse pixel counts as
+   hole if any of its footprint is. At the coarsest level the hole starts as Telea's fill (each
+   side's colour carried inward, where a mean would blend them).
+3. At each level, from coarse to fine, expectation-maximisation: PatchMatch finds for every patch
+   touching the hole its most similar wholly known patch (``patchmatch.improve_field``), then
+   each hole pixel becomes the mean of what the overlapping matches say (``patchmatch.vote``).
+   The field is carried up to the next level, so large structure is settled where it is cheap.
+4. From the work size to full size the field is scaled up (each match copies a block of full-size
+   pixels) and one vote reads only real, full-size pixels: the fill has the photo's own grain.
+
+Pixels where the mask is 0 come back unchanged (``edits.remove.keep_outside`` blends the rest).
+Prompts are ignored. The result is the same for the same input (fixed random seeds).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.errors import Cancelled, InvalidInput
+from pipeline.inpaint.classic import _hole_boxes, _pad_to, _shrink_known, smooth_fill
+from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
+from pipeline.types import Image
+
+log = logging.getLogger(__name__)
+
+Bools = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float32]
+
+COARSE_SIDE_PX = 96
+"""The pyramid stops halving once the crop's longer side is at most this."""
+
+
+class ExemplarInpainter:
+    """PatchMatch completion, coarse to fine (see the module docstring).
+
+    - ``patch_px``: side of a patch (odd, 5 to 15).
+    - ``work_side_px``: longest side of a crop at the finest level PatchMatch runs on (128 to 2048).
+    - ``margin``: source context around a hole, as a fraction of its longer side (at least 16 px).
+    - ``em_iterations``: expectation-maximisation rounds at the coarsest level; finer levels run
+      half as many (at least 2).
+    - ``near_grey``: preference for nearby sources: a source one crop-width away costs as much as
+      a colour difference of this many grey levels over the whole patch (0 = no preference).
+    """
+
+    name = "exemplar"
+
+    def __init__(
+        self,
+        *,
+        patch_px: int = 7,
+        work_side_px: int = 512,
+        margin: float = 0.6,
+        em_iterations: int = 6,
+        near_grey: float = 20.0,
+        smooth_weight: float = 0.0,
+        smooth_sigma_px: float = 3.0,
+    ) -> None:
+        if patch_px % 2 == 0 or not 5 <= patch_px <= 15:
+            raise InvalidInput(f"patch_px is {patch_px}; use an odd size from 5 to 15 (7 is the default)")
+        if not 128 <= work_side_px <= 2048:
+            raise InvalidInput(f"work_side_px is {work_side_px}; use 128 to 2048 (512 is the default)")
+        if not 0.0 <= margin <= 4.0:
+            raise InvalidInput(f"margin is {margin}; use 0 to 4 (a fraction of the hole's size)")
+        if not 1 <= em_iterations <= 50:
+            raise InvalidInput(f"em_iterations is {em_iterations}; use 1 to 50 (6 is the default)")
+        self.radius = patch_px // 2
+        self.work_side_px = work_side_px
+        self.margin = margin
+        self.em_iterations = em_iterations
+        self.near_grey = near_grey
+        if not 0.0 <= smooth_weight <= 1.0 or not 0.5 <= smooth_sigma_px <= 50.0:
+            raise InvalidInput(f"smooth_weight {smooth_weight} / smooth_sigma_px {smooth_sigma_px}: use 0..1 / 0.5..50")
+        self.smooth_weight = smooth_weight
+        self.smooth_sigma_px = smooth_sigma_px
+
+    def inpaint(
+        self,
+        request: InpaintRequest,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> Image:
+        """Fill every pixel where ``request.mask > 0``; returns a new ``(H, W, 3)`` uint8 image."""
+        result = request.image.copy()
+        remaining = request.mask > 0
+        boxes = _hole_boxes(remaining)
+        for index, (x0, y0, x1, y1) in enumerate(boxes, start=1):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("inpainting was cancelled; nothing was changed")
+            pad = max(16, int(math.ceil(self.margin * max(x1 - x0, y1 - y0))))
+            height, width = remaining.shape
+            window = (slice(max(0, y0 - pad), min(height, y1 + pad)), slice(max(0, x0 - pad), min(width, x1 + pad)))
+            if remaining[y0:y1, x0:x1].any():
+                result[window] = self._fill(result[window], remaining[window])
+                remaining[window] = False
+            if progress is not None:
+                progress(index, len(boxes))
+        log.debug("exemplar engine filled %d hole region(s)", len(boxes))
+        return result
+
+    def _fill(self, crop: Image, hole: Bools) -> Image:
+        """Fill ``hole`` (H x W bool) of ``crop`` (H x W x 3 uint8); returns a new crop."""
+        height, width = hole.shape
+        if hole.all():
+            return np.full_like(crop, 127)
+        factor = 1
+        while max(height, width) > self.work_side_px * factor:
+            factor *= 2
+        known = (~hole).astype(np.float32)
+        colour = crop.astype(np.float32) * known[..., None]
+        work, work_known = _shrink_known(colour, known, factor)
+        levels = [(work, work_known >= 0.999)]
+        while max(levels[-1][0].shape[:2]) > COARSE_SIDE_PX:
+            image, known_share = levels[-1]
+            small, share = _shrink_known(image * known_share[..., None], known_share.astype(np.float32), 2)
+            levels.append((small, share >= 0.999))
+        field = None
+        filled = None
+        for depth in range(len(levels) - 1, -1, -1):
+            image, level_known = levels[depth]
+            rounds = self.em_iterations if depth == len(levels) - 1 else max(2, self.em_iterations // 2)
+            filled, field = _complete(
+                image, ~level_known, field, filled, self.radius, rounds, self.near_grey, seed=depth
+            )
+            if filled is None:  # no wholly known patch: fall back to a smooth fill
+                return _smooth(crop, hole)
+        shift = self._low_frequency_shift(levels[0][0], ~levels[0][1], filled) if self.smooth_weight > 0 else None
+        if shift is not None:
+            filled = filled + shift
+        if factor > 1:
+            full = _pad_to(crop, factor).astype(np.float32)
+            full_hole = _pad_to(hole.view(np.uint8), factor).astype(bool)
+            base = cv2.resize(filled, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
+            np.copyto(full, base, where=full_hole[..., None])
+            _final_vote(full, full_hole, field, factor, self.radius)
+            if shift is not None:
+                full += cv2.resize(shift, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
+            filled = full[:height, :width]
+        out = crop.copy()
+        cv2.copyTo(np.clip(filled + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), out)
+        return out
+
+    def _low_frequency_shift(self, work: Floats, hole: Bools, filled: Floats) -> Floats:
+        """``smooth_weight`` times the difference between a smooth fill's and ``filled``'s low
+        frequencies (Gaussian, ``smooth_sigma_px``), at the work level, zero outside ``hole``."""
+        from pipeline.inpaint.classic import ClassicInpainter
+
+        known_only = np.where(hole[..., None], 0, np.clip(work + 0.5, 0, 255)).astype(np.uint8)
+        smooth = ClassicInpainter()._fill(known_only, hole).astype(np.float32)
+        sigma = self.smooth_sigma_px
+        shift = cv2.GaussianBlur(smooth, (0, 0), sigma) - cv2.GaussianBlur(filled, (0, 0), sigma)
+        shift *= self.smooth_weight
+        shift[~hole] = 0.0
+        return shift
+
+
+def _points(where: Bools) -> npt.NDArray[np.int32]:
+    return np.ascontiguousarray(np.argwhere(where).astype(np.int32))
+
+
+def _source_centres(known: Bools, radius: int) -> Bools:
+    """Pixels whose whole patch is known and inside the picture."""
+    size = 2 * radius + 1
+    inside = cv2.erode(
+        known.view(np.uint8), np.ones((size, size), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    return inside > 0
+
+
+def _targets(hole: Bools, radius: int) -> Bools:
+    size = 2 * radius + 1
+    return cv2.dilate(hole.view(np.uint8), np.ones((size, size), np.uint8)) > 0
+
+
+def _complete(
+    image: Floats,
+    hole: Bools,
+    coarse_field: npt.NDArray[np.int32] | None,
+    coarse_filled: Floats | None,
+    radius: int,
+    rounds: int,
+    near_grey: float,
+    *,
+    seed: int,
+) -> tuple[Floats | None, npt.NDArray[np.int32]]:
+    """EM completion of ``hole`` at one level; starts from the coarser level's field and fill if given."""
+    from pipeline.inpaint import patchmatch as pm
+
+    height, width = hole.shape
+    source = _source_centres(~hole, radius)
+    if not source.any():
+        return None, np.zeros((height, width, 2), np.int32)
+    is_target = _targets(hole, radius)
+    targets, holes = _points(is_target), _points(hole)
+    image = np.ascontiguousarray(image, dtype=np.float32).copy()
+    field = np.zeros((height, width, 2), np.int32)
+    cost = np.full((height, width), np.float32(3.0e38))
+    if coarse_field is None:
+        pm.random_field(targets, _points(source), field, seed)
+        # Telea's onion-peel order carries each side's colour inward (a mean would blend them).
+        start = cv2.inpaint(np.clip(image + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), 3, cv2.INPAINT_TELEA)
+        np.copyto(image, start.astype(np.float32), where=hole[..., None])
+    else:
+        pm.upsample_field(coarse_field, targets, 2, field, source, radius)
+        up = cv2.resize(coarse_filled, (width, height), interpolation=cv2.INTER_LINEAR)
+        np.copyto(image, up[:height, :width], where=hole[..., None])
+        pm.vote(image, hole, holes, is_target, field, radius, ~hole)
+    everywhere = np.ones_like(hole)
+    side = max(height, width)
+    near = np.float32(3 * (2 * radius + 1) ** 2 * near_grey**2 / side**2)
+    reach = side if coarse_field is None else max(8, side // 4)
+    for round_index in range(rounds):
+        pm.refresh_cost(image, targets, field, cost, radius, near)
+        pm.improve_field(
+            image, targets, is_target, source, field, cost, radius, near, 2, reach, seed * 101 + round_index
+        )
+        pm.vote(image, hole, holes, is_target, field, radius, everywhere)
+    return image, field
+
+
+def _final_vote(full: Floats, hole: Bools, work_field: npt.NDArray[np.int32], factor: int, radius: int) -> None:
+    """Scale the work-level field up by ``factor`` and vote once from real full-size pixels."""
+    from pipeline.inpaint import patchmatch as pm
+
+    is_target = _targets(hole, radius)
+    targets = _points(is_target)
+    source = _source_centres(~hole, radius)
+    field = np.zeros((*hole.shape, 2), np.int32)
+    pm.upsample_field(work_field, targets, factor, field, source, radius)
+    pm.vote(full, hole, _points(hole), is_target, field, radius, ~hole)
+
+
+def _smooth(crop: Image, hole: Bools) -> Image:
+    filled = smooth_fill(crop.astype(np.float32), (~hole).astype(np.float32))
+    out = crop.copy()
+    cv2.copyTo(np.clip(filled + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), out)
+    return out
