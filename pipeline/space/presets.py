@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from pipeline.errors import InvalidInput
 
-MODEL_PACKAGES = frozenset({"torch", "torchvision", "diffusers", "transformers", "accelerate", "safetensors", "segment-anything"})
+MODEL_PACKAGES = frozenset(
+    {"torch", "torchvision", "diffusers", "transformers", "accelerate", "safetensors", "segment-anything"}
+)
 """Dependencies only the learned backends need: left out of a CPU Space (and CUDA wheels with them)."""
 
 
@@ -38,6 +40,9 @@ class HubModel:
         return f"{self.repo} {','.join(self.files)}" if self.files else self.repo
 
 
+SHARED_QUEUE_SIZE = 64
+"""The serving default (``ui.launch.QUEUE_SIZE``, sized from the load suite's measured throughput)."""
+
 ROLES = ("sam", "inpaint", "sam3", "matte")
 """The models Stencil can be configured with, by the name ``--model ROLE=ID`` uses."""
 
@@ -50,11 +55,21 @@ ZERO_GPU_MODELS: dict[str, HubModel] = {
     "inpaint": HubModel(
         "stable-diffusion-v1-5/stable-diffusion-inpainting",
         (
-            "model_index.json", "feature_extractor/preprocessor_config.json", "safety_checker/config.json",
-            "safety_checker/model.safetensors", "scheduler/scheduler_config.json", "text_encoder/config.json",
-            "text_encoder/model.safetensors", "tokenizer/merges.txt", "tokenizer/special_tokens_map.json",
-            "tokenizer/tokenizer_config.json", "tokenizer/vocab.json", "unet/config.json",
-            "unet/diffusion_pytorch_model.safetensors", "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+            "model_index.json",
+            "feature_extractor/preprocessor_config.json",
+            "safety_checker/config.json",
+            "safety_checker/model.safetensors",
+            "scheduler/scheduler_config.json",
+            "text_encoder/config.json",
+            "text_encoder/model.safetensors",
+            "tokenizer/merges.txt",
+            "tokenizer/special_tokens_map.json",
+            "tokenizer/tokenizer_config.json",
+            "tokenizer/vocab.json",
+            "unet/config.json",
+            "unet/diffusion_pytorch_model.safetensors",
+            "vae/config.json",
+            "vae/diffusion_pytorch_model.safetensors",
         ),
     ),  # fmt: skip
     "sam3": HubModel("facebook/sam3"),
@@ -82,7 +97,7 @@ PRESETS: dict[str, Preset] = {
         "cpu-basic",
         models=False,
         max_side=4096,
-        queue_size=16,
+        queue_size=SHARED_QUEUE_SIZE,
         description="the free 2-vCPU Space: classical selector, subject, matte and fill; no model packages",
     ),
     "zero-gpu": Preset(
@@ -90,7 +105,7 @@ PRESETS: dict[str, Preset] = {
         "zero-a10g",  # the flavour name ZeroGPU Spaces carry on the Hub, whatever card is behind it
         models=True,
         max_side=6144,
-        queue_size=32,
+        queue_size=SHARED_QUEUE_SIZE,
         description="ZeroGPU: SAM, diffusion, SAM 3 and ViTMatte inside @spaces.GPU, weights preloaded",
         default_models=ZERO_GPU_MODELS,
     ),
