@@ -43,7 +43,9 @@ DROP = 0.02
 OBJECT_FIRST = ScoreModel((0.9, 0, 0, 0, 0, 0, -0.5, -0.5))  # ranks the object candidate first
 INF = float("inf")
 # the selector's settings before issue 12 (a weaker prior, no limits)
-OLD_TUNING = dataclasses.replace(TUNING, prior_weight=1.5, prior_reach=3.0, reach_limit=INF, click_piece=False)
+OLD_TUNING = dataclasses.replace(
+    TUNING, smoothness=3.5, prior_weight=1.5, prior_reach=3.0, reach_limit=INF, click_piece=False
+)
 GRID = {  # the settings the k-fold chooses from (names: what differs from the old settings)
     "old-rule": OLD_TUNING,
     "prior2_reach2": dataclasses.replace(OLD_TUNING, prior_weight=2.0, prior_reach=2.0),
@@ -54,10 +56,10 @@ GRID = {  # the settings the k-fold chooses from (names: what differs from the o
     "settled1": dataclasses.replace(OLD_TUNING, settled=1.0),
     "reach6_piece": dataclasses.replace(OLD_TUNING, reach_limit=6.0, click_piece=True),
 }
-TRIAL = {  # --grid names beyond GRID: neighbours of the default in the other weights
+TRIAL = {  # --grid names beyond GRID: neighbours of the default in the other weights (a second k-fold)
     "default": TUNING,
-    "smooth2.5": dataclasses.replace(TUNING, smoothness=2.5),
-    "smooth5": dataclasses.replace(TUNING, smoothness=5.0),
+    "smooth3.5": dataclasses.replace(TUNING, smoothness=3.5),
+    "smooth7": dataclasses.replace(TUNING, smoothness=7.0),
     "geodesic2.5": dataclasses.replace(TUNING, geodesic_weight=2.5),
     "geodesic6": dataclasses.replace(TUNING, geodesic_weight=6.0),
     "sample0.05": dataclasses.replace(TUNING, sample_frac=0.05),

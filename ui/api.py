@@ -31,6 +31,7 @@ from pipeline.errors import InvalidInput
 from pipeline.io.images import load_image, load_labels, load_mask, save_mask
 from pipeline.recipe import ColorRange, LuminanceRange, Output, Subject, TextPrompt
 from pipeline.select.text.sam3 import check_text
+from pipeline.space.runtime import gpu_seconds_for
 from pipeline.types import Box, Point
 from ui import cells, controls, notebook
 from ui.handlers import Handlers, shows_errors
@@ -289,7 +290,10 @@ class Api:
         settings = self.services.settings
         loaded = load_image(image, max_pixels=settings.max_pixels, max_side=settings.max_side)
         engines = self.services.engines
-        run = self.services.run_model(lambda: recipes.run(recipe, loaded.rgb, engines, alpha=loaded.alpha))
+        seconds = gpu_seconds_for(loaded.rgb, *recipe.steps)
+        run = self.services.run_model(
+            lambda: recipes.run(recipe, loaded.rgb, engines, alpha=loaded.alpha), seconds=seconds
+        )
         folder = Path(tempfile.mkdtemp(prefix="apply-", dir=notebook.session_folder(s)))
         files = cells.write_downloads(folder, run.image, run.mask, run.cutout, run.crop, recipe, recipe.output)
         return replace(s, folder=folder.parent), files[0], files[1], files[2], recipes.to_dict(recipe)

@@ -25,7 +25,7 @@ from pipeline.recipe import Edit, ExtendCanvas, Output, Recipe, Remove, ReplaceB
 from pipeline.recipe.apply import apply_edit, refine_mask
 from pipeline.recipe.output import edit_outputs
 from pipeline.recipe.steps import EDIT_STEPS
-from pipeline.space.runtime import gpu_seconds
+from pipeline.space.runtime import gpu_seconds_for
 from pipeline.types import Image, Mask
 from ui import notebook
 from ui.controls import caption
@@ -82,7 +82,7 @@ def run_edit(
     engines, classical = services.engines, services.classical_engines
     done = services.run_model(
         lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel),
-        seconds=gpu_seconds(pixels=photo.image.shape[0] * photo.image.shape[1], steps=_steps(edit)),
+        seconds=gpu_seconds_for(photo.image, edit),
         fallback=lambda: apply_edit(_classical(edit), photo.image, mask, classical, progress=progress, cancel=cancel),
     )
     framed, cutout, crop = edit_outputs(
@@ -207,14 +207,6 @@ def cell_edit(cell: Cell) -> tuple[Edit, Output]:
     """The edit and the output step of a cell's recipe."""
     edit = next(s for s in reversed(cell.recipe.steps) if isinstance(s, EDIT_STEPS))
     return edit, cell.recipe.output
-
-
-def _steps(edit: Edit) -> int:
-    """Denoising steps ``edit`` asks of a diffusion engine (0 when it has no prompt settings)."""
-    prompting = getattr(edit, "prompting", None)
-    fill = getattr(edit, "fill", None)
-    prompting = prompting or getattr(fill, "prompting", None)
-    return int(getattr(prompting, "steps", 0))
 
 
 def _classical(edit: Edit) -> Edit:

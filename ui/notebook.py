@@ -33,6 +33,7 @@ from pipeline.recipe.apply import (
     to_levels,
 )
 from pipeline.select.protocol import Candidate, Prepared, Selection, check_prompt
+from pipeline.space.runtime import gpu_seconds_for
 from pipeline.types import Box, Image, Mask, Point, check_image
 from ui.display import fit_display
 from ui.display import mask_thumbnail as thumbnail_mask
@@ -121,7 +122,7 @@ def find_subject(services: Services, session: Session, step: Subject, *, new: bo
     """Run a ``Subject`` step: the app's subject finder (or the one the step names) finds the product."""
     photo = need_photo(session)
     chosen = services.subject_finder if step.engine == "auto" else services.engines.chosen_subject(step.engine)
-    found = services.run_model(lambda: chosen.backend.find(photo.image))
+    found = services.run_model(lambda: chosen.backend.find(photo.image), seconds=gpu_seconds_for(photo.image))
     return put_step(session, step, found, new=new, chain=None, chain_before=None, candidates=())
 
 
@@ -132,7 +133,10 @@ def find_text(services: Services, session: Session, step: TextPrompt, *, new: bo
     found = session.text_found
     if found is None or (found.text, found.threshold) != (step.text, step.threshold):
         finder = services.text_finder.backend
-        candidates = services.run_model(lambda: finder.find(photo.image, step.text, threshold=step.threshold))
+        seconds = gpu_seconds_for(photo.image)
+        candidates = services.run_model(
+            lambda: finder.find(photo.image, step.text, threshold=step.threshold), seconds=seconds
+        )
         found = FoundText.pack(step.text, step.threshold, candidates)
     mask = pick_instances(found.candidates(), step)
     return put_step(session, step, mask, new=new, chain=None, chain_before=None, candidates=(), text_found=found)
@@ -150,7 +154,8 @@ def replay_step(services: Services, session: Session, step: MaskStep) -> Session
     check_photo_size(step, photo.image)
     prepared = prepared_for(services, session)
     segmenter = services.segmenter.backend
-    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step))
+    seconds = gpu_seconds_for(need_photo(session).image)
+    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step), seconds=seconds)
     return _with_chain(session, chain, None, new=True)
 
 
@@ -168,7 +173,8 @@ def prepared_for(services: Services, session: Session) -> Prepared:
     photo = need_photo(session)
     if photo.prepared is not None:
         return photo.prepared.result()
-    return services.run_model(lambda: services.segmenter.backend.prepare(photo.image))
+    backend = services.segmenter.backend
+    return services.run_model(lambda: backend.prepare(photo.image), seconds=gpu_seconds_for(photo.image))
 
 
 def select(
@@ -181,7 +187,8 @@ def select(
     after = session.chain if is_open(last_step(session), step) else None
     prepared = prepared_for(services, session)
     segmenter = services.segmenter.backend
-    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=after))
+    seconds = gpu_seconds_for(need_photo(session).image)
+    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=after), seconds=seconds)
     before = after if after is not None and len(after.step.points) == len(points) - 1 else None
     return _with_chain(session, chain, before)
 
@@ -280,7 +287,8 @@ def choose_candidate(services: Services, session: Session, index: int) -> Sessio
     prepared = prepared_for(services, session)
     segmenter = services.segmenter.backend
     before = session.chain_before
-    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=before))
+    seconds = gpu_seconds_for(need_photo(session).image)
+    chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=before), seconds=seconds)
     return _with_chain(session, chain, before)
 
 

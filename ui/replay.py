@@ -13,6 +13,7 @@ from pipeline import recipe as recipes
 from pipeline.errors import InvalidInput
 from pipeline.recipe import Edit, Output, Recipe, RecipeError, Refine
 from pipeline.recipe.steps import EDIT_STEPS, MASK_STEPS
+from pipeline.space.runtime import gpu_seconds_for
 from ui import notebook
 from ui.services import Services
 from ui.state import Session
@@ -37,7 +38,10 @@ def load_recipe(services: Services, session: Session, path: Path) -> tuple[Sessi
     start = edits[-2] + 1 if len(edits) > 1 else 0
     if start:
         earlier = Recipe(steps[:start])
-        ran = services.run_model(lambda: recipes.run(earlier, photo.image, services.engines, alpha=photo.alpha))
+        seconds = gpu_seconds_for(photo.image, *earlier.steps)
+        ran = services.run_model(
+            lambda: recipes.run(earlier, photo.image, services.engines, alpha=photo.alpha), seconds=seconds
+        )
         name = f"{photo.name} after {len(edits) - 1} edit(s) of the recipe"
         fresh = notebook.load(services, ran.image, name, session, origin=earlier)
     else:

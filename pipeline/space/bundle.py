@@ -58,7 +58,9 @@ def write_space(out_dir: Path, hardware: str, models: dict[str, str] | None = No
 def _fill(folder: Path, chosen: Preset, models: dict[str, HubModel]) -> None:
     (folder / "README.md").write_text(readme(chosen, models), encoding="utf-8")
     (folder / "requirements.txt").write_text(requirements_text(chosen))
-    (folder / "app.py").write_text(APP.format(preset=chosen.name, models={k: v.preload_line for k, v in models.items()}))
+    (folder / "app.py").write_text(
+        APP.format(preset=chosen.name, models={k: v.preload_line for k, v in models.items()})
+    )
     (folder / ".gitattributes").write_text("".join(f"{p} filter=lfs diff=lfs merge=lfs -text\n" for p in LFS_PATTERNS))
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
     for package in PACKAGES:

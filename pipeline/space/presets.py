@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from pipeline.errors import InvalidInput
 
-MODEL_PACKAGES = frozenset({"torch", "torchvision", "diffusers", "transformers", "accelerate", "safetensors", "segment-anything"})
+MODEL_PACKAGES = frozenset(
+    {"torch", "torchvision", "diffusers", "transformers", "accelerate", "safetensors", "segment-anything"}
+)
 """Dependencies only the learned backends need: left out of a CPU Space (and CUDA wheels with them)."""
 
 
@@ -50,11 +52,21 @@ ZERO_GPU_MODELS: dict[str, HubModel] = {
     "inpaint": HubModel(
         "stable-diffusion-v1-5/stable-diffusion-inpainting",
         (
-            "model_index.json", "feature_extractor/preprocessor_config.json", "safety_checker/config.json",
-            "safety_checker/model.safetensors", "scheduler/scheduler_config.json", "text_encoder/config.json",
-            "text_encoder/model.safetensors", "tokenizer/merges.txt", "tokenizer/special_tokens_map.json",
-            "tokenizer/tokenizer_config.json", "tokenizer/vocab.json", "unet/config.json",
-            "unet/diffusion_pytorch_model.safetensors", "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+            "model_index.json",
+            "feature_extractor/preprocessor_config.json",
+            "safety_checker/config.json",
+            "safety_checker/model.safetensors",
+            "scheduler/scheduler_config.json",
+            "text_encoder/config.json",
+            "text_encoder/model.safetensors",
+            "tokenizer/merges.txt",
+            "tokenizer/special_tokens_map.json",
+            "tokenizer/tokenizer_config.json",
+            "tokenizer/vocab.json",
+            "unet/config.json",
+            "unet/diffusion_pytorch_model.safetensors",
+            "vae/config.json",
+            "vae/diffusion_pytorch_model.safetensors",
         ),
     ),  # fmt: skip
     "sam3": HubModel("facebook/sam3"),

@@ -63,3 +63,18 @@ def gpu_seconds(*, pixels: int, steps: int = 0, clicks: int = 0) -> int:
     a shorter request gets a higher place in ZeroGPU's queue."""
     estimate = 8 + 2 * pixels / 12e6 + 0.25 * steps + 0.05 * clicks
     return max(MIN_GPU_SECONDS, min(MAX_GPU_SECONDS, math.ceil(estimate)))
+
+
+def denoising_steps(*edits: object) -> int:
+    """Denoising steps the edits ask of a diffusion engine, summed (0 for edits without prompt settings)."""
+    total = 0
+    for edit in edits:
+        prompting = getattr(edit, "prompting", None) or getattr(getattr(edit, "fill", None), "prompting", None)
+        total += int(getattr(prompting, "steps", 0))
+    return total
+
+
+def gpu_seconds_for(image: object, *edits: object) -> int:
+    """``gpu_seconds`` for a photo (an array, H x W first) and the edits to run on it."""
+    shape = getattr(image, "shape", (0, 0))
+    return gpu_seconds(pixels=int(shape[0]) * int(shape[1]), steps=denoising_steps(*edits))

@@ -97,3 +97,18 @@ def test_mask_subject_endpoint_runs_the_rembg_model(app_with_model: tuple[str, P
     assert [step["step"] for step in recipe["steps"]] == ["subject"] and recipe["steps"][0]["engine"] == "classic"
     with pytest.raises(Exception, match="auto, rembg or classic"):
         client.predict("replace", "sam", api_name="/mask_subject")
+    assert client.predict(api_name="/recipe") == recipe  # the refused step left the notebook as it was
+
+
+def test_the_app_refuses_a_subject_model_that_is_not_onnx_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("rembg")
+    import app
+
+    monkeypatch.setenv("STENCIL_MODELS_DIR", str(tmp_path))
+    fake = tmp_path / "u2net.onnx"
+    fake.write_bytes(b"GIF89a not a model")
+    assert app.main(["--subject-model", str(fake)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "not an ONNX model" in lines[0]

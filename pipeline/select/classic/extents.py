@@ -54,7 +54,7 @@ class ScoreModel:
 
 # Fitted on all 30 shared GrabCut photos (every candidate of every simulated click, default
 # settings) by `python -m bench.select_quality --fit`; held-out calibration in docs/BENCHMARKS.md.
-SCORES = ScoreModel((0.6831, 0.0308, -0.2479, 0.0958, -0.1381, 0.0886, -0.3096, -0.2312))
+SCORES = ScoreModel((0.7113, -0.0036, -0.2881, 0.1103, -0.1342, 0.0941, -0.3148, -0.2334))
 
 
 def _boundary_contrast(mask: np.ndarray, weights: PairWeights) -> float:

@@ -51,7 +51,7 @@ class Features:
 class Tuning:
     """Energy weights of the classical selector (dimensionless unless marked ``_px`` / ``_frac``)."""
 
-    smoothness: float = 3.5  # Potts weight against colour costs of ~[0, 9]
+    smoothness: float = 5.0  # Potts weight against colour costs of ~[0, 9]
     seed_radius_frac: float = 0.012  # hard disk around each click, fraction of the diagonal
     geodesic_weight: float = 4.0  # cost of the label of the geodesically farther clicks
     sample_frac: float = 0.08  # geodesic reach of a click's colour sample, fraction of the diagonal
