@@ -104,3 +104,10 @@ def test_hub_model_parse() -> None:
     assert model.preload_line == "owner/repo a/b.pth,c.json"
     with pytest.raises(InvalidInput):
         HubModel.parse("owner/repo/extra")
+
+
+def test_presets_queue_like_the_serving_default() -> None:
+    from pipeline.space.presets import PRESETS
+    from ui.launch import QUEUE_SIZE
+
+    assert {p.queue_size for p in PRESETS.values()} == {QUEUE_SIZE}
