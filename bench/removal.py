@@ -259,10 +259,9 @@ def timing_12mp(table: dict[str, Method]) -> None:
     print("\n| 12 MP hole | exemplar s (median of 3) | Telea s | exemplar PSNR / tex | Telea PSNR / tex |")
     print("|---|---|---|---|---|")
     for share in (0.05, 0.15):
-        shape = silhouette("GT04", 1500)
-        shape = cv2.resize(shape.astype(np.uint8), None, fx=1.0, fy=1.0) > 0
-        height = int(1500 * np.sqrt(share * 12e6 / (shape.sum() * (1500 / shape.shape[0]) ** 2)))
-        image, hole = paste(truth, silhouette("GT04", min(2900, height)), (0.5, 0.5))
+        unit = silhouette("GT04", 1000)  # its area grows with the square of its height
+        height = int(1000 * np.sqrt(share * truth.shape[0] * truth.shape[1] / unit.sum()))
+        image, hole = paste(truth, silhouette("GT04", min(2950, height)), (0.5, 0.5))
         times = []
         for _ in range(3):
             start = time.perf_counter()

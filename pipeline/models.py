@@ -45,7 +45,12 @@ class Chosen(Generic[T]):
     reason: str
 
 
-LEARNED_PACKAGES = {"torch": "torch", "segment_anything": "segment-anything", "diffusers": "diffusers", "transformers": "transformers"}
+LEARNED_PACKAGES = {
+    "torch": "torch",
+    "segment_anything": "segment-anything",
+    "diffusers": "diffusers",
+    "transformers": "transformers",
+}
 """Import name -> package name of what the learned backends need (a CPU Space installs none of them)."""
 
 

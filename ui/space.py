@@ -12,6 +12,7 @@ import os
 
 from pipeline.space.presets import HubModel, preset
 from pipeline.space.runtime import space_settings
+from ui.launch import launch_options, read_credentials
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def launch_space(preset_name: str, models: dict[str, str], *, block: bool = True
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         prevent_thread_lock=True,
+        **launch_options(read_credentials()),  # the hardened defaults; logins from the Space's STENCIL_AUTH secret
     )
     log.info("Stencil (%s preset) serves at %s", chosen.name, demo.local_url)
     if block:

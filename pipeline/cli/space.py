@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="ROLE=ID",
-        help=f"replace a preloaded model (roles: {', '.join(ROLES)}), e.g. inpaint=owner/repo or sam=owner/repo:file.pth",
+        help=f"replace a preloaded model (roles: {', '.join(ROLES)}), e.g. inpaint=owner/repo, sam=owner/repo:a.pth",
     )
     parser.set_defaults(run=run_space)
 

@@ -127,16 +127,18 @@ class ExemplarInpainter:
             image, known_share = levels[-1]
             small, share = _shrink_known(image * known_share[..., None], known_share.astype(np.float32), 2)
             levels.append((small, share >= 0.999))
-        field = None
-        filled = None
+        field: npt.NDArray[np.int32] | None = None
+        filled: Floats | None = None
         for depth in range(len(levels) - 1, -1, -1):
             image, level_known = levels[depth]
             rounds = self.em_iterations if depth == len(levels) - 1 else max(2, self.em_iterations // 2)
-            filled, field = _complete(
+            level_filled, field = _complete(
                 image, ~level_known, field, filled, self.radius, rounds, self.near_grey, seed=depth
             )
-            if filled is None:  # no wholly known patch: fall back to a smooth fill
+            if level_filled is None:  # no wholly known patch: fall back to a smooth fill
                 return _smooth(crop, hole)
+            filled = level_filled
+        assert filled is not None and field is not None  # levels is never empty
         shift = self._low_frequency_shift(levels[0][0], ~levels[0][1], filled) if self.smooth_weight > 0 else None
         if shift is not None:
             filled = filled + shift
@@ -208,7 +210,7 @@ def _complete(
     image = np.ascontiguousarray(image, dtype=np.float32).copy()
     field = np.zeros((height, width, 2), np.int32)
     cost = np.full((height, width), np.float32(3.0e38))
-    if coarse_field is None:
+    if coarse_field is None or coarse_filled is None:
         pm.random_field(targets, _points(source), field, seed)
         # Telea's onion-peel order carries each side's colour inward (a mean would blend them).
         start = cv2.inpaint(np.clip(image + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), 3, cv2.INPAINT_TELEA)

@@ -155,11 +155,11 @@ class LamaInpainter:
         scale = min(1.0, self.max_side_px / max(height, width))
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = cv2.resize(crop, size, interpolation=cv2.INTER_AREA) if scale < 1 else crop
-        mask = cv2.resize(hole.view(np.uint8), size, interpolation=cv2.INTER_AREA) > 0 if scale < 1 else hole
+        small = cv2.resize(hole.view(np.uint8), size, interpolation=cv2.INTER_AREA) > 0 if scale < 1 else hole
         pad_y, pad_x = (-size[1]) % SIZE_MULTIPLE_PX, (-size[0]) % SIZE_MULTIPLE_PX
         border = cv2.BORDER_REFLECT_101 if min(size) > max(pad_x, pad_y) else cv2.BORDER_REPLICATE
         image = cv2.copyMakeBorder(np.ascontiguousarray(image), 0, pad_y, 0, pad_x, border)
-        mask = cv2.copyMakeBorder(mask.astype(np.uint8), 0, pad_y, 0, pad_x, border)
+        mask = cv2.copyMakeBorder(small.astype(np.uint8), 0, pad_y, 0, pad_x, border)
         image_t = torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0).to(self.device)
         mask_t = torch.from_numpy(mask)[None, None].float().to(self.device)
         with torch.inference_mode():

@@ -40,6 +40,9 @@ class HubModel:
         return f"{self.repo} {','.join(self.files)}" if self.files else self.repo
 
 
+SHARED_QUEUE_SIZE = 64
+"""The serving default (``ui.launch.QUEUE_SIZE``, sized from the load suite's measured throughput)."""
+
 ROLES = ("sam", "inpaint", "sam3", "matte")
 """The models Stencil can be configured with, by the name ``--model ROLE=ID`` uses."""
 
@@ -94,7 +97,7 @@ PRESETS: dict[str, Preset] = {
         "cpu-basic",
         models=False,
         max_side=4096,
-        queue_size=16,
+        queue_size=SHARED_QUEUE_SIZE,
         description="the free 2-vCPU Space: classical selector, subject, matte and fill; no model packages",
     ),
     "zero-gpu": Preset(
@@ -102,7 +105,7 @@ PRESETS: dict[str, Preset] = {
         "zero-a10g",  # the flavour name ZeroGPU Spaces carry on the Hub, whatever card is behind it
         models=True,
         max_side=6144,
-        queue_size=32,
+        queue_size=SHARED_QUEUE_SIZE,
         description="ZeroGPU: SAM, diffusion, SAM 3 and ViTMatte inside @spaces.GPU, weights preloaded",
         default_models=ZERO_GPU_MODELS,
     ),

@@ -57,14 +57,18 @@ def quota_refusal(job: object, seconds: int) -> object:
     """What ``spaces.GPU`` raises when a visitor's ZeroGPU quota is spent (its own error helper)."""
     from spaces.zero.gradio import error
 
-    raise error("ZeroGPU quota exceeded", "You have exceeded your free ZeroGPU quota (60s requested vs. 12s left). Try again in 0:03:10. ")
+    raise error(
+        "ZeroGPU quota exceeded",
+        "You have exceeded your free ZeroGPU quota (60s requested vs. 12s left). Try again in 0:03:10. ",
+    )
 
 
 def test_a_zero_gpu_refusal_runs_the_edit_on_the_classical_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui_fakes import fake_services
+
     import ui.services as services_module
     from ui import cells, notebook
     from ui.state import Session
-    from ui_fakes import fake_services
 
     services = fake_services()  # its "auto" engine paints the hole flat grey 128; the classical one does not
     image = np.full((120, 160, 3), 230, np.uint8)
@@ -84,8 +88,9 @@ def test_a_zero_gpu_refusal_runs_the_edit_on_the_classical_engine(monkeypatch: p
 
 
 def test_a_zero_gpu_refusal_without_fallback_says_what_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ui.services as services_module
     from ui_fakes import fake_services
+
+    import ui.services as services_module
 
     services = fake_services()
     monkeypatch.setattr(services_module, "run_on_gpu", quota_refusal)

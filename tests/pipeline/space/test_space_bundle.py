@@ -52,7 +52,10 @@ def test_zero_gpu_space_preloads_the_configured_models(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fields", "complaint"),
     [
-        ({"sdk": "gradio", "sdk_version": "6.0", "app_file": "app.py", "colour": "red"}, "not a Spaces configuration field"),
+        (
+            {"sdk": "gradio", "sdk_version": "6.0", "app_file": "app.py", "colour": "red"},
+            "not a Spaces configuration field",
+        ),
         ({"sdk": "gradio", "app_file": "app.py"}, "needs sdk_version"),
         ({"sdk": "gradio", "sdk_version": "6", "app_file": "a.py", "colorFrom": "teal"}, "colorFrom"),
         ({"sdk": "gradio", "sdk_version": "6", "app_file": "a.py", "suggested_hardware": "h100"}, "flavour"),
@@ -75,7 +78,10 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, capsys: pytest
         (["space", str(tmp_path / "a"), "--hardware", "tpu-pod"], "unknown hardware preset 'tpu-pod'"),
         (["space", str(tmp_path / "b"), "--hardware", "zero-gpu", "--model", "vae=x/y"], "no 'vae' model"),
         (["space", str(tmp_path / "c"), "--hardware", "cpu-basic", "--model", "inpaint=x/y"], "no models"),
-        (["space", str(tmp_path / "d"), "--hardware", "zero-gpu", "--model", "inpaint=not-an-id"], "not a Hub model id"),
+        (
+            ["space", str(tmp_path / "d"), "--hardware", "zero-gpu", "--model", "inpaint=not-an-id"],
+            "not a Hub model id",
+        ),
         (["space", str(taken)], "is not an empty folder"),
     ]
     for argv, complaint in cases:
@@ -104,3 +110,10 @@ def test_hub_model_parse() -> None:
     assert model.preload_line == "owner/repo a/b.pth,c.json"
     with pytest.raises(InvalidInput):
         HubModel.parse("owner/repo/extra")
+
+
+def test_presets_queue_like_the_serving_default() -> None:
+    from pipeline.space.presets import PRESETS
+    from ui.launch import QUEUE_SIZE
+
+    assert {p.queue_size for p in PRESETS.values()} == {QUEUE_SIZE}
