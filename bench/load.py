@@ -224,6 +224,12 @@ def serve_and_measure(args: argparse.Namespace) -> dict[str, Any]:
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **launch_options())
     slot = demo.stencil_handlers.services.slot  # type: ignore[attr-defined]
     gauge = Gauge([cache, notebook.temp_root()], slot)
+    if args.warm:  # one client job first, so that "before" is a server that has served (imports, thread pools)
+        warm = argparse.Namespace(**{**vars(args), "clients": 1, "jobs": 1, "cancels": 0, "bad": 0})
+        with tempfile.TemporaryDirectory(prefix="stencil-load-warm-") as folder:
+            _client(demo.local_url, 999, warm, Path(folder))
+        time.sleep(args.ttl + 5)
+        trim_heap()
     time.sleep(1.0)
     before = {"rss": gauge.rss(), "disk": gauge.disk()}
     try:
@@ -244,7 +250,7 @@ def serve_and_measure(args: argparse.Namespace) -> dict[str, Any]:
             while time.monotonic() < deadline:  # sessions end: closed clients at the next heartbeat, others by TTL
                 time.sleep(1.0)
                 trim_heap()
-        after = {"rss": gauge.rss(), "disk": gauge.disk()}
+        after = {"rss": gauge.rss(), "disk": gauge.disk(), "sessions": len(demo.state_holder.session_data)}
         peak = {"rss": gauge.peak_rss, "disk": gauge.peak_disk}
     finally:
         demo.close()
@@ -268,6 +274,7 @@ def report(args: argparse.Namespace, measured: dict[str, Any]) -> str:
         f"({(a['rss'] - b['rss']) / MB:+.0f} MB)",
         f"temp disk: before {b['disk'] / MB:.1f} MB, peak {p['disk'] / MB:.1f} MB, after {a['disk'] / MB:.1f} MB "
         f"({(a['disk'] - b['disk']) / MB:+.1f} MB)",
+        f"sessions the server still holds after the wait: {a['sessions']}",
     ]
     lines += [f"  error: {e}" for e in c["errors"][:10]]
     return "\n".join(lines)
@@ -284,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0: a free one")
     parser.add_argument("--timeout-s", type=float, default=900)
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    parser.add_argument("--warm", action="store_true", help="measure 'before' after one warm-up job has ended")
     parser.add_argument("--clients-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.clients_only:
