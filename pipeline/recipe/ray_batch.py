@@ -148,7 +148,7 @@ def _check_reachable(address: str) -> None:
 @contextmanager
 def _quiet_data() -> Iterator[None]:
     """Ray Data without its progress bars and info lines on the console, so the caller's progress shows,
-    and without the ordering and locality bookkeeping a photo batch does not use.
+    and without the ordering a photo batch does not use.
 
     Its warnings still show (but the one that says the bars are off); its log file keeps everything.
     """
@@ -158,10 +158,9 @@ def _quiet_data() -> Iterator[None]:
     quiet = {"enable_progress_bars": False, "print_on_execution_start": False, "verbose_stats_logs": False}
     before = {name: getattr(context, name) for name in quiet}
     options = context.execution_options
-    kept = (options.preserve_order, options.actor_locality_enabled)
-    # Rows go to the manifest in the order photos finish, and the actors read paths, not blocks
-    # held on other nodes: order and locality only cost here (about 10 ms a block on 2 cores).
-    options.preserve_order, options.actor_locality_enabled = False, False
+    kept = options.preserve_order
+    # Rows go to the manifest in the order photos finish: keeping the input order only costs here.
+    options.preserve_order = False
     consoles = [
         handler
         for handler in logging.getLogger("ray.data").handlers
@@ -178,7 +177,7 @@ def _quiet_data() -> Iterator[None]:
     finally:
         for name, value in before.items():
             setattr(context, name, value)
-        options.preserve_order, options.actor_locality_enabled = kept
+        options.preserve_order = kept
         for handler, level in zip(consoles, levels, strict=True):
             handler.setLevel(level)
             handler.removeFilter(_bars_off_notice)
