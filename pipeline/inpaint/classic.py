@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -126,27 +127,8 @@ class ClassicInpainter:
 
         Returns a new ``(H, W, 3)`` uint8 image; ``request.image`` is not modified.
         """
-        result = request.image.copy()
-        remaining = request.mask > 0
-        boxes = _hole_boxes(remaining)
-        for index, (x0, y0, x1, y1) in enumerate(boxes, start=1):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("inpainting was cancelled; nothing was changed")
-            bx0, by0, bx1, by1 = self._crop_box(x0, y0, x1, y1, remaining.shape)
-            window = (slice(by0, by1), slice(bx0, bx1))
-            # Holes filled earlier are known now; holes still to come stay unknown.
-            if remaining[y0:y1, x0:x1].any():
-                result[window] = self._fill(result[window], remaining[window])
-                remaining[window] = False
-            if progress is not None:
-                progress(index, len(boxes))
-        log.debug("classic engine filled %d hole region(s)", len(boxes))
-        return result
-
-    def _crop_box(self, x0: int, y0: int, x1: int, y1: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-        pad = max(8, int(math.ceil(self.margin * max(x1 - x0, y1 - y0))))
-        height, width = shape[:2]
-        return max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad), min(height, y1 + pad)
+        # Holes filled earlier are known now; holes still to come stay unknown.
+        return fill_each_hole(request, self._fill, margin=self.margin, min_pad_px=8, progress=progress, cancel=cancel)
 
     def _fill(self, crop: Image, hole: npt.NDArray[np.bool_]) -> Image:
         """Fill ``hole`` (bool, H x W) in ``crop`` (H x W x 3 uint8); returns a new crop."""
@@ -242,3 +224,34 @@ def _hole_boxes(hole: npt.NDArray[np.bool_], *, step: int = 4) -> list[tuple[int
         x, y, w, h = (int(v) * step for v in row[:4])
         boxes.append((x, y, min(width, x + w), min(height, y + h)))
     return boxes
+
+
+def fill_each_hole(
+    request: InpaintRequest,
+    fill: Callable[[Image, npt.NDArray[np.bool_]], Image],
+    *,
+    margin: float,
+    min_pad_px: int,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag | None = None,
+) -> Image:
+    """Fill ``request``'s holes one region at a time, largest first: ``fill(crop, hole)`` gets the
+    region's box plus ``margin`` times its size (at least ``min_pad_px``) on each side and returns
+    that crop filled. Only hole pixels are pasted back, so every other pixel comes back unchanged;
+    holes filled earlier count as known for later ones. Cancel is checked between regions."""
+    result = request.image.copy()
+    remaining = request.mask > 0
+    boxes = _hole_boxes(remaining)
+    height, width = remaining.shape
+    for index, (x0, y0, x1, y1) in enumerate(boxes, start=1):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("inpainting was cancelled; nothing was changed")
+        pad = max(min_pad_px, int(math.ceil(margin * max(x1 - x0, y1 - y0))))
+        window = (slice(max(0, y0 - pad), min(height, y1 + pad)), slice(max(0, x0 - pad), min(width, x1 + pad)))
+        if remaining[y0:y1, x0:x1].any():
+            hole = remaining[window]
+            np.copyto(result[window], fill(result[window], hole), where=hole[..., None])
+            remaining[window] = False
+        if progress is not None:
+            progress(index, len(boxes))
+    return result

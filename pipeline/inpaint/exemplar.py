@@ -22,19 +22,14 @@ Prompts are ignored. The result is the same for the same input (fixed random see
 
 from __future__ import annotations
 
-import logging
-import math
-
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.errors import Cancelled, InvalidInput
-from pipeline.inpaint.classic import _hole_boxes, _pad_to, _shrink_known, smooth_fill
+from pipeline.errors import InvalidInput
+from pipeline.inpaint.classic import _pad_to, _shrink_known, fill_each_hole, smooth_fill
 from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
 from pipeline.types import Image
-
-log = logging.getLogger(__name__)
 
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float32]
@@ -94,22 +89,7 @@ class ExemplarInpainter:
         cancel: CancelFlag | None = None,
     ) -> Image:
         """Fill every pixel where ``request.mask > 0``; returns a new ``(H, W, 3)`` uint8 image."""
-        result = request.image.copy()
-        remaining = request.mask > 0
-        boxes = _hole_boxes(remaining)
-        for index, (x0, y0, x1, y1) in enumerate(boxes, start=1):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("inpainting was cancelled; nothing was changed")
-            pad = max(16, int(math.ceil(self.margin * max(x1 - x0, y1 - y0))))
-            height, width = remaining.shape
-            window = (slice(max(0, y0 - pad), min(height, y1 + pad)), slice(max(0, x0 - pad), min(width, x1 + pad)))
-            if remaining[y0:y1, x0:x1].any():
-                result[window] = self._fill(result[window], remaining[window])
-                remaining[window] = False
-            if progress is not None:
-                progress(index, len(boxes))
-        log.debug("exemplar engine filled %d hole region(s)", len(boxes))
-        return result
+        return fill_each_hole(request, self._fill, margin=self.margin, min_pad_px=16, progress=progress, cancel=cancel)
 
     def _fill(self, crop: Image, hole: Bools) -> Image:
         """Fill ``hole`` (H x W bool) of ``crop`` (H x W x 3 uint8); returns a new crop."""

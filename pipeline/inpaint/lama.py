@@ -16,7 +16,6 @@ Pixels outside the mask come back unchanged.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import warnings
 import zipfile
@@ -27,8 +26,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.errors import Cancelled, InvalidModel, ModelUnavailable
-from pipeline.inpaint.classic import _hole_boxes
+from pipeline.errors import InvalidModel, ModelUnavailable
+from pipeline.inpaint.classic import fill_each_hole
 from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
 from pipeline.io.download import Artifact
 from pipeline.settings import Settings
@@ -129,23 +128,7 @@ class LamaInpainter:
         cancel: CancelFlag | None = None,
     ) -> Image:
         """Fill every pixel where ``request.mask > 0``; returns a new ``(H, W, 3)`` uint8 image."""
-        result = request.image.copy()
-        remaining = request.mask > 0
-        boxes = _hole_boxes(remaining)
-        for index, (x0, y0, x1, y1) in enumerate(boxes, start=1):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("inpainting was cancelled; nothing was changed")
-            pad = max(32, int(math.ceil(self.margin * max(x1 - x0, y1 - y0))))
-            height, width = remaining.shape
-            window = (slice(max(0, y0 - pad), min(height, y1 + pad)), slice(max(0, x0 - pad), min(width, x1 + pad)))
-            if remaining[y0:y1, x0:x1].any():
-                hole = remaining[window]
-                filled = self._run(result[window], hole)
-                result[window][hole] = filled[hole]
-                remaining[window] = False
-            if progress is not None:
-                progress(index, len(boxes))
-        return result
+        return fill_each_hole(request, self._run, margin=self.margin, min_pad_px=32, progress=progress, cancel=cancel)
 
     def _run(self, crop: Image, hole: npt.NDArray[np.bool_]) -> Image:
         """The network's fill of ``hole`` in ``crop`` at the crop's size (uint8, H x W x 3)."""
