@@ -211,7 +211,7 @@ def edges_check(samples: list[Sample], label: str, pixels: float | None) -> None
     The clicks are the protocol's (to 90% IoU) with the new selector on the original photo, replayed
     (scaled) on the blown-up copy; truth there is ``select_data.upscaled``'s smooth edge.
     """
-    new, plain = ClassicSelector(), ClassicSelector(full_size_edges=False)
+    new, plain = ClassicSelector(full_size_edges=True), ClassicSelector(full_size_edges=False)
     scores: dict[str, list[float]] = {"old": [], "new": []}
     start = time.perf_counter()
     for sample in samples:

@@ -86,7 +86,7 @@ def describe(mask: np.ndarray, kind: str, clicks: int, bins: np.ndarray, weights
             _colour_overlap(mask, bins),
             float(mask.mean()),
             float(ring.mean()),
-            float(np.log(clicks)),
+            float(np.log(max(clicks, 1))),  # a box alone counts as one click (log 0 is -inf)
             float(kind == "part"),
             float(kind == "neighbours"),
         ]

@@ -35,7 +35,7 @@ def _matched(prediction: np.ndarray, truth: np.ndarray, tolerance: float = 2.0) 
 def test_edges_are_decided_at_full_size(rng: np.random.Generator) -> None:
     image, truth = _slanted(rng)
     click = [Point(600, 450)]
-    refined = ClassicSelector(work_pixels=12_000)  # one working pixel is about 9x9 photo pixels
+    refined = ClassicSelector(work_pixels=12_000, full_size_edges=True)  # one working pixel is about 9x9 photo pixels
     plain = ClassicSelector(work_pixels=12_000, full_size_edges=False)
     prepared = refined.prepare(image)
     fine = refined.select(prepared, click).best.mask >= 0.5
