@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.cli.edit_args import add_parsers
 from pipeline.cli.guidance import guidance_controls
-from pipeline.cli.jobs import Job, UsageError, companion, plan_jobs, run_jobs
+from pipeline.cli.jobs import Job, UsageError, companion, plan_jobs, run_jobs, tell
 from pipeline.cli.recipe_io import RecipeSaver, output_for, refuse_folder, stored
 from pipeline.edits import background as bg
 from pipeline.edits import outpaint
@@ -46,7 +46,7 @@ def _engines(args: argparse.Namespace, label: str, edit: Edit) -> Engines:
     engines = Engines(settings=settings)
     if _needs_engine(edit):
         chosen = engines.chosen_removal(edit.engine) if isinstance(edit, Remove) else engines.chosen_engine(edit.engine)
-        print(f"stencil {label}: engine: {chosen.reason}", file=sys.stderr)
+        tell(f"stencil {label}: engine: {chosen.reason}")
     return engines
 
 

@@ -54,6 +54,22 @@ def plan_jobs(source: Path, output: Path, suffix: str = ".png") -> list[Job]:
     return [Job(source, output)]
 
 
+_notices: list[str] = []
+
+
+def tell(line: str) -> None:
+    """Say ``line`` on stderr when the command has finished without an error (which backend ran and
+    why): an error stays the one line of the CLI's contract. ``-v`` logs the same at once."""
+    _notices.append(line)
+
+
+def take_notices() -> list[str]:
+    """The lines ``tell`` collected, emptied."""
+    lines = _notices[:]
+    _notices.clear()
+    return lines
+
+
 def run_jobs(jobs: Sequence[Job], work: Callable[[Job], None], *, label: str) -> int:
     """Run ``work`` on every job, with a progress bar when there is more than one.
 

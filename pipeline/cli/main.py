@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from pipeline.cli.jobs import EXIT_ERROR, UsageError
+from pipeline.cli.jobs import EXIT_ERROR, UsageError, take_notices
 from pipeline.errors import PipelineError
 
 
@@ -69,8 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="stencil: %(message)s",
             stream=sys.stderr,
         )
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        for line in take_notices():
+            print(line, file=sys.stderr)
+        return status
     except PipelineError as error:
+        take_notices()  # an error is the one line
         print(f"stencil: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as error:  # an I/O error outside the pipeline's own checks (a folder that cannot be made)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli.jobs import Job, UsageError, companion, plan_jobs, run_jobs, whole
+from pipeline.cli.jobs import Job, UsageError, companion, plan_jobs, run_jobs, tell, whole
 from pipeline.edits.matting import MAX_BAND_PX, Matter, auto_band_px, refine_edge, trimap
 from pipeline.io.images import load_image, load_mask, save_mask, save_rgba
 from pipeline.recipe.output import soft_cutout
@@ -42,7 +41,7 @@ def matter_for(args: argparse.Namespace) -> Matter:
 
     settings = Settings().with_overrides(matte_model=args.matte_model, device=getattr(args, "device", None))
     chosen = make_matter(args.matte_engine, settings)
-    print(f"stencil: {chosen.reason}", file=sys.stderr)
+    tell(f"stencil: {chosen.reason}")
     return chosen.backend
 
 

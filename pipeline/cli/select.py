@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.cli.jobs import IMAGE_SUFFIXES, Job, UsageError, ignore_level, plan_jobs, run_jobs
+from pipeline.cli.jobs import IMAGE_SUFFIXES, Job, UsageError, ignore_level, plan_jobs, run_jobs, tell
 from pipeline.errors import InvalidInput
 from pipeline.settings import Settings
 from pipeline.types import Box, Point
@@ -86,7 +86,7 @@ def _segmenter(args: argparse.Namespace):
     settings = Settings().with_overrides(sam_model=args.sam_model, sam_checkpoint=args.sam_checkpoint)
     chosen = make_segmenter(args.segmenter, settings)
     log.info("segmenter: %s", chosen.reason)
-    print(f"stencil: {chosen.reason}", file=sys.stderr)
+    tell(f"stencil: {chosen.reason}")
     return chosen.backend
 
 

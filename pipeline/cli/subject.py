@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
+from pipeline.cli.jobs import tell
 from pipeline.settings import Settings
 from pipeline.types import Image, Mask
 
@@ -47,6 +47,6 @@ class SubjectOnce:
 
             chosen = make_subject(self._args.subject_engine, subject_settings(self._args))
             log.info("subject finder: %s", chosen.reason)
-            print(f"stencil: {chosen.reason}", file=sys.stderr)
+            tell(f"stencil: {chosen.reason}")
             self._finder = chosen.backend
         return self._finder.find(image)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
-from pipeline.cli.jobs import number
+from pipeline.cli.jobs import number, tell
 from pipeline.recipe import TextPrompt
 from pipeline.select.text.sam3 import MAX_INSTANCES, check_text
 from pipeline.settings import Settings
@@ -67,6 +66,6 @@ class TextOnce:
 
             chosen = make_text_finder("auto", text_settings(self._args))
             log.info("text finder: %s", chosen.reason)
-            print(f"stencil: {chosen.reason}", file=sys.stderr)
+            tell(f"stencil: {chosen.reason}")
             self._finder = chosen.backend
         return text_mask(self._finder, image, step)
