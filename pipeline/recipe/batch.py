@@ -250,6 +250,12 @@ class Manifest:
             os.fsync(stream.fileno())
 
 
+def make_output_folders(items: Iterable[Item]) -> None:
+    """Create the folders ``items`` write their outputs to (before any worker writes one)."""
+    for folder in {Path(path).parent for item in items for path in item.outputs}:
+        folder.mkdir(parents=True, exist_ok=True)
+
+
 def remove_partial_files(*folders: Path | None) -> int:
     """Delete the temporary files a stopped write left in ``folders``; returns how many."""
     removed = 0

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.recipe.batch import (
@@ -27,6 +26,7 @@ from pipeline.recipe.batch import (
     Row,
     Summary,
     make_engines,
+    make_output_folders,
     one_core_each,
     process,
     recipe_sha256,
@@ -82,8 +82,7 @@ def run_local(
     summary = Summary(total=len(items))
     todo = [item for item in items if not manifest.is_done(item, recipe_hash)]
     summary.skipped = len(items) - len(todo)
-    for folder in {Path(path).parent for item in todo for path in item.outputs}:
-        folder.mkdir(parents=True, exist_ok=True)
+    make_output_folders(todo)
 
     def record(row: Row) -> None:
         summary.record(row, manifest, progress)

@@ -42,6 +42,7 @@ from pipeline.recipe.batch import (
     ProgressFn,
     Row,
     Summary,
+    make_output_folders,
     recipe_sha256,
     remove_partial_files,
     stop_on_sigterm,
@@ -91,6 +92,7 @@ def run_ray(
     if todo:
         import ray
 
+        make_output_folders(todo)  # on a cluster the output folder is shared: the driver makes it once
         owned = _connect(address)
         try:
             stream = _stream(recipe, todo, settings or Settings(), kinds, workers)

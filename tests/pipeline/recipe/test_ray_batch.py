@@ -52,8 +52,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first(runtime: None, shots: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Summary, list[int]]:
     """One Ray run of the catalogue: its folder, its summary, and the manifest's length at each progress call."""
-    out = tmp_path_factory.mktemp("ray") / "out"
-    out.mkdir()
+    out = tmp_path_factory.mktemp("ray") / "out"  # not made here: the run makes its output folders
     manifest, lengths = Manifest(out / "manifest.jsonl"), []
     recipe = white_square()
 
