@@ -103,6 +103,7 @@ def throughput(photos: Path, work: Path, *, ray: bool) -> dict[str, float]:
         begun = time.perf_counter()
         summary = run_ray(recipe, items, Manifest(out / "manifest.jsonl"), address="local", kinds=CLASSIC)
         figures["--ray"] = summary.done / (time.perf_counter() - begun + figures["ray start-up s"])
+        assert summary.failed == 0, summary.failures[:1]
         ray_module.shutdown()
     return figures
 
