@@ -18,9 +18,12 @@ Sizes (``Geometry``):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+import pytest
 
 SizeName = Literal["tiny", "medium", "sd15"]
 
@@ -304,3 +307,15 @@ def save_tiny_controlnet(folder: Path, size: SizeName | Literal["sdxl"] = "tiny"
     """Build a random ControlNet (``build_controlnet``) and ``save_pretrained`` it into ``folder``; returns it."""
     build_controlnet(size, seed=seed).save_pretrained(str(folder), safe_serialization=True)
     return folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models run faster on one thread, above all on a shared machine. A test module that
+    imports this fixture runs every test on one torch thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

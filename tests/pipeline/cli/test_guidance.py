@@ -11,19 +11,11 @@ from PIL import Image as PILImage
 pytest.importorskip("diffusers")
 torch = pytest.importorskip("torch")
 
-from tiny_diffusion import save_tiny_controlnet, save_tiny_pipeline  # noqa: E402
+from tiny_diffusion import one_torch_thread, save_tiny_controlnet, save_tiny_pipeline  # noqa: E402, F401
 
 from pipeline import recipe as recipes  # noqa: E402
 from pipeline.cli import main  # noqa: E402
 from pipeline.inpaint import ade20k  # noqa: E402
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> object:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 pytest.importorskip("diffusers")
 torch = pytest.importorskip("torch")
 
-from tiny_diffusion import save_tiny_controlnet, save_tiny_pipeline  # noqa: E402
+from tiny_diffusion import one_torch_thread, save_tiny_controlnet, save_tiny_pipeline  # noqa: E402, F401
 
 from pipeline.edits import background, remove  # noqa: E402
 from pipeline.errors import InvalidInput, ModelUnavailable  # noqa: E402
@@ -26,14 +26,6 @@ from pipeline.inpaint.protocol import InpaintRequest, Prompting  # noqa: E402
 from pipeline.masks import feather_outward  # noqa: E402
 from pipeline.models import make_inpainter  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> object:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("diffusers")
 torch = pytest.importorskip("torch")
 
-from tiny_diffusion import MAX_TOKENS, save_tiny_pipeline  # noqa: E402
+from tiny_diffusion import MAX_TOKENS, one_torch_thread, save_tiny_pipeline  # noqa: E402, F401
 
 from pipeline.errors import BackendFailed, Cancelled, EmptyMask, InvalidInput, ModelUnavailable  # noqa: E402
 from pipeline.inpaint.crop import CropOptions  # noqa: E402
@@ -32,14 +32,6 @@ from pipeline.settings import Settings  # noqa: E402
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"  # the HF cache layout wants a full commit hash
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> object:
-    """Tiny models run faster on one thread, above all on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
