@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.edits.matting import UNKNOWN, Trimap, guided_filter
+from pipeline.edits.trimap import UNKNOWN, Trimap, guided_filter
 from pipeline.errors import InvalidInput
 from pipeline.types import Image, Mask
 
