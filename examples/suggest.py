@@ -15,7 +15,8 @@ from __future__ import annotations
 from examples.catalog import Example
 from pipeline.io.images import load_labels, load_mask
 from pipeline.recipe import Clicks, ColorRange, LabelClasses, LuminanceRange, MaskStep, Recipe, Refine, StoredMask
-from pipeline.recipe.apply import Engines, to_levels
+from pipeline.recipe.apply import Engines
+from pipeline.recipe.mask_sources import to_levels
 from pipeline.recipe.run import run
 from pipeline.select.protocol import Segmenter
 from pipeline.settings import Settings

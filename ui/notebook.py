@@ -22,7 +22,7 @@ import numpy as np
 from pipeline.errors import InvalidInput
 from pipeline.masks import CombineMode
 from pipeline.recipe import Clicks, MaskStep, Recipe, StoredMask, Subject, TextPrompt
-from pipeline.recipe.apply import (
+from pipeline.recipe.mask_sources import (
     ClickChain,
     check_photo_size,
     clicks_mask,

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.recipe import ColorRange, MaskStep, Recipe, Refine, StoredMask, TextPrompt
-from pipeline.recipe.apply import ClickChain
+from pipeline.recipe.mask_sources import ClickChain
 from pipeline.select.protocol import Candidate, Prepared
 from pipeline.types import Image, Mask
 

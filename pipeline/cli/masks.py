@@ -42,7 +42,8 @@ from pipeline.recipe import (
     Subject,
     TextPrompt,
 )
-from pipeline.recipe.apply import refine_mask, source_mask
+from pipeline.recipe.apply import refine_mask
+from pipeline.recipe.mask_sources import source_mask
 from pipeline.recipe.output import soft_cutout
 from pipeline.recipe.steps import MAX_FEATHER_PX, MAX_GROW_PX
 from pipeline.types import Mask
@@ -264,7 +265,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _add_mask(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
-        "mask", help="make a mask from the subject, alpha, a gray map, labels, colour or brightness",
+        "mask",
+        help="make a mask from the subject, alpha, a gray map, labels, colour or brightness",
         description=_FOLDERS,
     )
     parser.add_argument("image", type=Path, metavar="IMAGE", help="an image, or a folder of images")

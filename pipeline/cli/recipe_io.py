@@ -16,7 +16,7 @@ from pipeline.cli.jobs import UsageError
 from pipeline.errors import InvalidInput
 from pipeline.io.files import remove_quietly
 from pipeline.recipe import MAX_RECIPE_BYTES, Output, Recipe, RecipeError, StoredMask, dumps, loads
-from pipeline.recipe.apply import stored_levels, to_levels
+from pipeline.recipe.mask_sources import stored_levels, to_levels
 from pipeline.types import Mask
 
 FORMAT_SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}

@@ -59,7 +59,7 @@ class TextOnce:
         self._finder = None
 
     def mask(self, image: Image, step: TextPrompt) -> Mask:
-        from pipeline.recipe.apply import text_mask
+        from pipeline.recipe.mask_sources import text_mask
 
         if self._finder is None:
             from pipeline.models import make_text_finder

@@ -16,18 +16,9 @@ import numpy as np
 
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
-from pipeline.recipe.apply import (
-    Engines,
-    apply_edit,
-    check_photo_size,
-    clicks_mask,
-    combine,
-    refine_mask,
-    select_clicks,
-    source_mask,
-    text_mask,
-)
+from pipeline.recipe.apply import Engines, apply_edit, refine_mask
 from pipeline.recipe.codec import RecipeError
+from pipeline.recipe.mask_sources import check_photo_size, clicks_mask, combine, select_clicks, source_mask, text_mask
 from pipeline.recipe.output import edit_outputs
 from pipeline.recipe.steps import (
     EDIT_STEPS,

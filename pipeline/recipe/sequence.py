@@ -27,7 +27,8 @@ import numpy as np
 from pipeline.errors import Cancelled, InvalidInput
 from pipeline.inpaint.protocol import CancelFlag, ProgressFn
 from pipeline.io.video import VideoWriter
-from pipeline.recipe.apply import Engines, to_levels
+from pipeline.recipe.apply import Engines
+from pipeline.recipe.mask_sources import to_levels
 from pipeline.recipe.mask_steps import MaskStep, StoredMask
 from pipeline.recipe.run import Run, run
 from pipeline.recipe.steps import Recipe

@@ -35,7 +35,7 @@ from pipeline.recipe import (
     refine_mask,
     run,
 )
-from pipeline.recipe.apply import clicks_mask, select_clicks
+from pipeline.recipe.mask_sources import clicks_mask, select_clicks
 from pipeline.select.classic import ClassicSelector
 from pipeline.types import Point
 
