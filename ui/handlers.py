@@ -7,57 +7,34 @@ errors become ``gr.Error`` messages, so the photo and mask stay as they were.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import gradio as gr
 import numpy as np
 
 from pipeline.colors import parse_color, to_hex
-from pipeline.errors import InvalidInput, PipelineError
-from pipeline.io.images import load_image, load_labels, load_mask
-from pipeline.masks import from_alpha, from_gray
-from pipeline.recipe import AlphaChannel, ColorRange, LabelClasses, LuminanceRange, Remove, Subject
-from ui import cells, controls, examples, guidance, many, notebook, replay
+from pipeline.io.images import load_image
+from pipeline.recipe import ColorRange, LuminanceRange, Remove, Subject
+from ui import cells, controls, examples, many, notebook, replay
 from ui.display import mask_to_image
-from ui.inputs import is_shown_copy, median_colour, painted_mask, parse_classes
+from ui.handlers_files import FileSources
+from ui.handlers_guidance import GuidanceControls
+from ui.inputs import is_shown_copy, median_colour, painted_mask
 from ui.layout import Page
 from ui.layout_edit import NO_MODEL
 from ui.services import Services
-from ui.state import Cell, Photo, Session
-from ui.uploads import public
+from ui.shown_errors import V, shows_errors
+from ui.state import Cell, Session
 from ui.views import click_region, history_items, mask_views, refine_view, sketch_value
 
 log = logging.getLogger(__name__)
-R = TypeVar("R")
-V = dict[Any, Any]
 
 
-def shows_errors(fn: Callable[..., R]) -> Callable[..., R]:
-    """Turn pipeline errors into ``gr.Error`` (the message says what to do, without server paths);
-    log anything else."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except PipelineError as error:
-            raise gr.Error(public(str(error)), print_exception=False) from error
-        except gr.Error:
-            raise
-        except Exception as error:
-            log.exception("%s failed", fn.__name__)
-            detail = public(f"{type(error).__name__}: {error}")
-            raise gr.Error(f"{detail}. Your photo and mask are kept; try again.") from error
-
-    return wrapper
-
-
-class Handlers:
+class Handlers(FileSources, GuidanceControls):
     """Handlers bound to one app's ``Services`` and page (no user data is kept here)."""
 
     def __init__(self, services: Services, page: Page) -> None:
@@ -228,77 +205,6 @@ class Handlers:
         low, high = sorted((float(v[self.p.lum_low]), float(v[self.p.lum_high])))
         step = LuminanceRange(low=low, high=high, combine=v[self.p.combine])
         return self.mask_out(notebook.add_source(self.session(v), step))
-
-    def imported(self, v: V, file: Any, missing: str) -> tuple[Session, Photo, str]:
-        """The session, its photo and the file chosen in ``file`` (``missing`` says what to choose)."""
-        s, path = self.session(v), v[file]
-        photo = notebook.need_photo(s)
-        if not path:
-            raise InvalidInput(missing)
-        return s, photo, path
-
-    @shows_errors
-    def on_import_mask_click(self, v: V) -> V:
-        s, photo, path = self.imported(v, self.p.mask_file, "no mask file: choose a mask PNG first")
-        threshold = float(v[self.p.gray_threshold])
-        mask = load_mask(path, size=photo.size, resize=True)
-        origin = "gray" if threshold > 0 else "mask"
-        mask = from_gray(mask, threshold=threshold) if threshold > 0 else mask
-        return self.mask_out(notebook.store_mask(s, mask, origin, v[self.p.combine]))
-
-    @shows_errors
-    def on_import_alpha_click(self, v: V) -> V:
-        missing = "no file: choose an image with transparency (PNG or WebP with alpha) first"
-        s, photo, path = self.imported(v, self.p.alpha_file, missing)
-        loaded = load_image(path)
-        if loaded.alpha is None:
-            raise InvalidInput(f"{Path(path).name} has no alpha channel; choose a PNG or WebP with transparency")
-        alpha = from_alpha(mask_to_image(loaded.alpha, photo.size))
-        return self.mask_out(notebook.store_mask(s, alpha, "alpha", v[self.p.combine]))
-
-    @shows_errors
-    def on_own_alpha_click(self, v: V) -> V:
-        return self.mask_out(notebook.add_source(self.session(v), AlphaChannel(combine=v[self.p.combine])))
-
-    @shows_errors
-    def on_import_labels_click(self, v: V) -> V:
-        missing = "no label map: choose a label PNG (one gray level or palette index per class) first"
-        s, photo, path = self.imported(v, self.p.labels_file, missing)
-        classes = parse_classes(v[self.p.classes])
-        as_rgb = any(isinstance(c, tuple) for c in classes)
-        labels = load_labels(path, as_rgb=as_rgb, size=photo.size, resize=True)
-        step = LabelClasses(classes=tuple(classes), labels=labels, combine=v[self.p.combine])
-        return self.mask_out(notebook.add_source(s, step))
-
-    # ---------------------------------------------------------------- step 4: guidance
-
-    @shows_errors
-    def on_control_labels_click(self, v: V) -> V:
-        s = self.session(v)
-        notebook.need_photo(s)
-        colours = guidance.imported_labels(s.recipe().steps, bool(v[self.p.edit["seg_unknown"]]))
-        return {self.p.edit["control"]: "Segmentation map", self.p.edit["control_picture"]: colours}
-
-    @shows_errors
-    def on_control_blank_click(self, v: V) -> V:
-        photo = notebook.need_photo(self.session(v))
-        return {
-            self.p.edit["control"]: "Segmentation map",
-            self.p.edit["control_picture"]: guidance.blank_map(photo.size),
-        }
-
-    @shows_errors
-    def on_control_show_click(self, v: V) -> V:
-        """The control image the next Run gives the model: cut at the engine's crop, at its work size."""
-        s = self.session(v)
-        photo = notebook.need_photo(s)
-        edit = controls.edit_from(self.named(v, self.p.edit))
-        guides = getattr(edit, "controls", ())
-        if not guides:
-            raise InvalidInput("guidance is off: choose what to guide with (and a prompted background or Inpaint)")
-        engine = self.services.engines.engine(edit.engine, edit.margin_px)
-        mask = guidance.edit_mask(edit, cells.refined(s))
-        return {self.p.control_preview: guidance.preview(guides[0], photo.image, mask, engine)}
 
     # ---------------------------------------------------------------- step 3: refine
 
