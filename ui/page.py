@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from pipeline.settings import Settings
-from ui import api, layout
+from ui import api_routes, layout
 from ui.clip_handlers import ClipHandlers
 from ui.examples import gallery_items
 from ui.find import FindHandlers, find_note
@@ -23,9 +23,9 @@ from ui.handlers import Handlers
 from ui.launch import QUEUE_SIZE, say_busy
 from ui.layout import Page
 from ui.services import Services, make_services
+from ui.slot import GPU
 from ui.theme import CSS, make_theme
 
-GPU = "gpu"  # concurrency_id shared by every event that runs a model
 MAX_FILE_SIZE = "60mb"
 CACHE_SWEEP_S = 300
 QUIET: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
@@ -63,7 +63,7 @@ def build_demo(
         handlers = Handlers(services, page)
         handlers.find = FindHandlers(handlers)  # type: ignore[attr-defined]  # the Find by name tab's events
         wire(page, handlers)
-        api.register(handlers, page.session)
+        api_routes.register(handlers, page.session)
         handlers.release = lambda session_hash: release_session(demo, session_hash)
         demo.unload(handlers.on_session_close)
     demo.queue(default_concurrency_limit=4, max_size=services.queue_size, api_open=False)

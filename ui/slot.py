@@ -23,6 +23,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+GPU = "gpu"
+"""The ``concurrency_id`` of every page and API event that runs a model: Gradio's queue gives it one slot."""
+
 
 class ModelSlot:
     """A process-wide lock for model work, with counters of the jobs inside it."""
