@@ -79,11 +79,13 @@ def run_edit(
         raise EmptyMask("the mask is empty: select something in step 2 (click the product) before running an edit")
     if warn is not None and (note := removal_note(edit, mask)):
         warn(note)
-    engines, classical = services.engines, services.classical_engines
+    engines = services.engines
     done = services.run_model(
         lambda: apply_edit(edit, photo.image, mask, engines, progress=progress, cancel=cancel),
         seconds=gpu_seconds_for(photo.image, edit),
-        fallback=lambda: apply_edit(_classical(edit), photo.image, mask, classical, progress=progress, cancel=cancel),
+        fallback=lambda: apply_edit(
+            _classical(edit), photo.image, mask, services.classical_engines, progress=progress, cancel=cancel
+        ),
     )
     framed, cutout, crop = edit_outputs(
         photo.image, done.image, done.mask, output, subject=isinstance(edit, ReplaceBackground)
