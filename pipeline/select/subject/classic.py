@@ -4,16 +4,19 @@ Product shots share a layout: a backdrop (seamless paper, a table, a wall) fills
 border and the product sits inside it, usually near the centre. So:
 
 1. **Backdrop model**: a colour histogram of a strip along the border (a side that looks unlike
-   the other three, where the product touches that edge, counts for less). The strip itself is
-   backdrop for certain.
+   the other three, where the product touches that edge, counts for less), and a Gaussian
+   mixture of the same strip in Lab that ranks how rare each colour is there (``backdrop``).
+   The strip itself is backdrop for certain.
 2. **Priors**: how hard each pixel is to reach from the border without crossing a colour edge
-   (a geodesic border saliency), plus how unlike the backdrop its colour is, minus a centre
-   prior, gives the first guess of the subject.
+   (a geodesic border saliency), plus how unlike the backdrop its colour is (the histogram's
+   coarse view mixed with the mixture's fine one, which tells a pale product from a pale
+   backdrop), minus a centre prior, gives the first guess of the subject.
 3. **Graph cut**: Gaussian-mixture colour models of the guess and the rest, a contrast-sensitive
    smoothness term, solved exactly (``graph.min_cut``); the models are re-fitted to the cut and
    it runs again, GrabCut-style, on a copy ``work_side_px`` on its longer side.
-4. **Clean-up**: regions far smaller than the largest are dropped and holes filled (a label the
-   colour of the backdrop is still product); a guided filter on the photo brings the cut to full
+4. **Clean-up**: regions far smaller than the largest are dropped and holes filled (a label is
+   still product) unless their colours are as common on the border as the backdrop's own (the
+   backdrop seen through a handle); a guided filter on the photo brings the cut to full
    resolution along the product's own edges.
 
 Its limits: a busy scene (no backdrop along the border), a product the colour of its backdrop,
@@ -29,6 +32,7 @@ import numpy as np
 
 from pipeline.select.classic import colour
 from pipeline.select.classic.graph import HARD_COST, geodesic_distance, geodesic_graph, min_cut, pair_weights
+from pipeline.select.subject import backdrop as backdrop_model
 from pipeline.select.subject import gmm
 from pipeline.select.subject.upsample import guided_upsample
 from pipeline.types import Image, Mask, check_image
@@ -42,7 +46,7 @@ LIMITS = (
 
 @dataclass(frozen=True)
 class SubjectTuning:
-    """The extractor's settings (chosen by k-fold on the GrabCut images; see bench/subject.py).
+    """The extractor's settings (chosen by leave-half-out on GrabCut and the examples; see bench/subject.py).
 
     - ``work_side_px``: the photo's longer side while it is segmented.
     - ``border_share``: width of the backdrop strip, as a share of the shorter side.
@@ -52,12 +56,15 @@ class SubjectTuning:
     - ``components``: Gaussians in each colour model.
     - ``backdrop_saliency``: the backdrop's colours are learnt only from pixels below this border
       saliency (and the strip), so a salient region left out of the first guess teaches neither
-      model; 1 (off) is what the k-fold chose on GrabCut, 0.6 saves a pale product on white
-      marble (``jar_marble``) at a small cost there.
+      model; 1 (off) is what the validation chose.
     - ``smoothness``: weight of the contrast-sensitive term between neighbours.
     - ``iterations``: graph cuts, each re-fitting the colour models to the one before.
+    - ``fine_colour_share``: how much of the colour unlikeness comes from the backdrop's Gaussian
+      mixture (``backdrop.rare_colour``) rather than its coarse histogram.
     - ``min_region_share``: regions smaller than this share of the largest one are dropped.
     - ``max_hole_share``: holes up to this share of the subject's area are filled.
+    - ``see_through_rarity``: a hole whose median colour rarity on the rest of the backdrop is
+      below this is the backdrop seen through the subject and stays open (0: fill every hole).
     - ``saliency_weight``: cost of labelling subject a pixel the border reaches without an edge.
     - ``saliency_side_px``: the longer side of the copy the border saliency is measured on.
     """
@@ -74,6 +81,8 @@ class SubjectTuning:
     prior_threshold: float = 0.9
     components: int = 5
     backdrop_saliency: float = 1.0
+    fine_colour_share: float = 0.5
+    see_through_rarity: float = 0.75
 
 
 class ClassicSubject:
@@ -98,16 +107,37 @@ def find_subject(image: Image, tuning: SubjectTuning = SubjectTuning()) -> Mask:
 
 def segment(small: Image, tuning: SubjectTuning) -> np.ndarray:
     """The subject of a working-size photo: boolean ``(h, w)``."""
-    return clean(cut(small, tuning), tuning)
+    return clean(cut(small, tuning), tuning, small)
 
 
-def clean(subject: np.ndarray, tuning: SubjectTuning) -> np.ndarray:
-    """``subject`` without small regions, its holes filled as ``tuning`` says."""
-    return fill_holes(drop_small_regions(subject, tuning.min_region_share), tuning.max_hole_share)
+def clean(subject: np.ndarray, tuning: SubjectTuning, small: Image | None = None) -> np.ndarray:
+    """``subject`` without small regions, its holes filled as ``tuning`` says.
+
+    ``small``: the working-size photo, which tells a hole showing the backdrop (kept open) from
+    one of another colour (filled); without it every hole up to the share fills.
+    """
+    kept = drop_small_regions(subject, tuning.min_region_share)
+    lab = None if small is None else cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return backdrop_model.fill_holes(kept, tuning.max_hole_share, lab, tuning.see_through_rarity)
 
 
-def cut(small: Image, tuning: SubjectTuning) -> np.ndarray:
-    """The graph cut of a working-size photo into subject and backdrop: boolean ``(h, w)``."""
+def colour_rarity(small: Image, tuning: SubjectTuning) -> np.ndarray:
+    """How rare each pixel's colour is on the border strip, ``(h, w)`` float32 in [0, 1] (``backdrop.rarity``).
+
+    The strip's sides that look like the other three are the sample (all of it if none does).
+    """
+    h, w = small.shape[:2]
+    strip = border_strip((h, w), tuning.border_share) > 0
+    sample = strip & (side_weights(colour.colour_bins(small), strip.astype(np.float32)) >= 0.5)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return backdrop_model.rarity(lab, sample if sample.any() else strip)
+
+
+def cut(small: Image, tuning: SubjectTuning, rarity: np.ndarray | None = None) -> np.ndarray:
+    """The graph cut of a working-size photo into subject and backdrop: boolean ``(h, w)``.
+
+    ``rarity``: ``colour_rarity(small, tuning)`` when the caller has it already.
+    """
     h, w = small.shape[:2]
     strip = border_strip((h, w), tuning.border_share) > 0
     bins = colour.colour_bins(small)
@@ -115,7 +145,11 @@ def cut(small: Image, tuning: SubjectTuning) -> np.ndarray:
     centre = centre_cost((h, w))
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     salient = border_saliency(lab, tuning.saliency_side_px)
-    prior = tuning.saliency_weight * salient + _unlikeness(bins, backdrop) - tuning.centre_weight * centre
+    unlike = _unlikeness(bins, backdrop)
+    if tuning.fine_colour_share > 0:
+        fine = backdrop_model.rare_colour(colour_rarity(small, tuning) if rarity is None else rarity)
+        unlike = (1.0 - tuning.fine_colour_share) * unlike + tuning.fine_colour_share * fine
+    prior = tuning.saliency_weight * salient + unlike - tuning.centre_weight * centre
     subject = (prior > tuning.prior_threshold) & ~strip
     if not subject.any():
         return subject
@@ -213,18 +247,3 @@ def drop_small_regions(subject: np.ndarray, share: float) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = np.concatenate([[False], areas >= share * areas.max()])
     return keep[labels]
-
-
-def fill_holes(subject: np.ndarray, share: float) -> np.ndarray:
-    """``subject`` with its holes (background the border cannot reach) up to ``share`` of its area filled."""
-    if share <= 0:
-        return subject
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((~subject).astype(np.uint8), connectivity=4)
-    h, w = subject.shape
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    limit = share * subject.sum()
-    fill = np.zeros(count, bool)
-    fill[1:] = stats[1:, cv2.CC_STAT_AREA] <= limit
-    fill[edge] = False
-    fill[0] = False
-    return subject | fill[labels]

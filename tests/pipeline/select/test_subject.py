@@ -14,11 +14,11 @@ from pipeline.errors import InvalidInput, ModelUnavailable
 from pipeline.masks.morphology import is_binary
 from pipeline.models import make_subject
 from pipeline.select.subject import SubjectFinder, gmm
+from pipeline.select.subject.backdrop import fill_holes
 from pipeline.select.subject.classic import (
     ClassicSubject,
     SubjectTuning,
     drop_small_regions,
-    fill_holes,
     find_subject,
 )
 from pipeline.select.subject.upsample import guided_upsample
