@@ -32,12 +32,16 @@ class ClassicMatter:
 
     ``prior_weight``: how strongly unknown pixels lean toward the softened mask (0: plain
     closed-form). ``epsilon``: the matting Laplacian's regulariser. ``max_solve_pixels``: the
-    largest window solved at full scale.
+    largest window solved at full scale. ``follows_edge``: ``matting.refine_edge`` first centres
+    the band on the photo's edge (``edge_follow``), the offset averaged over ``follow_reach_bands``
+    bands around each pixel (None: the whole mask).
     """
 
     prior_weight: float = 1e-3
     epsilon: float = 1e-7
     max_solve_pixels: int = 2_000_000
+    follows_edge: bool = True
+    follow_reach_bands: int | None = None
     name: str = "classical closed-form matte"
 
     def __post_init__(self) -> None:

@@ -2,6 +2,8 @@
 
 - ``refine_edge`` makes a trimap from the mask (``trimap``: an unknown band of ``band_px`` on
   each side of its edge, the rest known) and asks a ``Matter`` for the alpha inside the band.
+  For the classical matter the band is first centred on the photo's edge rather than the
+  mask's (``edge_follow``: a wider probe matte says how far the mask is off).
   The classical matter (``pipeline.edits.closed_form``) is closed-form matting pulled gently
   toward a guided-filter softening of the mask; ViTMatte (``pipeline.edits.vitmatte``) is the
   learned one. Outside the band the mask's hard value stays.
@@ -19,6 +21,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.edits.edge_follow import follow_photo_edge
 from pipeline.edits.trimap import MAX_BAND_PX, UNKNOWN, Trimap, auto_band_px, edge_band, guided_filter, trimap
 from pipeline.inpaint.classic import smooth_fill
 from pipeline.types import Image, Mask, check_image, check_mask, check_same_size
@@ -62,6 +65,10 @@ class Matter(Protocol):
     """Solves the unknown band of a trimap. ``name`` says which backend it is (status line, logs)."""
 
     name: str
+    follows_edge: bool
+    """Whether ``refine_edge`` first centres the band on the photo's edge with a probe (``edge_follow``)."""
+    follow_reach_bands: int | None
+    """The neighbourhood the probe's offset is averaged over, in bands (None: the whole mask)."""
 
     def matte(self, image: Image, trimap: Trimap, prior: Mask | None = None) -> Mask:
         """Alpha ``(H, W)`` float32 in [0, 1]: known trimap pixels exact, unknown ones solved.
@@ -75,7 +82,8 @@ def refine_edge(image: Image, mask: Mask, *, band_px: int | None = None, matter:
     """A soft alpha that follows the photo within ``band_px`` of the mask's edge (None: automatic).
 
     ``mask``: ``(H, W)`` float32 in [0, 1], usually binary (SAM, a threshold, a subject finder);
-    pixels farther than ``band_px`` from the edge of ``mask >= 0.5`` keep the hard value.
+    pixels farther than ``band_px`` from the edge of ``mask >= 0.5`` keep the hard value (twice
+    ``band_px`` when the matter follows the photo's edge: the band moves with it).
     ``matter``: the backend (None: the classical closed-form matter). Returns a new float32
     mask; an empty or full mask is an error (see ``trimap``).
     """
@@ -89,6 +97,11 @@ def refine_edge(image: Image, mask: Mask, *, band_px: int | None = None, matter:
 
         matter = ClassicMatter()
     hard = (mask >= 0.5).astype(np.float32)
+    if matter.follows_edge and band >= 2:
+        reach = matter.follow_reach_bands
+        hard, known = follow_photo_edge(
+            image, hard, matter, band_px=band, radius_px=None if reach is None else reach * band
+        )
     alpha = matter.matte(image, known, hard)
     return np.where(known == UNKNOWN, np.clip(alpha, 0.0, 1.0), hard).astype(np.float32)
 

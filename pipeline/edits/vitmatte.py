@@ -75,6 +75,9 @@ def _taper(height: int, width: int, overlap_px: int) -> np.ndarray:
 class VitMatter:
     """A loaded ViTMatte model and its image processor. Read-only once built: safe to share."""
 
+    follows_edge = False  # the probe was measured with the classical matter only (bench.matte)
+    follow_reach_bands = None
+
     def __init__(self, model: Any, processor: Any, *, device: str, source: str, tile_px: int = 1024) -> None:
         self.name = f"ViTMatte on {device}"
         self.model = model
