@@ -19,8 +19,10 @@ border and the product sits inside it, usually near the centre. So:
    backdrop seen through a handle); a guided filter on the photo brings the cut to full
    resolution along the product's own edges.
 
-Its limits: a busy scene (no backdrop along the border), a product the colour of its backdrop,
-or a product that fills or crosses the frame. Transparent glass comes out as a hard mask.
+Its limits: a busy scene (no backdrop along the border), a product the colour of its backdrop
+(a label exactly its colour is taken for a hole), a product far from the centre beside others
+(the centre prior), or a product that fills or crosses the frame. Transparent glass comes out
+as a hard mask.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from pipeline.types import Image, Mask, check_image
 LIMITS = (
     "The classical subject extractor expects a product on a backdrop (studio paper, a table, a wall) "
     "that fills the photo's border; busy scenes, a product the colour of its backdrop, or one that "
-    "crosses the frame need clicks or a subject model."
+    "crosses the frame need clicks or a subject model. A hole showing the backdrop (a mug's handle) "
+    "stays open, so a label exactly the backdrop's colour may too."
 )
 
 
