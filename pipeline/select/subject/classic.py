@@ -84,7 +84,7 @@ class SubjectTuning:
     prior_threshold: float = 0.9
     components: int = 5
     backdrop_saliency: float = 1.0
-    fine_colour_share: float = 0.5
+    fine_colour_share: float = 1.0
     see_through_rarity: float = 0.75
 
 
