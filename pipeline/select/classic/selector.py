@@ -10,9 +10,13 @@ How it works (details in ``solve``, ``extents``, ``edges``):
   geodesic share of each pixel (nearer to object or to background clicks; the border stands in
   for background until the first background click) and, after the first click, a prior that
   keeps the previous mask except within the new click's geodesic reach. Clicks are hard disks.
-- A later click may change the previous mask only within limits (``solve.limit_change``): near
+- A later click may change the previous mask only within limits (``limits.limit_change``): near
   the click, not where an earlier click of the other label is nearer, and (per ``Tuning``) only
   in the click's own direction; settings chosen by k-fold (``bench/select_quality.py``).
+- A first click on the photo's zero-click subject (``subject_prior``: the classical subject
+  extractor's backdrop model, border saliency, centre prior and graph cut, run once in
+  ``prepare``) takes the subject's piece under the click as extra evidence, unless the click's
+  own geodesic evidence gives most of that piece to the background (a busy photo).
 - A click's geodesic distances are kept in the selection's state and the photo's max-flow grid
   is built once (``cut``), so a later click costs one shortest-path solve and two max-flow
   solves of the changed terminal links (PyMaxflow when installed, else SciPy).
@@ -45,6 +49,7 @@ from pipeline.select.classic.solve import (
     hard_background,
     segment,
 )
+from pipeline.select.classic.subject_prior import subject_map
 from pipeline.select.protocol import Candidate, Selection, check_prompt
 from pipeline.types import Box, Point, check_image
 
@@ -98,7 +103,8 @@ class ClassicSelector:
         graph = geodesic_graph(lab, edge_weight=tuning.edge_weight, border_cost_px=tuning.border_cost_frac * diag)
         weights = pair_weights(lab)
         border = geodesic_distance(graph, [], border=True)
-        features = Features(colour_bins(small), weights, graph, border, CutGraph(weights, tuning.smoothness))
+        subject = subject_map(small) if tuning.subject_weight > 0 else None
+        features = Features(colour_bins(small), weights, graph, border, CutGraph(weights, tuning.smoothness), subject)
         return ClassicPrepared(image, small, features, scale)
 
     def select(
