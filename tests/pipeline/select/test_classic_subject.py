@@ -86,3 +86,21 @@ def test_only_a_single_object_click_gets_subject_evidence() -> None:
     assert subject_evidence(subject, (Seed(10, 8, True), Seed(12, 10, True)), near, TUNING) is None
     assert subject_evidence(subject, (Seed(10, 8, True), Seed(2, 25, False)), near, TUNING) is None
     assert subject_evidence(subject, (Seed(10, 8, False),), near, TUNING) is None
+
+
+def test_an_object_click_on_what_is_already_object_solves_all_clicks_afresh() -> None:
+    """Clicks replayed one by one (a suggested selection: body, then cap) end as if given at once,
+    however much the first mask held: a click that corrects nothing keeps no prior."""
+    from pipeline.select.protocol import Selection
+
+    image, truth = _product(np.random.default_rng(2))
+    selector = ClassicSelector()
+    prepared = selector.prepare(image)
+    first = selector.select(prepared, (Point(80, 80, True),))
+    too_much = np.zeros_like(first.state.masks[0])
+    too_much[5:115, 10:150] = True  # as if the first click had taken most of the paper too
+    state = dataclasses.replace(first.state, masks=(too_much,), kinds=("object",))
+    both = (Point(80, 80, True), Point(80, 30, True))
+    replayed = selector.select(prepared, both, previous=Selection(first.candidates[:1], state))
+    np.testing.assert_array_equal(replayed.best.mask, selector.select(prepared, both).best.mask)
+    assert iou(replayed.best.mask >= 0.5, truth) >= 0.9
