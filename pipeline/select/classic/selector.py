@@ -65,6 +65,7 @@ class _State:
     masks: tuple[np.ndarray, ...]  # (h, w) bool, one per candidate, in candidate order
     distances: Distances  # geodesic distances to the clicks, for the next click
     kinds: tuple[str, ...] = ()  # extent of each candidate ("object", "part", "neighbours"), in candidate order
+    backed: bool = False  # the zero-click subject backed the first mask (``solve.segment``)
 
 
 class ClassicSelector:
@@ -129,14 +130,15 @@ class ClassicSelector:
             state = None  # a different prompt: start again rather than refine
         before = state.masks[0] if state is not None and state.masks and state.masks[0].shape == (h, w) else None
         known = state.distances if state is not None and len(seeds) == len(state.seeds) + 1 else None
-        mask, dist = segment(
-            prepared.features, seeds, small_box, before, known if before is not None else None, self.tuning
-        )
-        return self._selection(prepared, mask, seeds, box, dist, small_box)
+        mask, dist, backed = segment(
+            prepared.features, seeds, small_box, before, known if before is not None else None, self.tuning,
+            backed=state is not None and state.backed,
+        )  # fmt: skip
+        return self._selection(prepared, mask, seeds, box, dist, small_box, backed)
 
     def _selection(
         self, prepared: ClassicPrepared, mask: np.ndarray, seeds: tuple[Seed, ...], box: Box | None, dist: Distances,
-        small_box: Box | None,
+        small_box: Box | None, backed: bool = False,
     ) -> Selection:  # fmt: skip
         from pipeline.select.classic.refine import candidates_of, to_full_size
 
@@ -146,4 +148,4 @@ class ClassicSelector:
         rated = candidates_of(prepared, mask, seeds, dist, allowed, self.scores, variants)
         candidates = tuple(Candidate(to_full_size(prepared, m, self.full_size_edges), score) for _, m, score in rated)
         kinds = tuple(kind for kind, _, _ in rated)
-        return Selection(candidates, _State(seeds, box, tuple(m for _, m, _ in rated), dist, kinds))
+        return Selection(candidates, _State(seeds, box, tuple(m for _, m, _ in rated), dist, kinds, backed))

@@ -19,7 +19,7 @@ Masks here are boolean ``(h, w)`` arrays at the working scale; seeds are in work
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -77,6 +77,8 @@ class Tuning:
     subject_weight: float = 3.0  # cost of labelling the clicked subject piece background, and the rest object
     subject_sample: float = 1.0  # share of the clicked subject piece in the object colour sample
     subject_agreement: float = 0.55  # only where this share of it is geodesically nearer the clicks than the border
+    backed_prior_weight: float = 4.5  # ``prior_weight`` of later clicks after a first mask the subject backed
+    backed_prior_reach: float = 1.0  # ``prior_reach`` of later clicks after a first mask the subject backed
 
 
 TUNING = Tuning()
@@ -216,16 +218,22 @@ def segment(
     previous: np.ndarray | None = None,
     before: Distances | None = None,
     tuning: Tuning | None = None,
-) -> tuple[np.ndarray, Distances]:
-    """Object mask (bool, working scale) and click distances from all clicks so far, a box and the previous mask.
+    backed: bool = False,
+) -> tuple[np.ndarray, Distances, bool]:
+    """Object mask (bool, working scale), click distances and whether the subject backs the mask,
+    from all clicks so far, a box and the previous mask.
 
-    ``previous`` is the mask of ``seeds[:-1]`` (or None); ``before`` their distances (or None).
+    ``previous`` is the mask of ``seeds[:-1]`` (or None); ``before`` their distances (or None);
+    ``backed`` whether the subject backed ``previous`` (its later clicks then have the
+    ``backed_prior_*`` prior: a first mask with more evidence behind it is kept more firmly).
     """
     tuning = tuning or TUNING
     if previous is not None and all(s.positive for s in seeds) and previous[seeds[-1].y, seeds[-1].x]:
         # only object clicks, the last on what is already object: it corrects nothing, it adds
         # evidence (a suggested selection's clicks on a product's parts), so all clicks solve afresh
         previous, before = None, None
+    if previous is not None and backed:
+        tuning = replace(tuning, prior_weight=tuning.backed_prior_weight, prior_reach=tuning.backed_prior_reach)
     bins = features.bins
     shape = bins.shape
     hard_fg, hard_bg = _disk_mask(shape, seeds, tuning.seed_radius_frac * _diag(shape))
@@ -265,7 +273,7 @@ def segment(
         has_opposite = any(s.positive != click.positive for s in seeds[:-1])
         opposite = (dist.negative if click.positive else dist.positive) if has_opposite else None
         mask = keep_seeded(limit_change(previous, mask, click, d_click, opposite, disk, tuning), seeds)
-    return mask, dist
+    return mask, dist, piece is not None or (backed and previous is not None)
 
 
 @dataclass(frozen=True)
