@@ -71,44 +71,27 @@ TRIAL = {  # round 2: neighbours of round 1's choice in the other weights
     "sample0.14": dataclasses.replace(BEFORE, sample_frac=0.14),
     "iterations3": dataclasses.replace(BEFORE, iterations=3),
 }
-_SUBJECT = dataclasses.replace(BEFORE, subject_weight=3.0, subject_sample=1.0)
-SUBJECT = {  # round 3 (the default grid): the zero-click subject as first-click evidence, its gate, its prior
+
+
+def _subject(gate: float, prior: float = 3.0, reach: float = 1.5, backed: tuple[float, float] = (4.5, 1.0)) -> Tuning:
+    """``BEFORE`` with the subject as first-click evidence (``gate``: ``subject_agreement``), the
+    prior of every later click and (``backed``) of later clicks after a subject-backed first mask."""
+    return dataclasses.replace(
+        BEFORE, subject_weight=3.0, subject_agreement=gate, prior_weight=prior, prior_reach=reach,
+        backed_prior_weight=backed[0], backed_prior_reach=backed[1],
+    )  # fmt: skip
+
+
+SUBJECT = {  # round 3 (the default grid): the zero-click subject as first-click evidence, its gate
     "before": BEFORE,
-    "subject_gate0.55_backed4.5_reach1": dataclasses.replace(
-        _SUBJECT, subject_agreement=0.55, backed_prior_weight=4.5, backed_prior_reach=1.0
-    ),
-    "subject_always_backed4.5_reach1": dataclasses.replace(
-        _SUBJECT, subject_agreement=0.0, backed_prior_weight=4.5, backed_prior_reach=1.0
-    ),
+    "subject_gate0.55_backed4.5_reach1": _subject(0.55),
+    "subject_always_backed4.5_reach1": _subject(0.0),
 }
-EXPLORED = {  # round 3, first try (a stronger prior for every later click, not only after the subject)
-    "subject_gate0.55": dataclasses.replace(
-        _SUBJECT, subject_agreement=0.55, backed_prior_weight=3.0, backed_prior_reach=1.5
-    ),
-    "subject_gate0.55_prior4.5_reach1": dataclasses.replace(
-        _SUBJECT,
-        subject_agreement=0.55,
-        prior_weight=4.5,
-        prior_reach=1.0,
-        backed_prior_weight=4.5,
-        backed_prior_reach=1.0,
-    ),
-    "subject_gate0.55_prior4.5_reach1.5": dataclasses.replace(
-        _SUBJECT,
-        subject_agreement=0.55,
-        prior_weight=4.5,
-        prior_reach=1.5,
-        backed_prior_weight=4.5,
-        backed_prior_reach=1.5,
-    ),
-    "subject_always_prior4.5_reach1": dataclasses.replace(
-        _SUBJECT,
-        subject_agreement=0.0,
-        prior_weight=4.5,
-        prior_reach=1.0,
-        backed_prior_weight=4.5,
-        backed_prior_reach=1.0,
-    ),
+EXPLORED = {  # round 3's first grid: one prior for every later click
+    "subject_gate0.55": _subject(0.55, backed=(3.0, 1.5)),
+    "subject_gate0.55_prior4.5_reach1": _subject(0.55, 4.5, 1.0, (4.5, 1.0)),
+    "subject_gate0.55_prior4.5_reach1.5": _subject(0.55, 4.5, 1.5, (4.5, 1.5)),
+    "subject_always_prior4.5_reach1": _subject(0.0, 4.5, 1.0, (4.5, 1.0)),
 }
 MAX_DROPS = 0.02  # the k-fold picks the fewest clicks among settings that lower IoU this rarely (rounds 1-2: 0.05)
 

@@ -54,7 +54,7 @@ class ScoreModel:
 
 # Fitted on all 30 shared GrabCut photos (every candidate of every simulated click, default
 # settings) by `python -m bench.select_quality --fit`; held-out calibration in docs/BENCHMARKS.md.
-SCORES = ScoreModel((0.7113, -0.0036, -0.2881, 0.1103, -0.1342, 0.0941, -0.3148, -0.2334))
+SCORES = ScoreModel((0.7125, 0.0962, -0.1944, 0.0081, -0.0755, 0.0618, -0.3715, -0.2998))
 
 
 def _boundary_contrast(mask: np.ndarray, weights: PairWeights) -> float:
