@@ -309,6 +309,30 @@ def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegment
     return choose(SEGMENTERS, kind, settings, what="segmenter", auto=AUTO_SEGMENTERS)
 
 
+def missing_segmenter(kind: str, settings: Settings) -> str | None:
+    """Why click backend ``kind`` cannot load, found without loading anything; None when it should load.
+
+    Cheap (a file lookup and a config read), for controls that list the backends a user may pick.
+    """
+    import importlib.util
+
+    needs = {"sam": ("torch", "segment_anything"), "sam3": ("torch", "transformers")}.get(kind, ())
+    if absent := [LEARNED_PACKAGES[m] for m in needs if importlib.util.find_spec(m) is None]:
+        return f"{' and '.join(absent)} not installed here (pip install {' '.join(absent)})"
+    try:
+        if kind == "sam":
+            from pipeline.select.sam import segmenter as sam
+
+            return None if sam.find_checkpoint(settings) else sam.missing_checkpoint_message(settings)
+        if kind == "sam3":
+            from pipeline.select.sam3.points import tracker_source
+
+            tracker_source(settings.sam3_model)
+    except ModelUnavailable as missing:
+        return str(missing)
+    return None
+
+
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
     """The inpainting engine for ``kind``; ``auto`` picks diffusion when a model is configured."""
     return choose(INPAINTERS, kind, settings, what="engine")

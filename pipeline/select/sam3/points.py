@@ -132,7 +132,9 @@ class Sam3PointSelector:
                 with torch.inference_mode():
                     maps = self.model.get_image_embeddings(pixels.to(self.device, dtype=self.dtype))
             except torch.cuda.OutOfMemoryError as error:
-                raise BackendFailed(f"SAM 3 ran out of GPU memory embedding a {width}x{height} photo: {error}") from None
+                raise BackendFailed(
+                    f"SAM 3 ran out of GPU memory embedding a {width}x{height} photo: {error}"
+                ) from None
             log.info("SAM 3 embedded a %dx%d photo in %.2f s", width, height, time.perf_counter() - start)
             return tuple(maps)
 

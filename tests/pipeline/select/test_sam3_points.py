@@ -47,7 +47,10 @@ def _stock(selector, image, points, box=None, mask=None, multimask=True):
 
     prompt = {}
     if points:
-        prompt = {"input_points": [[[[p.x, p.y] for p in points]]], "input_labels": [[[int(p.positive) for p in points]]]}
+        prompt = {
+            "input_points": [[[[p.x, p.y] for p in points]]],
+            "input_labels": [[[int(p.positive) for p in points]]],
+        }
     if box is not None:
         prompt["input_boxes"] = [[[box.x0, box.y0, box.x1, box.y1]]]
     inputs = selector.processor(images=image, return_tensors="pt", **prompt)
