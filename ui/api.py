@@ -118,8 +118,10 @@ class Api:
         return new, info
 
     @shows_errors
-    def select(self, session: Session | None, points_json: str, box_json: str, mode: str, backend: str = "") -> tuple:
-        """A clicks step; ``backend``: "" the session's, else auto, sam, sam3 or classic (kept for later clicks)."""
+    def select(
+        self, session: Session | None, points_json: str, box_json: str, mode: str, backend: str | None = None
+    ) -> tuple:
+        """A clicks step; ``backend``: left out or "" the session's, else auto, sam, sam3 or classic (kept)."""
         s = notebook.clear_clicks(session or Session())
         if backend and backend.strip():
             s = use_click_backend(self.services, s, backend.strip())
