@@ -210,6 +210,26 @@ def _digest(image: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+def share_backbone(tracker: Any, detector: Any) -> bool:
+    """Make the tracker use the text finder's ViT when both were loaded from the same SAM 3 checkpoint.
+
+    In the published checkpoint the two share one backbone (the tracker's is read from the
+    detector's weights), so keeping one copy saves its 446 M parameters (0.9 GB in bf16) when both
+    "Find by name" and SAM 3 clicks are in use. Only done when the two backbones have the same
+    config, dtype and device; True when shared.
+    """
+    mine, theirs = tracker.vision_encoder.backbone, detector.vision_encoder.backbone
+    if mine is theirs:
+        return True
+    same = mine.config.to_dict() == theirs.config.to_dict() and {(p.dtype, p.device) for p in mine.parameters()} == {
+        (p.dtype, p.device) for p in theirs.parameters()
+    }
+    if same:
+        tracker.vision_encoder.backbone = theirs
+        log.info("SAM 3 clicks share the text finder's backbone")
+    return same
+
+
 def load_point_selector(source: str, *, device: str, cache_mb: int = DEFAULT_CACHE_MB) -> Sam3PointSelector:
     """Load SAM 3's tracker from ``source`` (a folder or a cached hub id) onto ``device``; bf16 on CUDA.
 

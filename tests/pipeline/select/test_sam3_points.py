@@ -148,6 +148,18 @@ def test_the_same_folder_serves_find_by_name(full_folder: Path, picture: np.ndar
     assert found and all(c.mask.shape == (72, 100) for c in found)
 
 
+def test_clicks_and_find_by_name_keep_one_backbone(full_folder: Path, picture: np.ndarray, selector) -> None:
+    from pipeline.models import make_text_finder
+
+    settings = Settings(sam3_model=str(full_folder), device="cpu")
+    clicks = make_segmenter("sam3", settings).backend
+    finder = make_text_finder("auto", settings).backend
+    assert clicks.model.vision_encoder.backbone is finder.model.vision_encoder.backbone
+    shared = clicks.select(clicks.prepare(picture), [Point(50, 35)])
+    alone = selector.select(selector.prepare(picture), [Point(50, 35)])  # loaded by itself
+    assert np.array_equal(shared.state.low_res, alone.state.low_res)
+
+
 def test_a_detector_only_folder_is_refused_before_loading(tmp_path: Path) -> None:
     folder = save_sam3(tmp_path / "detector-only")
     with pytest.raises(ModelUnavailable, match="without the point-prompt .tracker. weights"):
