@@ -5,26 +5,45 @@ The cut runs at a working scale of about 0.15 MP, so on a 12 MP photo one workin
 band around the upscaled boundary is uncertain, so only that band is decided again at full
 size, from the photo's own colours there:
 
-- the object and background colours next to each band pixel are local means over the mask's
-  confident inside and outside (at the working scale, where a blur is cheap, then sampled at
-  the band pixels);
-- each band pixel is placed between the two along the line that joins them (0 = background
-  colour, 1 = object colour): a blurred edge is split at its middle, as a person would;
-- where the two local colours barely differ the photo says nothing and the upscaled mask is
-  kept; a small blur of the decision at full size removes single-pixel speckle.
+- the object and background colours next to each band pixel are described by the mask's
+  confident inside and outside nearby (box statistics at half the working scale, where a blur
+  is cheap, then sampled at the band pixels): either their mean colours (``model="mean"``), or
+  a local Gaussian each (``"gauss"``: mean and covariance, so an object that is locally black
+  with a grey highlight still claims its dark rim);
+- each band pixel is placed between the two (0 = background, 1 = object): a blurred edge is
+  split at its middle, as a person would;
+- where the two sides barely differ the photo says nothing and the upscaled mask is kept; a
+  small blur of the decision at full size removes single-pixel speckle;
+- the mask then moves towards that decision one pixel at a time, and only where a pixel's
+  change keeps the mask's topology (``topology``): a strip too thin to keep stays a line one
+  pixel wide, so an enclosed label stays enclosed and no island appears or vanishes.
 
 Pixels outside the band keep the upscaled mask, so the refinement cannot move the edge by more
-than the band's half-width (``BAND_WORK_PX`` working pixels).
+than the band's half-width (``EdgeTuning.band_work_px`` working pixels).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-BAND_WORK_PX = 2.5  # half-width of the refined band, working pixels (the upscaling's own uncertainty)
-LOCAL_WORK_PX = 4  # half-size of the box of the local colour means, working pixels
-SEPARATION = 30.0  # RGB distance between the local colours at which the photo is fully trusted
-SMOOTH_PX = 1.5  # Gaussian sigma of the final decision, full-size pixels
+
+@dataclass(frozen=True)
+class EdgeTuning:
+    """Settings of the full-size band; defaults chosen by leave-half-out in ``bench/select_edges.py``."""
+
+    band_work_px: float = 2.5  # half-width of the refined band, working pixels (the upscaling's own uncertainty)
+    local_work_px: int = 4  # half-size of the box of the local colour statistics, working pixels
+    model: str = "pooled"  # "mean": nearer mean colour; "gauss": likelier Gaussian; "pooled": same, one covariance
+    separation: float = 30.0  # how far apart the two sides must be to trust the photo fully
+    # (RGB distance for "mean", Mahalanobis distance x 10 for "gauss")
+    spread: float = 6.0  # smallest colour standard deviation a side is given ("gauss"), RGB levels
+    smooth_px: float = 1.5  # Gaussian sigma of the final decision, full-size pixels
+    keep_topology: bool = True  # off only to measure what the topology step saves (bench, tests)
+
+
+EDGES = EdgeTuning()
 
 
 def upscale_soft(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -34,12 +53,13 @@ def upscale_soft(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
 
 
-def _local_means(small: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Maps of the mean object and background colour near each pixel, at half the working scale.
+def _local_stats(small: np.ndarray, mask: np.ndarray, tuning: EdgeTuning) -> tuple[np.ndarray, np.ndarray]:
+    """Maps of the object's and the background's colour statistics near each pixel, at half the working scale.
 
-    Box means over about ``2 * LOCAL_WORK_PX`` working pixels of the mask's inside and outside,
-    each eroded by one pixel so that the mixed pixels on the boundary count for neither. Half
-    scale is enough for colours that vary this slowly and costs a quarter.
+    Box statistics over about ``2 * local_work_px`` working pixels of the mask's inside and outside,
+    each eroded by one pixel so that the mixed pixels on the boundary count for neither: the mean
+    colour (3 channels), and for ``model="gauss"`` also the mean products (6: rr, rg, rb, gg, gb, bb).
+    Half scale is enough for colours that vary this slowly and costs a quarter.
     """
     import cv2
 
@@ -47,14 +67,61 @@ def _local_means(small: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     h, w = mask.shape
     half = (max(1, w // 2), max(1, h // 2))
     colour = cv2.resize(small, half, interpolation=cv2.INTER_AREA).astype(np.float32)
-    size = (LOCAL_WORK_PX + 1, LOCAL_WORK_PX + 1)
-    means = []
+    if tuning.model != "mean":
+        r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
+        colour = np.dstack([colour, r * r, r * g, r * b, g * g, g * b, b * b])
+    size = (tuning.local_work_px + 1, tuning.local_work_px + 1)
+    stats = []
     for region in (cv2.erode(mask.astype(np.uint8), kernel), cv2.erode((~mask).astype(np.uint8), kernel)):
         region = cv2.resize(region.astype(np.float32), half, interpolation=cv2.INTER_AREA)
         weight = cv2.blur(region, size)
         total = cv2.blur(colour * region[..., None], size)
-        means.append(total / np.maximum(weight, 1e-4)[..., None])
-    return means[0], means[1]
+        stats.append(total / np.maximum(weight, 1e-4)[..., None])
+    return stats[0], stats[1]
+
+
+def _covariance(stats: np.ndarray, spread: float) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Mean ``(N, 3)`` and covariance (6 entries rr, rg, rb, gg, gb, bb, each ``(N,)``) of sampled stats."""
+    mean, m = stats[:, :3], stats[:, :3].T
+    floor = spread * spread
+    products = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+    cov = tuple(stats[:, 3 + k] - m[i] * m[j] + (floor if i == j else 0.0) for k, (i, j) in enumerate(products))
+    return mean, cov
+
+
+def _inverse(cov: tuple[np.ndarray, ...], spread: float) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The inverse (6 entries) and log-determinant of symmetric 3x3 covariances, by cofactors."""
+    a, b, c, d, e, f = cov
+    ia, ib, ic = d * f - e * e, c * e - b * f, b * e - c * d
+    det = np.maximum(a * ia + b * ib + c * ic, spread**6)
+    idd, ie, iff = a * f - c * c, b * c - a * e, a * d - b * b
+    return tuple(v / det for v in (ia, ib, ic, idd, ie, iff)), np.log(det)
+
+
+def _distance2(v: np.ndarray, inverse: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Squared Mahalanobis length of the rows of ``v`` (N, 3) under ``inverse`` (6 entries)."""
+    ia, ib, ic, idd, ie, iff = inverse
+    x, y, z = v[:, 0], v[:, 1], v[:, 2]
+    return ia * x * x + idd * y * y + iff * z * z + 2 * (ib * x * y + ic * x * z + ie * y * z)
+
+
+def _placed(colour: np.ndarray, fg: np.ndarray, bg: np.ndarray, tuning: EdgeTuning) -> tuple[np.ndarray, np.ndarray]:
+    """Each band pixel's place between the two sides (0 = background, 1 = object) and the trust in it."""
+    if tuning.model == "mean":
+        axis = fg - bg
+        length2 = np.maximum(np.sum(axis * axis, axis=1), 1e-6)
+        place = np.clip(np.sum((colour - bg) * axis, axis=1) / length2, 0.0, 1.0)
+        return place, np.clip(np.sqrt(length2) / tuning.separation, 0.0, 1.0)
+    (fg_mean, fg_cov), (bg_mean, bg_cov) = _covariance(fg, tuning.spread), _covariance(bg, tuning.spread)
+    pooled, _ = _inverse(tuple(0.5 * (u + v) for u, v in zip(fg_cov, bg_cov, strict=True)), tuning.spread)
+    if tuning.model == "pooled":  # one covariance for both sides: the split stays halfway between them
+        ratio = 0.5 * (_distance2(colour - bg_mean, pooled) - _distance2(colour - fg_mean, pooled))
+    else:  # the log-likelihood ratio of the two local Gaussians
+        (fg_inv, fg_log), (bg_inv, bg_log) = _inverse(fg_cov, tuning.spread), _inverse(bg_cov, tuning.spread)
+        ratio = 0.5 * (_distance2(colour - bg_mean, bg_inv) - _distance2(colour - fg_mean, fg_inv) + bg_log - fg_log)
+    place = 0.5 + 0.5 * np.tanh(0.5 * np.clip(ratio, -30, 30))  # the logistic function
+    apart = np.sqrt(_distance2(fg_mean - bg_mean, pooled))
+    return place, np.clip(10.0 * apart / tuning.separation, 0.0, 1.0)
 
 
 def _blocks(ys: np.ndarray, xs: np.ndarray, scale: float, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -95,64 +162,57 @@ def _sample(values: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return out.reshape(rows * width, -1)[:n]
 
 
-def refine_edges(image: np.ndarray, small: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
+def refine_edges(
+    image: np.ndarray, small: np.ndarray, mask: np.ndarray, scale: float, tuning: EdgeTuning = EDGES
+) -> np.ndarray:
     """The working-scale boolean ``mask`` as a binary float32 mask at ``image``'s size, edges decided there.
 
     ``image`` is the full-size (H, W, 3) uint8 photo, ``small`` its working copy and ``scale``
-    working pixels per photo pixel. Returns the plain upscaled mask when the photo is the working copy.
+    working pixels per photo pixel. Returns the plain upscaled mask when the photo is the working
+    copy. The result has the upscaled mask's topology (``topology.settle``).
     """
     import cv2
+
+    from pipeline.select.classic.topology import settle
 
     height, width = image.shape[:2]
     soft = upscale_soft(mask, (width, height))
     if mask.shape == (height, width) or not mask.any() or mask.all():
         return _threshold(soft)
-    # the band: the photo pixels of the working pixels within BAND_WORK_PX of the working-scale boundary
+    # the band: the photo pixels of the working pixels within band_work_px of the working-scale boundary
     edge = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
-    near = cv2.dilate(edge, np.ones((3, 3), np.uint8), iterations=max(1, int(np.ceil(BAND_WORK_PX - 1))))
+    grow = max(1, int(np.ceil(tuning.band_work_px - 1)))
+    near = cv2.dilate(edge, np.ones((3, 3), np.uint8), iterations=grow)
     rows, cols = _blocks(*np.nonzero(near), scale, (width, height))
     if rows.size == 0:
         return _threshold(soft)
-    fg_mean, bg_mean = _local_means(small, mask)
-    # sample the working-scale colour means at the band pixels (pixel centres map to working coordinates)
-    half_x, half_y = fg_mean.shape[1] / mask.shape[1], fg_mean.shape[0] / mask.shape[0]
+    fg_stats, bg_stats = _local_stats(small, mask, tuning)
+    # sample the half-scale statistics at the band pixels (pixel centres map to working coordinates)
+    half_x, half_y = fg_stats.shape[1] / mask.shape[1], fg_stats.shape[0] / mask.shape[0]
     at_x = (cols.astype(np.float32) + 0.5) * (scale * half_x) - 0.5
     at_y = (rows.astype(np.float32) + 0.5) * (scale * half_y) - 0.5
-    fg, bg = _sample(fg_mean, at_y, at_x), _sample(bg_mean, at_y, at_x)
-    colour = image[rows, cols].astype(np.float32)
-    axis = fg - bg
-    length2 = np.maximum(np.sum(axis * axis, axis=1), 1e-6)
-    place = np.clip(np.sum((colour - bg) * axis, axis=1) / length2, 0.0, 1.0)
-    trust = np.clip(np.sqrt(length2) / SEPARATION, 0.0, 1.0)
+    fg, bg = _sample(fg_stats, at_y, at_x), _sample(bg_stats, at_y, at_x)
+    place, trust = _placed(image[rows, cols].astype(np.float32), fg, bg, tuning)
     band_soft = soft[rows, cols]
     # one crop around the band: blur the decision there, keep the upscaled mask elsewhere
     y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    pad = int(np.ceil(3 * SMOOTH_PX))
+    pad = int(np.ceil(3 * tuning.smooth_px))
     y0, x0, y1, x1 = max(0, y0 - pad), max(0, x0 - pad), min(height, y1 + pad), min(width, x1 + pad)
     _threshold(soft)
     coarse = soft[y0:y1, x0:x1]
     decision = coarse.copy()
     decision[rows - y0, cols - x0] = trust * place + (1.0 - trust) * band_soft
-    fine = cv2.GaussianBlur(decision, (0, 0), SMOOTH_PX) >= 0.5
-    in_band = np.zeros(coarse.shape, bool)
-    in_band[rows - y0, cols - x0] = True
-    # the band moves the edge; it does not make islands or holes: keep the pieces that reach
-    # the mask's sure inside (outside) beyond the band
-    fine = _reaching(fine, (coarse > 0) & ~in_band)
-    fine = ~_reaching(~fine, (coarse == 0) & ~in_band)
-    coarse[:] = fine
+    if tuning.smooth_px > 0:
+        decision = cv2.GaussianBlur(decision, (0, 0), tuning.smooth_px)
+    # the band moves the edge but keeps the mask's topology: pixels flip one at a time, surest first,
+    # and only where that opens, closes, joins or splits nothing (``topology``)
+    if not tuning.keep_topology:
+        coarse[:] = decision >= 0.5
+        return soft
+    sureness = np.abs(decision[rows - y0, cols - x0] - 0.5)
+    order = np.argsort(np.round(sureness * -510).astype(np.int16), kind="stable")
+    coarse[:] = settle(coarse > 0, decision >= 0.5, rows[order] - y0, cols[order] - x0)
     return soft
-
-
-def _reaching(region: np.ndarray, anchor: np.ndarray) -> np.ndarray:
-    """The connected pieces of ``region`` that overlap ``anchor`` (4-connected)."""
-    import cv2
-
-    _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=4)
-    keep = np.zeros(int(labels.max()) + 1, bool)
-    keep[np.unique(labels[anchor & region])] = True
-    keep[0] = False
-    return keep[labels]
 
 
 def _threshold(values: np.ndarray) -> np.ndarray:
