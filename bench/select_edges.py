@@ -41,17 +41,17 @@ from pipeline.select.classic.selector import ClassicSelector  # noqa: E402
 from pipeline.select.clicks import iou, next_click  # noqa: E402
 from pipeline.types import Point  # noqa: E402
 
-GRID = {
-    "default": EDGES,
-    "mean": dataclasses.replace(EDGES, model="mean", separation=30.0),
-    "mean_sep60": dataclasses.replace(EDGES, model="mean", separation=60.0),
-    "mean_smooth3": dataclasses.replace(EDGES, model="mean", smooth_px=3.0),
-    "gauss": dataclasses.replace(EDGES, model="gauss", separation=30.0, spread=6.0),
-    "gauss_spread12": dataclasses.replace(EDGES, model="gauss", separation=30.0, spread=12.0),
-    "gauss_sep60": dataclasses.replace(EDGES, model="gauss", separation=60.0, spread=6.0),
-    "gauss_smooth3": dataclasses.replace(EDGES, model="gauss", separation=30.0, smooth_px=3.0),
-    "gauss_band1.5": dataclasses.replace(EDGES, model="gauss", separation=30.0, band_work_px=1.5),
-    "gauss_local6": dataclasses.replace(EDGES, model="gauss", separation=30.0, local_work_px=6),
+GRID = {  # what the leave-half-out chooses from
+    "default": EDGES,  # pooled covariance
+    "mean": dataclasses.replace(EDGES, model="mean"),  # the band's first model: nearer local mean colour
+    "mean_local2": dataclasses.replace(EDGES, model="mean", local_work_px=2),
+    "gauss": dataclasses.replace(EDGES, model="gauss"),  # a covariance each side
+    "pooled_local2": dataclasses.replace(EDGES, local_work_px=2),
+    "pooled_sep60": dataclasses.replace(EDGES, separation=60.0),
+    "pooled_spread12": dataclasses.replace(EDGES, spread=12.0),
+}
+REFERENCE = {  # scored beside, never chosen: the first band as it was (mean colours, no topology step)
+    "mean_free": dataclasses.replace(EDGES, model="mean", keep_topology=False),
 }
 SETS = ("GrabCut native", "GrabCut 12 MP", "clutter 12 MP")
 
@@ -149,14 +149,15 @@ def leave_half_out(results: dict[str, list[dict]], settings: list[str]) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--upscales", type=int, default=6, help="photos blown up to 12 MP per set (GrabCut, clutter)")
+    parser.add_argument("--upscales", type=int, default=10, help="photos blown up to 12 MP per set (GrabCut, clutter)")
     parser.add_argument("--only", help="comma list of GRID settings (default all)")
     parser.add_argument("--set", choices=SETS, help="score one set only (exploring)")
     args = parser.parse_args()
     if not grabcut():
         print("skipped: no GrabCut set under ../shared/datasets")
         return
-    grid = {name: GRID[name] for name in args.only.split(",")} if args.only else GRID
+    chosen = {name: (GRID | REFERENCE)[name] for name in args.only.split(",")} if args.only else GRID
+    grid = chosen | REFERENCE
     results = collect(args.upscales, grid, args.set)
     for name, rows in results.items():
         print(
@@ -171,8 +172,8 @@ def main() -> None:
                 f"  {setting:16s} F2={np.mean(f2):.4f} F1={np.mean([r[setting][1] for r in rows]):.4f} "
                 f"better on {better}/{len(rows)} topology kept {kept}/{len(rows)}"
             )
-    if len(grid) > 1:
-        held = leave_half_out(results, list(grid))
+    if len(chosen) > 1:
+        held = leave_half_out(results, [name for name in chosen if name not in REFERENCE])
         print("held-out halves pooled (each photo scored with the setting chosen on the other half):")
         for name, pairs in held.items():
             new = [row[s][0] for row, s in pairs]
