@@ -45,7 +45,6 @@ GRID = {  # what the leave-half-out chooses from
     "default": EDGES,  # pooled covariance
     "mean": dataclasses.replace(EDGES, model="mean"),  # the band's first model: nearer local mean colour
     "mean_local2": dataclasses.replace(EDGES, model="mean", local_work_px=2),
-    "gauss": dataclasses.replace(EDGES, model="gauss"),  # a covariance each side
     "pooled_local2": dataclasses.replace(EDGES, local_work_px=2),
     "pooled_sep60": dataclasses.replace(EDGES, separation=60.0),
     "pooled_spread12": dataclasses.replace(EDGES, spread=12.0),

@@ -7,11 +7,12 @@ size, from the photo's own colours there:
 
 - the object and background colours next to each band pixel are described by the mask's
   confident inside and outside nearby (box statistics at half the working scale, where a blur
-  is cheap, then sampled at the band pixels): either their mean colours (``model="mean"``), or
-  a local Gaussian each (``"gauss"``: mean and covariance, so an object that is locally black
-  with a grey highlight still claims its dark rim);
-- each band pixel is placed between the two (0 = background, 1 = object): a blurred edge is
-  split at its middle, as a person would;
+  is cheap): their mean colours and (``model="pooled"``, the default) their average covariance,
+  so that an object that is locally black with a grey highlight still claims its dark rim and
+  a textured background's own variation counts for less;
+- each band pixel is placed between the two (0 = background, 1 = object) by a rule linear in
+  its colour, made at half scale and sampled at the band: a blurred edge is split at its
+  middle, as a person would;
 - where the two sides barely differ the photo says nothing and the upscaled mask is kept; a
   small blur of the decision at full size removes single-pixel speckle;
 - the mask then moves towards that decision one pixel at a time, and only where a pixel's
@@ -35,10 +36,10 @@ class EdgeTuning:
 
     band_work_px: float = 2.5  # half-width of the refined band, working pixels (the upscaling's own uncertainty)
     local_work_px: int = 4  # half-size of the box of the local colour statistics, working pixels
-    model: str = "pooled"  # "mean": nearer mean colour; "gauss": likelier Gaussian; "pooled": same, one covariance
+    model: str = "pooled"  # "mean": nearer mean colour; "pooled": likelier of two Gaussians, one covariance
     separation: float = 30.0  # how far apart the two sides must be to trust the photo fully
-    # (RGB distance for "mean", Mahalanobis distance x 10 for "gauss")
-    spread: float = 6.0  # smallest colour standard deviation a side is given ("gauss"), RGB levels
+    # (RGB distance for "mean", Mahalanobis distance x 10 for "pooled")
+    spread: float = 6.0  # smallest colour standard deviation given to the covariance ("pooled"), RGB levels
     smooth_px: float = 1.5  # Gaussian sigma of the final decision, full-size pixels
     keep_topology: bool = True  # off only to measure what the topology step saves (bench, tests)
 
@@ -58,7 +59,7 @@ def _local_stats(small: np.ndarray, mask: np.ndarray, tuning: EdgeTuning) -> tup
 
     Box statistics over about ``2 * local_work_px`` working pixels of the mask's inside and outside,
     each eroded by one pixel so that the mixed pixels on the boundary count for neither: the mean
-    colour (3 channels), and for ``model="gauss"`` also the mean products (6: rr, rg, rb, gg, gb, bb).
+    colour (3 channels), and for ``model="pooled"`` also the mean products (6: rr, rg, rb, gg, gb, bb).
     Half scale is enough for colours that vary this slowly and costs a quarter.
     """
     import cv2
@@ -67,7 +68,7 @@ def _local_stats(small: np.ndarray, mask: np.ndarray, tuning: EdgeTuning) -> tup
     h, w = mask.shape
     half = (max(1, w // 2), max(1, h // 2))
     colour = cv2.resize(small, half, interpolation=cv2.INTER_AREA).astype(np.float32)
-    if tuning.model != "mean":
+    if tuning.model == "pooled":
         r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
         colour = np.dstack([colour, r * r, r * g, r * b, g * g, g * b, b * b])
     size = (tuning.local_work_px + 1, tuning.local_work_px + 1)
@@ -80,48 +81,39 @@ def _local_stats(small: np.ndarray, mask: np.ndarray, tuning: EdgeTuning) -> tup
     return stats[0], stats[1]
 
 
-def _covariance(stats: np.ndarray, spread: float) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Mean ``(N, 3)`` and covariance (6 entries rr, rg, rb, gg, gb, bb, each ``(N,)``) of sampled stats."""
-    mean, m = stats[:, :3], stats[:, :3].T
-    floor = spread * spread
-    products = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
-    cov = tuple(stats[:, 3 + k] - m[i] * m[j] + (floor if i == j else 0.0) for k, (i, j) in enumerate(products))
-    return mean, cov
+def _split_rule(fg: np.ndarray, bg: np.ndarray, tuning: EdgeTuning) -> np.ndarray:
+    """From the two sides' stats ``(M, C)``, the rule that places a colour ``c`` between them: ``(M, 5)``.
 
-
-def _inverse(cov: tuple[np.ndarray, ...], spread: float) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """The inverse (6 entries) and log-determinant of symmetric 3x3 covariances, by cofactors."""
-    a, b, c, d, e, f = cov
-    ia, ib, ic = d * f - e * e, c * e - b * f, b * e - c * d
-    det = np.maximum(a * ia + b * ib + c * ic, spread**6)
-    idd, ie, iff = a * f - c * c, b * c - a * e, a * d - b * b
-    return tuple(v / det for v in (ia, ib, ic, idd, ie, iff)), np.log(det)
-
-
-def _distance2(v: np.ndarray, inverse: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Squared Mahalanobis length of the rows of ``v`` (N, 3) under ``inverse`` (6 entries)."""
-    ia, ib, ic, idd, ie, iff = inverse
-    x, y, z = v[:, 0], v[:, 1], v[:, 2]
-    return ia * x * x + idd * y * y + iff * z * z + 2 * (ib * x * y + ic * x * z + ie * y * z)
-
-
-def _placed(colour: np.ndarray, fg: np.ndarray, bg: np.ndarray, tuning: EdgeTuning) -> tuple[np.ndarray, np.ndarray]:
-    """Each band pixel's place between the two sides (0 = background, 1 = object) and the trust in it."""
+    The rule is ``(w, k, trust)``: ``w . c + k`` is 0 halfway between the sides and grows towards
+    the object. "mean": the place along the line from the background's mean to the object's (1 at
+    the object's mean). "pooled": the log-likelihood ratio of two Gaussians with the sides' means
+    and their average covariance (a Fisher discriminant: a direction in which a textured side
+    varies little counts more). Made at half the working scale near the band, sampled at the band.
+    """
+    fg_mean, bg_mean = fg[:, :3], bg[:, :3]
+    apart = fg_mean - bg_mean
     if tuning.model == "mean":
-        axis = fg - bg
-        length2 = np.maximum(np.sum(axis * axis, axis=1), 1e-6)
-        place = np.clip(np.sum((colour - bg) * axis, axis=1) / length2, 0.0, 1.0)
-        return place, np.clip(np.sqrt(length2) / tuning.separation, 0.0, 1.0)
-    (fg_mean, fg_cov), (bg_mean, bg_cov) = _covariance(fg, tuning.spread), _covariance(bg, tuning.spread)
-    pooled, _ = _inverse(tuple(0.5 * (u + v) for u, v in zip(fg_cov, bg_cov, strict=True)), tuning.spread)
-    if tuning.model == "pooled":  # one covariance for both sides: the split stays halfway between them
-        ratio = 0.5 * (_distance2(colour - bg_mean, pooled) - _distance2(colour - fg_mean, pooled))
-    else:  # the log-likelihood ratio of the two local Gaussians
-        (fg_inv, fg_log), (bg_inv, bg_log) = _inverse(fg_cov, tuning.spread), _inverse(bg_cov, tuning.spread)
-        ratio = 0.5 * (_distance2(colour - bg_mean, bg_inv) - _distance2(colour - fg_mean, fg_inv) + bg_log - fg_log)
-    place = 0.5 + 0.5 * np.tanh(0.5 * np.clip(ratio, -30, 30))  # the logistic function
-    apart = np.sqrt(_distance2(fg_mean - bg_mean, pooled))
-    return place, np.clip(10.0 * apart / tuning.separation, 0.0, 1.0)
+        length2 = np.maximum(np.sum(apart * apart, axis=1, keepdims=True), 1e-6)
+        w, middle = apart / length2, bg_mean
+        trust = np.sqrt(length2[:, 0]) / tuning.separation
+    else:
+        # the average of the two covariances (plus a floor), inverted by cofactors
+        floor = tuning.spread * tuning.spread
+        products = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+        a, b, c, d, e, f = (
+            0.5 * (fg[:, 3 + k] + bg[:, 3 + k] - fg_mean[:, i] * fg_mean[:, j] - bg_mean[:, i] * bg_mean[:, j])
+            + floor * (i == j)
+            for k, (i, j) in enumerate(products)
+        )  # fmt: skip
+        ia, ib, ic = d * f - e * e, c * e - b * f, b * e - c * d
+        det = np.maximum(a * ia + b * ib + c * ic, floor**3)
+        idd, ie, iff = a * f - c * c, b * c - a * e, a * d - b * b
+        x, y, z = apart[:, 0], apart[:, 1], apart[:, 2]
+        w = np.stack([ia * x + ib * y + ic * z, ib * x + idd * y + ie * z, ic * x + ie * y + iff * z], 1) / det[:, None]
+        middle = 0.5 * (fg_mean + bg_mean)
+        trust = 10.0 * np.sqrt(np.maximum(np.sum(w * apart, axis=1), 0.0)) / tuning.separation
+    k = -np.sum(w * middle, axis=1)
+    return np.column_stack([w, k, np.clip(trust, 0.0, 1.0)]).astype(np.float32)
 
 
 def _blocks(ys: np.ndarray, xs: np.ndarray, scale: float, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -183,16 +175,34 @@ def refine_edges(
     edge = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     grow = max(1, int(np.ceil(tuning.band_work_px - 1)))
     near = cv2.dilate(edge, np.ones((3, 3), np.uint8), iterations=grow)
-    rows, cols = _blocks(*np.nonzero(near), scale, (width, height))
+    ys, xs = np.nonzero(near)
+    rows, cols = _blocks(ys, xs, scale, (width, height))
     if rows.size == 0:
         return _threshold(soft)
-    fg_stats, bg_stats = _local_stats(small, mask, tuning)
-    # sample the half-scale statistics at the band pixels (pixel centres map to working coordinates)
-    half_x, half_y = fg_stats.shape[1] / mask.shape[1], fg_stats.shape[0] / mask.shape[0]
-    at_x = (cols.astype(np.float32) + 0.5) * (scale * half_x) - 0.5
-    at_y = (rows.astype(np.float32) + 0.5) * (scale * half_y) - 0.5
-    fg, bg = _sample(fg_stats, at_y, at_x), _sample(bg_stats, at_y, at_x)
-    place, trust = _placed(image[rows, cols].astype(np.float32), fg, bg, tuning)
+    # the placing rule at half scale, made only near the band (where the sampling below reads it),
+    # in a crop of the working copy around the band (from even coordinates, so halves line up)
+    margin = tuning.local_work_px + 4
+    top, left = max(0, ys.min() - margin) // 2 * 2, max(0, xs.min() - margin) // 2 * 2
+    bottom, right = min(mask.shape[0], ys.max() + margin + 1), min(mask.shape[1], xs.max() + margin + 1)
+    crop = (slice(top, bottom), slice(left, right))
+    fg_stats, bg_stats = _local_stats(small[crop], mask[crop], tuning)
+    half = fg_stats.shape[1::-1]
+    reads = cv2.resize(
+        cv2.dilate(near[crop], np.ones((3, 3), np.uint8), iterations=2), half, interpolation=cv2.INTER_AREA
+    )
+    split = np.zeros((half[1], half[0], 5), np.float32)
+    split[reads > 0] = _split_rule(fg_stats[reads > 0], bg_stats[reads > 0], tuning)
+    # sample it at the band pixels (pixel centres map to working coordinates, then into the crop's half scale)
+    half_x, half_y = half[0] / (right - left), half[1] / (bottom - top)
+    at_x = ((cols.astype(np.float32) + 0.5) * scale - left) * half_x - 0.5
+    at_y = ((rows.astype(np.float32) + 0.5) * scale - top) * half_y - 0.5
+    rule = _sample(split, at_y, at_x)
+    place = np.einsum("ij,ij->i", image[rows, cols].astype(np.float32), rule[:, :3]) + rule[:, 3]
+    if tuning.model == "mean":
+        place = np.clip(place, 0.0, 1.0)
+    else:
+        place = 0.5 + 0.5 * np.tanh(0.5 * np.clip(place, -30.0, 30.0))  # the logistic function
+    trust = rule[:, 4]
     band_soft = soft[rows, cols]
     # one crop around the band: blur the decision there, keep the upscaled mask elsewhere
     y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
