@@ -17,7 +17,8 @@ plain upscaled mask are scored on the same working-scale cut: only the edge diff
 boundary F within 2 px (and 1 px), and whether the refined mask has the plain mask's topology
 (object pieces 8-connected, background pieces 4-connected; it must, always).
 
-Settings: ``GRID`` (``EdgeTuning`` values). Leave-half-out: each set is split into two halves
+Settings: ``GRID`` (``EdgeTuning`` values); ``REFERENCE`` is scored beside them and never chosen
+(the first band: mean colours, no topology step). Leave-half-out: each set is split into two halves
 (alternate photos); the setting with the best mean gain over plain on one half, averaged over the
 three sets, is scored on the other half, and the other way round; the held-out halves pooled are
 the headline. Skips with a message when ``../shared/datasets`` is absent.

@@ -197,31 +197,34 @@ def refine_edges(
     at_x = ((cols.astype(np.float32) + 0.5) * scale - left) * half_x - 0.5
     at_y = ((rows.astype(np.float32) + 0.5) * scale - top) * half_y - 0.5
     rule = _sample(split, at_y, at_x)
-    place = np.einsum("ij,ij->i", image[rows, cols].astype(np.float32), rule[:, :3]) + rule[:, 3]
+    at = rows * width + cols  # flat indices of the band pixels
+    place = np.einsum("ij,ij->i", np.take(image.reshape(-1, 3), at, axis=0).astype(np.float32), rule[:, :3])
+    place += rule[:, 3]
     if tuning.model == "mean":
         place = np.clip(place, 0.0, 1.0)
     else:
         place = 0.5 + 0.5 * np.tanh(0.5 * np.clip(place, -30.0, 30.0))  # the logistic function
     trust = rule[:, 4]
-    band_soft = soft[rows, cols]
-    # one crop around the band: blur the decision there, keep the upscaled mask elsewhere
+    band_soft = np.take(soft.reshape(-1), at)
+    # one crop around the band: blur the decision there, keep the upscaled mask elsewhere (at least
+    # one pixel of it around the band, so that the band's neighbours are in the crop)
     y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    pad = int(np.ceil(3 * tuning.smooth_px))
+    pad = max(1, int(np.ceil(3 * tuning.smooth_px)))
     y0, x0, y1, x1 = max(0, y0 - pad), max(0, x0 - pad), min(height, y1 + pad), min(width, x1 + pad)
     _threshold(soft)
     coarse = soft[y0:y1, x0:x1]
-    decision = coarse.copy()
-    decision[rows - y0, cols - x0] = trust * place + (1.0 - trust) * band_soft
+    decision = coarse.copy()  # C-contiguous, never a view of soft
+    in_crop = (rows - y0) * (x1 - x0) + (cols - x0)
+    decision.reshape(-1)[in_crop] = trust * place + (1.0 - trust) * band_soft
     if tuning.smooth_px > 0:
         decision = cv2.GaussianBlur(decision, (0, 0), tuning.smooth_px)
-    # the band moves the edge but keeps the mask's topology: pixels flip one at a time, surest first,
-    # and only where that opens, closes, joins or splits nothing (``topology``)
     if not tuning.keep_topology:
         coarse[:] = decision >= 0.5
         return soft
-    sureness = np.abs(decision[rows - y0, cols - x0] - 0.5)
-    order = np.argsort(np.round(sureness * -510).astype(np.int16), kind="stable")
-    coarse[:] = settle(coarse > 0, decision >= 0.5, rows[order] - y0, cols[order] - x0)
+    # the band moves the edge but keeps the mask's topology: pixels flip one at a time, surest first,
+    # and only where that opens, closes, joins or splits nothing (``topology``)
+    sureness = np.abs(np.take(decision.reshape(-1), in_crop) - 0.5)
+    settle(coarse, decision, in_crop[np.argsort(np.round(sureness * -510).astype(np.int16), kind="stable")])
     return soft
 
 

@@ -65,34 +65,29 @@ SIMPLE = simple_table()
 
 
 @njit(cache=True, nogil=True)
-def _settle(mask, target, rows, cols, simple):  # pragma: no cover - compiled
-    """Flip ``mask[rows, cols]`` towards ``target`` while simple, in the given order, until nothing moves.
+def _settle(mask, decision, order, simple):  # pragma: no cover - compiled
+    """Flip ``mask`` at the flat indices ``order`` towards ``decision >= 0.5`` while simple, until nothing moves.
 
-    ``mask`` and ``target`` are uint8 (0/1) with a one-pixel frame that never changes. Returns the
-    number of pixels left unlike the target.
+    ``mask`` (0.0 / 1.0) is changed in place; outside it counts as background. Returns the number
+    of pixels left unlike the decision.
     """
-    n = rows.size
-    pending = np.arange(n)
-    count = n
+    height, width = mask.shape
+    pending = order.copy()
+    count = pending.size
     while True:
         kept = 0
         moved = False
         for i in range(count):
             k = pending[i]
-            y, x = rows[k], cols[k]
-            want = target[y, x]
+            y, x = k // width, k % width
+            want = 1.0 if decision[y, x] >= 0.5 else 0.0
             if mask[y, x] == want:
                 continue
-            code = (
-                mask[y - 1, x - 1]
-                | mask[y - 1, x] << 1
-                | mask[y - 1, x + 1] << 2
-                | mask[y, x + 1] << 3
-                | mask[y + 1, x + 1] << 4
-                | mask[y + 1, x] << 5
-                | mask[y + 1, x - 1] << 6
-                | mask[y, x - 1] << 7
-            )
+            code = 0
+            for bit in range(8):
+                ny, nx = y + RING_Y[bit], x + RING_X[bit]
+                if 0 <= ny < height and 0 <= nx < width and mask[ny, nx] > 0.5:
+                    code |= 1 << bit
             if simple[code]:
                 mask[y, x] = want
                 moved = True
@@ -104,16 +99,17 @@ def _settle(mask, target, rows, cols, simple):  # pragma: no cover - compiled
             return count
 
 
-def settle(mask: np.ndarray, target: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``mask`` (bool) moved towards ``target`` (bool, same shape) at ``(rows, cols)`` by simple flips only.
+RING_Y = np.array([dy for dy, _ in _RING], np.int64)
+RING_X = np.array([dx for _, dx in _RING], np.int64)
 
-    The pixels are tried in the given order (put the surest first). Returns a new bool array with
-    the same connected-component structure as ``mask`` (object 8-connected, background
-    4-connected, the frame outside counting as background).
+
+def settle(mask: np.ndarray, decision: np.ndarray, order: np.ndarray) -> int:
+    """Move ``mask`` towards ``decision >= 0.5`` at the flat indices ``order`` by simple flips only, in place.
+
+    ``mask`` is a float32 0.0 / 1.0 array (a view is fine), ``decision`` a float32 array of the
+    same shape. The pixels are tried in the given order (put the surest first). Afterwards
+    ``mask`` has the same connected-component structure as before (object 8-connected,
+    background 4-connected, outside the array counting as background: so pixels next to the
+    array's edge should be the photo's edge). Returns the number of pixels left unlike the decision.
     """
-    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
-    padded[1:-1, 1:-1] = mask
-    goal = np.zeros_like(padded)
-    goal[1:-1, 1:-1] = target
-    _settle(padded, goal, rows.astype(np.int64) + 1, cols.astype(np.int64) + 1, SIMPLE)
-    return padded[1:-1, 1:-1].astype(bool)
+    return int(_settle(mask, decision, order.astype(np.int64), SIMPLE))
