@@ -24,7 +24,7 @@ from pipeline.track.protocol import Tracker
 
 log = logging.getLogger(__name__)
 
-SegmenterKind = Literal["auto", "sam", "classic"]
+SegmenterKind = Literal["auto", "sam", "sam3", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
 RemoverKind = Literal["auto", "lama", "exemplar"]
 TrackerKind = Literal["auto", "sam2", "classic"]
@@ -109,6 +109,24 @@ def _sam(settings: Settings) -> Chosen[AnySegmenter]:
         ),
     )
     return Chosen(segmenter, f"SAM {settings.sam_model} on {device}: checkpoint {checkpoint}")
+
+
+def _sam3_points(settings: Settings) -> Chosen[AnySegmenter]:
+    """SAM 3's point prompts from ``--sam3-model`` or the cache; ``ModelUnavailable`` saying why otherwise."""
+    from pipeline.select.sam3 import points
+
+    source = points.tracker_source(settings.sam3_model)
+    device = resolve_device(settings.device)
+
+    def build() -> points.Sam3PointSelector:
+        selector = points.load_point_selector(source, device=device, cache_mb=settings.sam_cache_mb)
+        finder = _loaded.get(("sam3", source, device))  # under load_once's lock
+        if isinstance(finder, Sam3TextFinder):
+            points.share_backbone(selector.model, finder.model)
+        return selector
+
+    selector = load_once(("sam3-points", source, device, settings.sam_cache_mb), build)
+    return Chosen(selector, f"SAM 3 clicks on {device}: {source}")
 
 
 def _classic_engine(settings: Settings) -> Chosen[Inpainter]:
@@ -211,7 +229,17 @@ def _sam3_text(settings: Settings) -> Chosen[Sam3TextFinder]:
     if source is None:
         raise ModelUnavailable(sam3.missing_model_message())
     device = resolve_device(settings.device)
-    finder = load_once(("sam3", source, device), lambda: sam3.load_text_finder(source, device=device))
+
+    def build() -> Sam3TextFinder:
+        from pipeline.select.sam3.points import share_backbone
+
+        finder = sam3.load_text_finder(source, device=device)
+        for key, loaded in _loaded.items():  # under load_once's lock
+            if key[:3] == ("sam3-points", source, device):
+                share_backbone(loaded.model, finder.model)  # type: ignore[attr-defined]
+        return finder
+
+    finder = load_once(("sam3", source, device), build)
     return Chosen(finder, f"SAM 3 on {device}: {source}")
 
 
@@ -233,8 +261,11 @@ def _vitmatte(settings: Settings) -> Chosen[Matter]:
     return Chosen(matter, f"ViTMatte on {device}: {source}")
 
 
-SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "classic": _classic_selector}
-"""Click selectors by name, in the order ``auto`` tries them (the last one always works)."""
+SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "sam3": _sam3_points, "classic": _classic_selector}
+"""Click selectors by name. ``auto`` tries those of ``AUTO_SEGMENTERS`` in order (the last always works)."""
+
+AUTO_SEGMENTERS = ("sam", "classic")
+"""SAM 3 clicks are taken only by name: they load a second large model beside SAM 3's text finder."""
 
 INPAINTERS: dict[str, Factory[Inpainter]] = {"diffusion": _diffusion, "classic": _classic_engine}
 """Inpainting engines by name, in the order ``auto`` tries them (the last one always works)."""
@@ -252,11 +283,14 @@ MATTERS: dict[str, Factory[Matter]] = {"vitmatte": _vitmatte, "classic": _classi
 """Edge matters by name, in the order ``auto`` tries them (the last one always works)."""
 
 
-def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str) -> Chosen[T]:
+def choose(
+    registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str, auto: tuple[str, ...] | None = None
+) -> Chosen[T]:
     """The backend ``kind`` names in ``registry``, or for ``auto`` the first one that is available.
 
     A backend asked for by name that cannot load raises ``ModelUnavailable``; ``auto`` falls back
-    to the next one and its reason says why (what was missing, and how to add it).
+    to the next one and its reason says why (what was missing, and how to add it). ``auto`` tries
+    the names in ``auto`` (default: all of ``registry``, in order).
     """
     if kind != "auto" and kind not in registry:
         raise InvalidInput(f"{what} {kind!r} is not one of auto, {', '.join(registry)}")
@@ -264,7 +298,7 @@ def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, wh
         chosen = registry[kind](settings)
         return Chosen(chosen.backend, f"{chosen.reason} (asked for)")
     skipped: list[str] = []
-    for factory in registry.values():
+    for factory in (registry[name] for name in (auto or tuple(registry))):
         try:
             chosen = factory(settings)
         except ModelUnavailable as missing:
@@ -286,8 +320,32 @@ def make_tracker(kind: TrackerKind, settings: Settings) -> Chosen[Tracker]:
 
 
 def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
-    """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there."""
-    return choose(SEGMENTERS, kind, settings, what="segmenter")
+    """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there, else the classical one."""
+    return choose(SEGMENTERS, kind, settings, what="segmenter", auto=AUTO_SEGMENTERS)
+
+
+def missing_segmenter(kind: str, settings: Settings) -> str | None:
+    """Why click backend ``kind`` cannot load, found without loading anything; None when it should load.
+
+    Cheap (a file lookup and a config read), for controls that list the backends a user may pick.
+    """
+    import importlib.util
+
+    needs = {"sam": ("torch", "segment_anything"), "sam3": ("torch", "transformers")}.get(kind, ())
+    if absent := [LEARNED_PACKAGES[m] for m in needs if importlib.util.find_spec(m) is None]:
+        return f"{' and '.join(absent)} not installed here (pip install {' '.join(absent)})"
+    try:
+        if kind == "sam":
+            from pipeline.select.sam import segmenter as sam
+
+            return None if sam.find_checkpoint(settings) else sam.missing_checkpoint_message(settings)
+        if kind == "sam3":
+            from pipeline.select.sam3.points import tracker_source
+
+            tracker_source(settings.sam3_model)
+    except ModelUnavailable as missing:
+        return str(missing)
+    return None
 
 
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:
