@@ -185,7 +185,7 @@ def _folds(n: int) -> list[list[int]]:
     return [sorted(order[i::FOLDS].tolist()) for i in range(FOLDS)]
 
 
-def kfold(samples: list[Sample], grid: dict[str, Tuning], edges: bool = False, extra: list[Sample] = ()) -> None:
+def kfold(samples: list[Sample], grid: dict[str, Tuning], edges: bool = True, extra: list[Sample] = ()) -> None:
     """The k-fold; ``extra`` (the cluttered set) gets folds of its own that join GrabCut's fold of the same number:
     the choice then weighs both sets' mean NoC@90 equally and pools their drops."""
     sets = [list(samples), list(extra)] if extra else [list(samples)]
@@ -276,7 +276,7 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="fit the candidate-score weights on all 30 photos")
     parser.add_argument("--parts", default="kfold,clutter,edges", help="comma list of kfold, clutter, edges, old")
     parser.add_argument("--grid", help="comma list of GRID settings to try (default all)")
-    parser.add_argument("--edges", action="store_true", help="k-fold with the full-size edge band (off by default)")
+    parser.add_argument("--no-edges", action="store_true", help="k-fold without the full-size edge band")
     parser.add_argument("--grabcut-only", action="store_true", help="k-fold on GrabCut alone (rounds 1-2)")
     parser.add_argument("--upscales", type=int, default=6, help="GrabCut photos blown up to 12 MP for the edge check")
     args = parser.parse_args()
@@ -294,7 +294,7 @@ def main() -> None:
         grid = (
             {name: (GRID | TRIAL | SUBJECT | EXPLORED)[name] for name in args.grid.split(",")} if args.grid else SUBJECT
         )
-        kfold(samples, grid, edges=args.edges, extra=[] if args.grabcut_only else cluttered())
+        kfold(samples, grid, edges=not args.no_edges, extra=[] if args.grabcut_only else cluttered())
     if "clutter" in parts:
         clutter()
     if "edges" in parts:
