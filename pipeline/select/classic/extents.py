@@ -54,7 +54,7 @@ class ScoreModel:
 
 # Fitted on all 30 shared GrabCut photos (every candidate of every simulated click, default
 # settings) by `python -m bench.select_quality --fit`; held-out calibration in docs/BENCHMARKS.md.
-SCORES = ScoreModel((0.7125, 0.0962, -0.1944, 0.0081, -0.0755, 0.0618, -0.3715, -0.2998))
+SCORES = ScoreModel((0.7322, 0.0670, -0.1991, 0.0180, -0.0833, 0.0646, -0.3740, -0.3106))
 
 
 def _boundary_contrast(mask: np.ndarray, weights: PairWeights) -> float:
