@@ -22,6 +22,8 @@ Prompts are ignored. The result is the same for the same input (fixed random see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +38,13 @@ Floats = npt.NDArray[np.float32]
 
 COARSE_SIDE_PX = 96
 """The pyramid stops halving once the crop's longer side is at most this."""
+
+FINAL_RADIUS_PX = 3
+"""Patch radius of the one full-size vote: the field there copies whole blocks, so a 7 px
+patch smooths seams as well as a larger one, for less work on big holes."""
+
+GUIDE_SIGMA_PX = 2.0
+"""Blur (at each level) of the smooth fill that guides the choice of sources."""
 
 
 class ExemplarInpainter:
@@ -55,29 +64,39 @@ class ExemplarInpainter:
     def __init__(
         self,
         *,
-        patch_px: int = 7,
+        patch_px: int = 9,
         work_side_px: int = 512,
         margin: float = 0.6,
         em_iterations: int = 6,
         near_grey: float = 20.0,
+        guide_weight: float = 0.5,
+        vote_sharpness: float = 3.0,
+        detail_gain: float = 1.2,
         smooth_weight: float = 0.0,
-        smooth_sigma_px: float = 3.0,
+        smooth_sigma_px: float = 2.0,
     ) -> None:
         if patch_px % 2 == 0 or not 5 <= patch_px <= 15:
-            raise InvalidInput(f"patch_px is {patch_px}; use an odd size from 5 to 15 (7 is the default)")
+            raise InvalidInput(f"patch_px is {patch_px}; use an odd size from 5 to 15 (9 is the default)")
         if not 128 <= work_side_px <= 2048:
             raise InvalidInput(f"work_side_px is {work_side_px}; use 128 to 2048 (512 is the default)")
         if not 0.0 <= margin <= 4.0:
             raise InvalidInput(f"margin is {margin}; use 0 to 4 (a fraction of the hole's size)")
         if not 1 <= em_iterations <= 50:
             raise InvalidInput(f"em_iterations is {em_iterations}; use 1 to 50 (6 is the default)")
+        if not 0.0 <= guide_weight <= 100.0 or not 0.0 <= vote_sharpness <= 100.0:
+            raise InvalidInput(f"guide_weight {guide_weight} / vote_sharpness {vote_sharpness}: use 0 to 100 (0 = off)")
+        if not 0.0 <= detail_gain <= 3.0:
+            raise InvalidInput(f"detail_gain is {detail_gain}; use 0 to 3 (1 = the copied detail as it is)")
+        if not 0.0 <= smooth_weight <= 1.0 or not 0.5 <= smooth_sigma_px <= 50.0:
+            raise InvalidInput(f"smooth_weight {smooth_weight} / smooth_sigma_px {smooth_sigma_px}: use 0..1 / 0.5..50")
         self.radius = patch_px // 2
         self.work_side_px = work_side_px
         self.margin = margin
         self.em_iterations = em_iterations
         self.near_grey = near_grey
-        if not 0.0 <= smooth_weight <= 1.0 or not 0.5 <= smooth_sigma_px <= 50.0:
-            raise InvalidInput(f"smooth_weight {smooth_weight} / smooth_sigma_px {smooth_sigma_px}: use 0..1 / 0.5..50")
+        self.guide_weight = guide_weight
+        self.vote_sharpness = vote_sharpness
+        self.detail_gain = detail_gain
         self.smooth_weight = smooth_weight
         self.smooth_sigma_px = smooth_sigma_px
 
@@ -100,53 +119,57 @@ class ExemplarInpainter:
         while max(height, width) > self.work_side_px * factor:
             factor *= 2
         known = (~hole).astype(np.float32)
-        colour = crop.astype(np.float32) * known[..., None]
-        work, work_known = _shrink_known(colour, known, factor)
-        levels = [(work, work_known >= 0.999)]
+        work, share = _shrink_known(crop.astype(np.float32) * known[..., None], known, factor)
+        levels = [(work, share)]  # (mean colour of the known part, known share) per pixel
         while max(levels[-1][0].shape[:2]) > COARSE_SIDE_PX:
-            image, known_share = levels[-1]
-            small, share = _shrink_known(image * known_share[..., None], known_share.astype(np.float32), 2)
-            levels.append((small, share >= 0.999))
-        field: npt.NDArray[np.int32] | None = None
-        filled: Floats | None = None
+            image, share = levels[-1]
+            levels.append(_shrink_known(image * share[..., None], share, 2))
+        work_hole = levels[0][1] < 0.999
+        reshape = self.detail_gain != 1.0 or self.smooth_weight > 0
+        smooth = _smooth_work(work, work_hole) if self.guide_weight > 0 or reshape else None
+        field, filled, weight = None, None, None
         for depth in range(len(levels) - 1, -1, -1):
-            image, level_known = levels[depth]
+            image, share = levels[depth]
             rounds = self.em_iterations if depth == len(levels) - 1 else max(2, self.em_iterations // 2)
-            level_filled, field = _complete(
-                image, ~level_known, field, filled, self.radius, rounds, self.near_grey, seed=depth
-            )
+            guide = None
+            if smooth is not None and self.guide_weight > 0:
+                small = cv2.resize(smooth, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
+                guide = np.ascontiguousarray(cv2.GaussianBlur(small, (0, 0), GUIDE_SIGMA_PX))
+            step = _Step(self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, seed=depth)
+            level_filled, field, weight = _complete(image, share, field, filled, guide, step)
             if level_filled is None:  # no wholly known patch: fall back to a smooth fill
                 return _smooth(crop, hole)
             filled = level_filled
-        assert filled is not None and field is not None  # levels is never empty
-        shift = self._low_frequency_shift(levels[0][0], ~levels[0][1], filled) if self.smooth_weight > 0 else None
-        if shift is not None:
-            filled = filled + shift
-        if factor > 1:
+        assert filled is not None and field is not None and weight is not None  # levels is never empty
+        gain, shift = 1.0, None
+        if reshape:
+            assert smooth is not None
+            gain, shift = self.detail_gain, self._detail_shift(smooth, filled)
+        if factor == 1:
+            if shift is not None:
+                filled = gain * filled + shift
+        else:
             full = _pad_to(crop, factor).astype(np.float32)
             full_hole = _pad_to(hole.view(np.uint8), factor).astype(bool)
             base = cv2.resize(filled, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
             np.copyto(full, base, where=full_hole[..., None])
-            _final_vote(full, full_hole, field, factor, self.radius)
+            _final_vote(full, full_hole, field, weight, factor, min(self.radius, FINAL_RADIUS_PX))
             if shift is not None:
-                full += cv2.resize(shift, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
+                full = gain * full + cv2.resize(shift, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
             filled = full[:height, :width]
         out = crop.copy()
         cv2.copyTo(np.clip(filled + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), out)
         return out
 
-    def _low_frequency_shift(self, work: Floats, hole: Bools, filled: Floats) -> Floats:
-        """``smooth_weight`` times the difference between a smooth fill's and ``filled``'s low
-        frequencies (Gaussian, ``smooth_sigma_px``), at the work level, zero outside ``hole``."""
-        from pipeline.inpaint.classic import ClassicInpainter
-
-        known_only = np.where(hole[..., None], 0, np.clip(work + 0.5, 0, 255)).astype(np.uint8)
-        smooth = ClassicInpainter()._fill(known_only, hole).astype(np.float32)
+    def _detail_shift(self, smooth: Floats, filled: Floats) -> Floats:
+        """What to add to ``detail_gain * filled`` so that the result is the copied detail above
+        ``smooth_sigma_px``, times ``detail_gain``, on low frequencies that are ``smooth_weight``
+        the smooth fill's and the rest the copy's own (work level; the gain restores the contrast
+        the votes' averaging takes off the copied texture)."""
         sigma = self.smooth_sigma_px
-        shift = cv2.GaussianBlur(smooth, (0, 0), sigma) - cv2.GaussianBlur(filled, (0, 0), sigma)
-        shift *= self.smooth_weight
-        shift[~hole] = 0.0
-        return shift
+        low = cv2.GaussianBlur(filled, (0, 0), sigma)
+        smooth_low = cv2.GaussianBlur(smooth, (0, 0), sigma) if self.smooth_weight > 0 else low
+        return self.smooth_weight * smooth_low + (1.0 - self.smooth_weight - self.detail_gain) * low
 
 
 def _points(where: Bools) -> npt.NDArray[np.int32]:
@@ -167,31 +190,48 @@ def _targets(hole: Bools, radius: int) -> Bools:
     return cv2.dilate(hole.view(np.uint8), np.ones((size, size), np.uint8)) > 0
 
 
+@dataclass(frozen=True)
+class _Step:
+    """One level's EM settings (see ``ExemplarInpainter``)."""
+
+    radius: int
+    rounds: int
+    near_grey: float
+    guide_weight: float
+    vote_sharpness: float
+    seed: int
+
+
 def _complete(
     image: Floats,
-    hole: Bools,
+    share: Floats,
     coarse_field: npt.NDArray[np.int32] | None,
     coarse_filled: Floats | None,
-    radius: int,
-    rounds: int,
-    near_grey: float,
-    *,
-    seed: int,
-) -> tuple[Floats | None, npt.NDArray[np.int32]]:
-    """EM completion of ``hole`` at one level; starts from the coarser level's field and fill if given."""
+    guide: Floats | None,
+    step: _Step,
+) -> tuple[Floats | None, npt.NDArray[np.int32], Floats]:
+    """EM completion at one level: ``image`` holds the mean colour of each pixel's known part and
+    ``share`` how much of it is known (< 0.999 = hole). Starts from the coarser level's field and
+    fill if given. Returns (filled image or None when no patch is wholly known, field, vote weights)."""
     from pipeline.inpaint import patchmatch as pm
 
+    radius = step.radius
+    hole = share < 0.999
     height, width = hole.shape
     source = _source_centres(~hole, radius)
     if not source.any():
-        return None, np.zeros((height, width, 2), np.int32)
+        return None, np.zeros((height, width, 2), np.int32), np.zeros((height, width), np.float32)
     is_target = _targets(hole, radius)
     targets, holes = _points(is_target), _points(hole)
     image = np.ascontiguousarray(image, dtype=np.float32).copy()
+    # A partly known pixel (a thin island of the photo inside a hairy hole, seen from a coarse
+    # level) keeps its known share after every vote, so the islands steer the fill as Telea's do.
+    kept = np.where(hole, share, 0.0).astype(np.float32)[..., None]
+    kept_colour = kept * image
     field = np.zeros((height, width, 2), np.int32)
     cost = np.full((height, width), np.float32(3.0e38))
     if coarse_field is None or coarse_filled is None:
-        pm.random_field(targets, _points(source), field, seed)
+        pm.random_field(targets, _points(source), field, step.seed)
         # Telea's onion-peel order carries each side's colour inward (a mean would blend them).
         start = cv2.inpaint(np.clip(image + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), 3, cv2.INPAINT_TELEA)
         np.copyto(image, start.astype(np.float32), where=hole[..., None])
@@ -202,19 +242,56 @@ def _complete(
         pm.vote(image, hole, holes, is_target, field, radius, ~hole)
     everywhere = np.ones_like(hole)
     side = max(height, width)
-    near = np.float32(3 * (2 * radius + 1) ** 2 * near_grey**2 / side**2)
+    area = (2 * radius + 1) ** 2
+    near = np.float32(3 * area * step.near_grey**2 / side**2)
     reach = side if coarse_field is None else max(8, side // 4)
-    for round_index in range(rounds):
-        pm.refresh_cost(image, targets, field, cost, radius, near)
+    guided = np.float32(step.guide_weight * area if guide is not None else 0.0)
+    guide_array = guide if guide is not None else np.zeros((1, 1, 3), np.float32)
+    weight = np.ones_like(cost)
+    for round_index in range(step.rounds):
+        pm.refresh_cost(image, targets, field, cost, radius, near, guide_array, guided)
         pm.improve_field(
-            image, targets, is_target, source, field, cost, radius, near, 2, reach, seed * 101 + round_index
+            image,
+            targets,
+            is_target,
+            source,
+            field,
+            cost,
+            radius,
+            near,
+            guide_array,
+            guided,
+            2,
+            reach,
+            step.seed * 101 + round_index,
         )
-        pm.vote(image, hole, holes, is_target, field, radius, everywhere)
-    return image, field
+        weight = _vote_weights(cost, is_target, step.vote_sharpness)
+        pm.weighted_vote(image, hole, holes, is_target, field, radius, everywhere, weight, 1)
+        image = np.ascontiguousarray(kept_colour + (1.0 - kept) * image, dtype=np.float32)
+    return image, field, weight
 
 
-def _final_vote(full: Floats, hole: Bools, work_field: npt.NDArray[np.int32], factor: int, radius: int) -> None:
-    """Scale the work-level field up by ``factor`` and vote once from real full-size pixels."""
+def _vote_weights(cost: Floats, is_target: Bools, vote_sharpness: float) -> Floats:
+    """Wexler et al.'s vote weights exp(-sharpness * cost / typical cost), where typical is the
+    75th percentile over the targets: a good match outvotes poor ones, so copied texture stays
+    sharp where the mean of disagreeing votes would blur it. All ones when ``vote_sharpness`` is 0."""
+    if vote_sharpness <= 0 or not is_target.any():
+        return np.ones_like(cost)
+    typical = float(np.percentile(cost[is_target], 75)) + 1e-3
+    known_cost = np.where(is_target, cost, np.float32(typical))  # the final vote reads every cell
+    return np.exp(known_cost * np.float32(-vote_sharpness / typical)).astype(np.float32)
+
+
+def _final_vote(
+    full: Floats,
+    hole: Bools,
+    work_field: npt.NDArray[np.int32],
+    work_weight: Floats,
+    factor: int,
+    radius: int,
+) -> None:
+    """Scale the work-level field up by ``factor`` and vote once from real full-size pixels
+    (weighted as the work level's last vote was)."""
     from pipeline.inpaint import patchmatch as pm
 
     is_target = _targets(hole, radius)
@@ -222,7 +299,15 @@ def _final_vote(full: Floats, hole: Bools, work_field: npt.NDArray[np.int32], fa
     source = _source_centres(~hole, radius)
     field = np.zeros((*hole.shape, 2), np.int32)
     pm.upsample_field(work_field, targets, factor, field, source, radius)
-    pm.vote(full, hole, _points(hole), is_target, field, radius, ~hole)
+    pm.weighted_vote(full, hole, _points(hole), is_target, field, radius, ~hole, work_weight, factor)
+
+
+def _smooth_work(work: Floats, hole: Bools) -> Floats:
+    """The smooth engine's fill of the work-level crop: the guide's and the low frequencies' source."""
+    from pipeline.inpaint.classic import ClassicInpainter
+
+    known_only = np.where(hole[..., None], 0, np.clip(work + 0.5, 0, 255)).astype(np.uint8)
+    return ClassicInpainter()._fill(known_only, hole).astype(np.float32)
 
 
 def _smooth(crop: Image, hole: Bools) -> Image:
