@@ -7,14 +7,22 @@ engine copies patches of the photo instead, as content-aware fill does (Wexler e
 1. Each connected hole is filled in its own crop: its box plus a margin, where the source
    patches come from. Crops larger than ``work_side_px`` are worked on at a 2^k smaller size.
 2. A pyramid of the crop halves it down to about ``COARSE_SIDE_PX``; a coarse pixel counts as
-   hole if any of its footprint is. At the coarsest level the hole starts as Telea's fill (each
-   side's colour carried inward, where a mean would blend them).
+   hole unless all of its footprint is known, but keeps the mean colour and share of its known
+   part, which it is pulled back to after every vote (the thin islands of photo inside a hairy
+   hole steer the fill, as they steer Telea's). At the coarsest level the hole starts as Telea's
+   fill (each side's colour carried inward, where a mean would blend them).
 3. At each level, from coarse to fine, expectation-maximisation: PatchMatch finds for every patch
    touching the hole its most similar wholly known patch (``patchmatch.improve_field``), then
-   each hole pixel becomes the mean of what the overlapping matches say (``patchmatch.vote``).
+   each hole pixel becomes the weighted mean of what the overlapping matches say
+   (``patchmatch.weighted_vote``; Wexler's weights: a close match outvotes a poor one, so the copy
+   stays sharp). A match also pays for disagreeing with a *guide*, the smooth engine's fill
+   blurred: a source must sit in surroundings of the colour the hole's edges predict there, so a
+   plausible but wrong texture (the other dog's fur, sky in a bench) loses to the right one.
    The field is carried up to the next level, so large structure is settled where it is cheap.
 4. From the work size to full size the field is scaled up (each match copies a block of full-size
    pixels) and one vote reads only real, full-size pixels: the fill has the photo's own grain.
+5. The votes' averaging still softens the copy a little; ``detail_gain`` scales the copied
+   detail above ``smooth_sigma_px`` back up (1.2 chosen on the benchmark's tune half).
 
 Pixels where the mask is 0 come back unchanged (``edits.remove.keep_outside`` blends the rest).
 Prompts are ignored. The result is the same for the same input (fixed random seeds).
@@ -22,14 +30,13 @@ Prompts are ignored. The result is the same for the same input (fixed random see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import _pad_to, _shrink_known, fill_each_hole, smooth_fill
+from pipeline.inpaint.exemplar_levels import Step, complete_level, final_vote
 from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
 from pipeline.types import Image
 
@@ -57,6 +64,14 @@ class ExemplarInpainter:
       half as many (at least 2).
     - ``near_grey``: preference for nearby sources: a source one crop-width away costs as much as
       a colour difference of this many grey levels over the whole patch (0 = no preference).
+    - ``guide_weight``: cost of a grey level of disagreement with the guide, per patch pixel,
+      relative to a grey level of patch difference (0 = no guide).
+    - ``vote_sharpness``: votes weigh exp(-sharpness * cost / the 75th percentile cost) (0 = mean).
+    - ``detail_gain``: the copied detail above ``smooth_sigma_px`` is scaled by this (1 = as copied).
+    - ``smooth_weight``: share of the low frequencies taken from the smooth fill instead of the
+      copy (0 = none; the benchmark's tune half preferred 0 once the guide was there).
+
+    Defaults were chosen on the tune half of ``bench/removal.py`` (see docs/BENCHMARKS.md).
     """
 
     name = "exemplar"
@@ -131,12 +146,12 @@ class ExemplarInpainter:
         for depth in range(len(levels) - 1, -1, -1):
             image, share = levels[depth]
             rounds = self.em_iterations if depth == len(levels) - 1 else max(2, self.em_iterations // 2)
-            guide = None
+            guide: Floats | None = None
             if smooth is not None and self.guide_weight > 0:
                 small = cv2.resize(smooth, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
-                guide = np.ascontiguousarray(cv2.GaussianBlur(small, (0, 0), GUIDE_SIGMA_PX))
-            step = _Step(self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, seed=depth)
-            level_filled, field, weight = _complete(image, share, field, filled, guide, step)
+                guide = np.ascontiguousarray(cv2.GaussianBlur(small, (0, 0), GUIDE_SIGMA_PX), dtype=np.float32)
+            step = Step(self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, seed=depth)
+            level_filled, field, weight = complete_level(image, share, field, filled, guide, step)
             if level_filled is None:  # no wholly known patch: fall back to a smooth fill
                 return _smooth(crop, hole)
             filled = level_filled
@@ -153,7 +168,7 @@ class ExemplarInpainter:
             full_hole = _pad_to(hole.view(np.uint8), factor).astype(bool)
             base = cv2.resize(filled, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
             np.copyto(full, base, where=full_hole[..., None])
-            _final_vote(full, full_hole, field, weight, factor, min(self.radius, FINAL_RADIUS_PX))
+            final_vote(full, full_hole, field, weight, factor, min(self.radius, FINAL_RADIUS_PX))
             if shift is not None:
                 full = gain * full + cv2.resize(shift, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
             filled = full[:height, :width]
@@ -170,136 +185,6 @@ class ExemplarInpainter:
         low = cv2.GaussianBlur(filled, (0, 0), sigma)
         smooth_low = cv2.GaussianBlur(smooth, (0, 0), sigma) if self.smooth_weight > 0 else low
         return self.smooth_weight * smooth_low + (1.0 - self.smooth_weight - self.detail_gain) * low
-
-
-def _points(where: Bools) -> npt.NDArray[np.int32]:
-    return np.ascontiguousarray(np.argwhere(where).astype(np.int32))
-
-
-def _source_centres(known: Bools, radius: int) -> Bools:
-    """Pixels whose whole patch is known and inside the picture."""
-    size = 2 * radius + 1
-    inside = cv2.erode(
-        known.view(np.uint8), np.ones((size, size), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
-    )
-    return inside > 0
-
-
-def _targets(hole: Bools, radius: int) -> Bools:
-    size = 2 * radius + 1
-    return cv2.dilate(hole.view(np.uint8), np.ones((size, size), np.uint8)) > 0
-
-
-@dataclass(frozen=True)
-class _Step:
-    """One level's EM settings (see ``ExemplarInpainter``)."""
-
-    radius: int
-    rounds: int
-    near_grey: float
-    guide_weight: float
-    vote_sharpness: float
-    seed: int
-
-
-def _complete(
-    image: Floats,
-    share: Floats,
-    coarse_field: npt.NDArray[np.int32] | None,
-    coarse_filled: Floats | None,
-    guide: Floats | None,
-    step: _Step,
-) -> tuple[Floats | None, npt.NDArray[np.int32], Floats]:
-    """EM completion at one level: ``image`` holds the mean colour of each pixel's known part and
-    ``share`` how much of it is known (< 0.999 = hole). Starts from the coarser level's field and
-    fill if given. Returns (filled image or None when no patch is wholly known, field, vote weights)."""
-    from pipeline.inpaint import patchmatch as pm
-
-    radius = step.radius
-    hole = share < 0.999
-    height, width = hole.shape
-    source = _source_centres(~hole, radius)
-    if not source.any():
-        return None, np.zeros((height, width, 2), np.int32), np.zeros((height, width), np.float32)
-    is_target = _targets(hole, radius)
-    targets, holes = _points(is_target), _points(hole)
-    image = np.ascontiguousarray(image, dtype=np.float32).copy()
-    # A partly known pixel (a thin island of the photo inside a hairy hole, seen from a coarse
-    # level) keeps its known share after every vote, so the islands steer the fill as Telea's do.
-    kept = np.where(hole, share, 0.0).astype(np.float32)[..., None]
-    kept_colour = kept * image
-    field = np.zeros((height, width, 2), np.int32)
-    cost = np.full((height, width), np.float32(3.0e38))
-    if coarse_field is None or coarse_filled is None:
-        pm.random_field(targets, _points(source), field, step.seed)
-        # Telea's onion-peel order carries each side's colour inward (a mean would blend them).
-        start = cv2.inpaint(np.clip(image + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), 3, cv2.INPAINT_TELEA)
-        np.copyto(image, start.astype(np.float32), where=hole[..., None])
-    else:
-        pm.upsample_field(coarse_field, targets, 2, field, source, radius)
-        up = cv2.resize(coarse_filled, (width, height), interpolation=cv2.INTER_LINEAR)
-        np.copyto(image, up[:height, :width], where=hole[..., None])
-        pm.vote(image, hole, holes, is_target, field, radius, ~hole)
-    everywhere = np.ones_like(hole)
-    side = max(height, width)
-    area = (2 * radius + 1) ** 2
-    near = np.float32(3 * area * step.near_grey**2 / side**2)
-    reach = side if coarse_field is None else max(8, side // 4)
-    guided = np.float32(step.guide_weight * area if guide is not None else 0.0)
-    guide_array = guide if guide is not None else np.zeros((1, 1, 3), np.float32)
-    weight = np.ones_like(cost)
-    for round_index in range(step.rounds):
-        pm.refresh_cost(image, targets, field, cost, radius, near, guide_array, guided)
-        pm.improve_field(
-            image,
-            targets,
-            is_target,
-            source,
-            field,
-            cost,
-            radius,
-            near,
-            guide_array,
-            guided,
-            2,
-            reach,
-            step.seed * 101 + round_index,
-        )
-        weight = _vote_weights(cost, is_target, step.vote_sharpness)
-        pm.weighted_vote(image, hole, holes, is_target, field, radius, everywhere, weight, 1)
-        image = np.ascontiguousarray(kept_colour + (1.0 - kept) * image, dtype=np.float32)
-    return image, field, weight
-
-
-def _vote_weights(cost: Floats, is_target: Bools, vote_sharpness: float) -> Floats:
-    """Wexler et al.'s vote weights exp(-sharpness * cost / typical cost), where typical is the
-    75th percentile over the targets: a good match outvotes poor ones, so copied texture stays
-    sharp where the mean of disagreeing votes would blur it. All ones when ``vote_sharpness`` is 0."""
-    if vote_sharpness <= 0 or not is_target.any():
-        return np.ones_like(cost)
-    typical = float(np.percentile(cost[is_target], 75)) + 1e-3
-    known_cost = np.where(is_target, cost, np.float32(typical))  # the final vote reads every cell
-    return np.exp(known_cost * np.float32(-vote_sharpness / typical)).astype(np.float32)
-
-
-def _final_vote(
-    full: Floats,
-    hole: Bools,
-    work_field: npt.NDArray[np.int32],
-    work_weight: Floats,
-    factor: int,
-    radius: int,
-) -> None:
-    """Scale the work-level field up by ``factor`` and vote once from real full-size pixels
-    (weighted as the work level's last vote was)."""
-    from pipeline.inpaint import patchmatch as pm
-
-    is_target = _targets(hole, radius)
-    targets = _points(is_target)
-    source = _source_centres(~hole, radius)
-    field = np.zeros((*hole.shape, 2), np.int32)
-    pm.upsample_field(work_field, targets, factor, field, source, radius)
-    pm.weighted_vote(full, hole, _points(hole), is_target, field, radius, ~hole, work_weight, factor)
 
 
 def _smooth_work(work: Floats, hole: Bools) -> Floats:
