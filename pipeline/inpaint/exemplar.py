@@ -160,20 +160,35 @@ class ExemplarInpainter:
         if reshape:
             assert smooth is not None
             gain, shift = self.detail_gain, self._detail_shift(smooth, filled)
+        out = crop.copy()
         if factor == 1:
             if shift is not None:
                 filled = gain * filled + shift
-        else:
-            full = _pad_to(crop, factor).astype(np.float32)
-            full_hole = _pad_to(hole.view(np.uint8), factor).astype(bool)
-            base = cv2.resize(filled, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
-            np.copyto(full, base, where=full_hole[..., None])
-            final_vote(full, full_hole, field, weight, factor, min(self.radius, FINAL_RADIUS_PX))
-            if shift is not None:
-                full = gain * full + cv2.resize(shift, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
-            filled = full[:height, :width]
-        out = crop.copy()
-        cv2.copyTo(np.clip(filled + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), out)
+            cv2.copyTo(np.clip(filled + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), out)
+            return out
+        full = _pad_to(crop, factor).astype(np.float32)
+        full_hole = _pad_to(hole.view(np.uint8), factor).astype(bool)
+        # Full-size work only inside the hole's box (one work cell wider, so the interpolation
+        # inside matches a whole-crop resize): the box is a fraction of the crop.
+        x, y, w, h = cv2.boundingRect(full_hole.view(np.uint8))
+        cells = (slice(max(0, y // factor - 1), min(filled.shape[0], -(-(y + h) // factor) + 1)),
+                 slice(max(0, x // factor - 1), min(filled.shape[1], -(-(x + w) // factor) + 1)))  # fmt: skip
+        box = (
+            slice(cells[0].start * factor, cells[0].stop * factor),
+            slice(cells[1].start * factor, cells[1].stop * factor),
+        )
+        size = (box[1].stop - box[1].start, box[0].stop - box[0].start)
+        np.copyto(
+            full[box], cv2.resize(filled[cells], size, interpolation=cv2.INTER_LINEAR), where=full_hole[box][..., None]
+        )
+        final_vote(full, full_hole, field, weight, factor, min(self.radius, FINAL_RADIUS_PX))
+        region = full[box]
+        if shift is not None:
+            region = gain * region + cv2.resize(shift[cells], size, interpolation=cv2.INTER_LINEAR)
+        region = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+        out_box = (slice(box[0].start, min(box[0].stop, height)), slice(box[1].start, min(box[1].stop, width)))
+        inside = region[: out_box[0].stop - out_box[0].start, : out_box[1].stop - out_box[1].start]
+        np.copyto(out[out_box], inside, where=hole[out_box][..., None])
         return out
 
     def _detail_shift(self, smooth: Floats, filled: Floats) -> Floats:
