@@ -289,7 +289,16 @@ def save_crop(folder: Path, case: Case, results: dict[str, np.ndarray]) -> None:
         tile = np.ascontiguousarray(panel[window])
         scale = 240 / tile.shape[0]
         tile = cv2.resize(tile, (max(1, int(tile.shape[1] * scale)), 240), interpolation=cv2.INTER_AREA)
-        cv2.putText(tile, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(
+            tile,
+            label.replace("exemplar, first settings", "exemplar v1"),
+            (6, 18),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.55,
+            (255, 255, 255),
+            2,
+            cv2.LINE_AA,
+        )
         tiles.append(tile)
     strip = np.concatenate(tiles, axis=1)
     slug = case.name.replace(" ", "-").replace("/", "-")
