@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
-from ui.launch import QUEUE_SIZE, Credentials, launch_options, parse_credentials, read_credentials
+from ui.launch import QUEUE_SIZE, Credentials, launch_options, parse_credentials, read_credentials, warm_up_soon
 
 log = logging.getLogger("stencil.app")
 
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         prevent_thread_lock=True,
         **launch_options(credentials),
     )
+    warm_up_soon(demo)
     if args.share and demo.share_url is None:
         # gradio keeps serving locally when the tunnel fails (no network); say so plainly
         log.warning(

@@ -4,7 +4,8 @@
     python -m bench.load --clients 4 --jobs 2 --cancels 1 --ttl 5            # the short version the tests run
 
 This process serves the page (``ui.page.build_demo`` with the classical backends and the launch
-settings of ``ui.launch``, ``STENCIL_SESSION_TTL_S`` = ``--ttl``) and counts, through its model
+settings of ``ui.launch``, ``STENCIL_SESSION_TTL_S`` = ``--ttl``; warmed up as ``app.py`` does, and
+"before" is read once that is done) and counts, through its model
 slot (``ui.slot``), how many model jobs ever ran at once. The clients run in a child process
 (so their memory is not the server's): each loads its own photo (every client a different
 size), selects it with one click and removes it ("a job": load, select, edit), ``--jobs`` times;
@@ -21,7 +22,6 @@ session folders) before, at peak and after the sessions end (``--wait`` s after 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import socket
@@ -29,13 +29,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bench.census import Gauge, census
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]  # bench/select.py shadows select
@@ -167,41 +168,6 @@ def run_clients(url: str, args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------- server (this process)
 
 
-class Gauge:
-    """Samples the server's RSS, its temp-disk use and the model slot every 0.2 s; keeps the peaks."""
-
-    def __init__(self, folders: list[Path], slot: Any) -> None:
-        import psutil
-
-        self.process, self.folders, self.slot = psutil.Process(), folders, slot
-        self.peak_rss = self.peak_disk = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def rss(self) -> int:
-        return int(self.process.memory_info().rss)
-
-    def disk(self) -> int:
-        total = 0
-        for folder in self.folders:
-            for path in folder.rglob("*"):
-                with contextlib.suppress(OSError):
-                    total += path.stat().st_size if path.is_file() else 0
-        return total
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.peak_rss, self.peak_disk = max(self.peak_rss, self.rss()), max(self.peak_disk, self.disk())
-
-    def __enter__(self) -> Gauge:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -215,23 +181,29 @@ def serve_and_measure(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     from pipeline.settings import Settings
     from ui import notebook
-    from ui.launch import launch_options
+    from ui.launch import launch_options, warm_up_soon
     from ui.page import build_demo
     from ui.state import trim_heap
 
     demo = build_demo(Settings(sam_checkpoint=None, inpaint_model=None, models_dir=cache / "no-models"))
     port = args.port or _free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **launch_options())
+    if not args.cold:
+        warm_up_soon(demo).join()  # as app.py does; joined so that 'before' is the served-from state
     slot = demo.stencil_handlers.services.slot  # type: ignore[attr-defined]
     gauge = Gauge([cache, notebook.temp_root()], slot)
     if args.warm:  # one client job first, so that "before" is a server that has served (imports, thread pools)
         warm = argparse.Namespace(**{**vars(args), "clients": 1, "jobs": 1, "cancels": 0, "bad": 0})
         with tempfile.TemporaryDirectory(prefix="stencil-load-warm-") as folder:
-            _client(demo.local_url, 999, warm, Path(folder))
+            warmed = _client(demo.local_url, 0, warm, Path(folder))
+        if warmed["completed"] != 1:
+            raise SystemExit(f"the warm-up job failed: {warmed['errors']}")
         time.sleep(args.ttl + 5)
         trim_heap()
     time.sleep(1.0)
     before = {"rss": gauge.rss(), "disk": gauge.disk()}
+    if args.census:
+        print("census before:", json.dumps(census()), flush=True)
     try:
         with gauge:
             child = subprocess.run(
@@ -251,6 +223,8 @@ def serve_and_measure(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(1.0)
                 trim_heap()
         after = {"rss": gauge.rss(), "disk": gauge.disk(), "sessions": len(demo.state_holder.session_data)}
+        if args.census:
+            print("census after:", json.dumps(census()), flush=True)
         peak = {"rss": gauge.peak_rss, "disk": gauge.peak_disk}
     finally:
         demo.close()
@@ -292,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-s", type=float, default=900)
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     parser.add_argument("--warm", action="store_true", help="measure 'before' after one warm-up job has ended")
+    parser.add_argument("--cold", action="store_true", help="skip the launch warm-up that app.py does")
+    parser.add_argument("--census", action="store_true", help="print live arrays, threads and the largest mappings")
     parser.add_argument("--clients-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.clients_only:

@@ -24,7 +24,7 @@ from pipeline.track.protocol import Tracker
 
 log = logging.getLogger(__name__)
 
-SegmenterKind = Literal["auto", "sam", "classic"]
+SegmenterKind = Literal["auto", "sam", "sam3", "classic"]
 EngineKind = Literal["auto", "diffusion", "classic"]
 RemoverKind = Literal["auto", "lama", "exemplar"]
 TrackerKind = Literal["auto", "sam2", "classic"]
@@ -109,6 +109,19 @@ def _sam(settings: Settings) -> Chosen[AnySegmenter]:
         ),
     )
     return Chosen(segmenter, f"SAM {settings.sam_model} on {device}: checkpoint {checkpoint}")
+
+
+def _sam3_points(settings: Settings) -> Chosen[AnySegmenter]:
+    """SAM 3's point prompts from ``--sam3-model`` or the cache; ``ModelUnavailable`` saying why otherwise."""
+    from pipeline.select.sam3 import points
+
+    source = points.tracker_source(settings.sam3_model)
+    device = resolve_device(settings.device)
+    selector = load_once(
+        ("sam3-points", source, device, settings.sam_cache_mb),
+        lambda: points.load_point_selector(source, device=device, cache_mb=settings.sam_cache_mb),
+    )
+    return Chosen(selector, f"SAM 3 clicks on {device}: {source}")
 
 
 def _classic_engine(settings: Settings) -> Chosen[Inpainter]:
@@ -233,8 +246,11 @@ def _vitmatte(settings: Settings) -> Chosen[Matter]:
     return Chosen(matter, f"ViTMatte on {device}: {source}")
 
 
-SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "classic": _classic_selector}
-"""Click selectors by name, in the order ``auto`` tries them (the last one always works)."""
+SEGMENTERS: dict[str, Factory[AnySegmenter]] = {"sam": _sam, "sam3": _sam3_points, "classic": _classic_selector}
+"""Click selectors by name. ``auto`` tries those of ``AUTO_SEGMENTERS`` in order (the last always works)."""
+
+AUTO_SEGMENTERS = ("sam", "classic")
+"""SAM 3 clicks are taken only by name: they load a second large model beside SAM 3's text finder."""
 
 INPAINTERS: dict[str, Factory[Inpainter]] = {"diffusion": _diffusion, "classic": _classic_engine}
 """Inpainting engines by name, in the order ``auto`` tries them (the last one always works)."""
@@ -252,11 +268,14 @@ MATTERS: dict[str, Factory[Matter]] = {"vitmatte": _vitmatte, "classic": _classi
 """Edge matters by name, in the order ``auto`` tries them (the last one always works)."""
 
 
-def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str) -> Chosen[T]:
+def choose(
+    registry: dict[str, Factory[T]], kind: str, settings: Settings, *, what: str, auto: tuple[str, ...] | None = None
+) -> Chosen[T]:
     """The backend ``kind`` names in ``registry``, or for ``auto`` the first one that is available.
 
     A backend asked for by name that cannot load raises ``ModelUnavailable``; ``auto`` falls back
-    to the next one and its reason says why (what was missing, and how to add it).
+    to the next one and its reason says why (what was missing, and how to add it). ``auto`` tries
+    the names in ``auto`` (default: all of ``registry``, in order).
     """
     if kind != "auto" and kind not in registry:
         raise InvalidInput(f"{what} {kind!r} is not one of auto, {', '.join(registry)}")
@@ -264,7 +283,7 @@ def choose(registry: dict[str, Factory[T]], kind: str, settings: Settings, *, wh
         chosen = registry[kind](settings)
         return Chosen(chosen.backend, f"{chosen.reason} (asked for)")
     skipped: list[str] = []
-    for factory in registry.values():
+    for factory in (registry[name] for name in (auto or tuple(registry))):
         try:
             chosen = factory(settings)
         except ModelUnavailable as missing:
@@ -286,8 +305,8 @@ def make_tracker(kind: TrackerKind, settings: Settings) -> Chosen[Tracker]:
 
 
 def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
-    """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there."""
-    return choose(SEGMENTERS, kind, settings, what="segmenter")
+    """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there, else the classical one."""
+    return choose(SEGMENTERS, kind, settings, what="segmenter", auto=AUTO_SEGMENTERS)
 
 
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:

@@ -1,6 +1,6 @@
 """Builders of random-weight SAM 3 and ViTMatte models for tests and benchmarks.
 
-``save_sam3(folder)`` and ``save_vitmatte(folder)`` write complete ``transformers`` folders
+``save_sam3(folder)``, ``save_sam3_full(folder)`` and ``save_vitmatte(folder)`` write complete ``transformers`` folders
 (config, weights, processor and, for SAM 3, a tokenizer) that load through the same
 ``from_pretrained(..., local_files_only=True)`` path as a user's model. Nothing is downloaded: the
 tokenizer's vocabulary is written here (one token per byte, no merges, CLIP's special tokens).
@@ -80,6 +80,65 @@ def sam3_model(size: Size = "tiny", seed: int = 0, device: str = "cpu") -> Any:
 def save_sam3(folder: Path, seed: int = 0) -> Path:
     """A tiny SAM 3 folder (model, processor, tokenizer) at ``folder``; returns ``folder``."""
     sam3_model("tiny", seed).save_pretrained(folder)
+    sam3_processor("tiny").save_pretrained(folder)
+    return folder
+
+
+def sam3_tracker_config(size: Size = "tiny") -> Any:
+    """The point-prompt tracker of SAM 3 (``Sam3TrackerConfig``); ``real`` is the published size."""
+    from transformers import Sam3TrackerConfig
+
+    if size == "real":
+        return Sam3TrackerConfig()
+    return Sam3TrackerConfig(**_tiny_tracker_parts())
+
+
+def _tiny_tracker_parts() -> dict[str, Any]:
+    """The tracker's sub-configs at the tiny detector's sizes (56 px input, 4 x 4 patches, width 32)."""
+    return {
+        "vision_config": sam3_config("tiny").vision_config.to_dict(),
+        "prompt_encoder_config": {"hidden_size": 32, "image_size": 56, "patch_size": 14},
+        "mask_decoder_config": {"hidden_size": 32, "num_attention_heads": 2, "mlp_dim": 64, "iou_head_hidden_dim": 32},
+    }
+
+
+def sam3_tracker_model(size: Size = "tiny", seed: int = 0, device: str = "cpu") -> Any:
+    """A random-weight ``Sam3TrackerModel`` (SAM 3's clicks), initialised on ``device``."""
+    import torch
+    from transformers import Sam3TrackerModel
+
+    torch.manual_seed(seed)
+    with torch.device(device):
+        return Sam3TrackerModel(sam3_tracker_config(size)).eval()
+
+
+def save_sam3_full(folder: Path, seed: int = 0) -> Path:
+    """A tiny SAM 3 folder laid out like the published ``facebook/sam3``: a ``sam3_video`` config and
+    one weights file holding the detector (``detector_model.*``), the tracker (``tracker_model.*``) and
+    the tracker's neck (``tracker_neck.*``), with the processor and tokenizer. Both ``Sam3Model``
+    (find by name) and ``Sam3TrackerModel`` (clicks) load from it.
+
+    The weights are written from the module tree directly: this transformers' ``save_pretrained`` of a
+    ``Sam3VideoModel`` writes the tracker as ``tracker_model.tracker_model.*``, which only
+    ``Sam3VideoModel`` reads back.
+    """
+    import torch
+    from safetensors.torch import save_file
+    from transformers import Sam3VideoConfig, Sam3VideoModel
+
+    memory = {
+        "memory_attention_hidden_size": 32, "memory_attention_feed_forward_hidden_size": 64,
+        "memory_attention_num_layers": 1, "memory_encoder_hidden_size": 32, "memory_encoder_output_channels": 16,
+        "mask_downsampler_embed_dim": 32, "memory_fuser_embed_dim": 32, "memory_fuser_intermediate_dim": 64,
+        "memory_attention_rope_feat_sizes": [4, 4], "image_size": 56,
+    }  # fmt: skip
+    torch.manual_seed(seed)
+    config = Sam3VideoConfig(detector_config=sam3_config("tiny"), tracker_config=_tiny_tracker_parts() | memory)
+    model = Sam3VideoModel(config).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.config.save_pretrained(folder)
+    weights = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
     sam3_processor("tiny").save_pretrained(folder)
     return folder
 

@@ -5,6 +5,7 @@ throttle when there are credentials, and the API docs off. ``read_credentials`` 
 a file (``--auth-file``, ``STENCIL_AUTH_FILE``) or the environment (``STENCIL_AUTH``), never
 from the command line, where every user of the machine can read them in the process list.
 ``say_busy(demo)`` makes a full queue answer "busy: N ahead of you" instead of "Queue is full".
+``warm_up_soon(demo)`` loads the removal engine once the server listens.
 docs/DEPLOY.md explains every setting.
 """
 
@@ -141,3 +142,11 @@ def say_busy(demo: Any) -> None:
         return accepted, detail, state
 
     queue.push = push_or_say_busy
+
+
+def warm_up_soon(demo: Any) -> threading.Thread:
+    """Warm the page's removal engine in the background once the server listens
+    (``Services.warm_up``): the first visitor's removal then runs at its usual speed."""
+    thread = threading.Thread(target=demo.stencil_handlers.services.warm_up, name="stencil-warm-up", daemon=True)
+    thread.start()
+    return thread

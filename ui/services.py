@@ -16,10 +16,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
+
 from pipeline.edits.matting import Matter
-from pipeline.errors import ModelUnavailable
+from pipeline.errors import ModelUnavailable, PipelineError
 from pipeline.inpaint.classic import ClassicInpainter
-from pipeline.inpaint.protocol import Inpainter
+from pipeline.inpaint.protocol import Inpainter, InpaintRequest
 from pipeline.models import (
     Chosen,
     absent_learned_packages,
@@ -151,6 +153,22 @@ class Services:
             log.warning("%s", told)
             tell_visitor(f"{told} This step ran on the classical engine instead.")
             return self.slot.run(fallback)
+
+    def warm_up(self) -> None:
+        """Load the removal engine and run it once on a tiny photo, in the model slot, so that the
+        first visitor's removal does not pay for it: the exemplar fill's compiled kernels cost about
+        a second and 140 MB once per process (``docs/BENCHMARKS.md``, serving many people). A
+        failure is logged, never raised: the page still serves, and the step reports it when used."""
+        yy, xx = np.mgrid[0:160, 0:160]  # big enough for two levels of the exemplar fill's pyramid
+        photo = np.stack([(xx * 5) % 256, (yy * 5) % 256, ((xx + yy) * 3) % 256], axis=-1).astype(np.uint8)
+        hole = np.zeros((160, 160), np.float32)
+        hole[48:112, 48:112] = 1.0
+        try:
+            chosen = self.engines.chosen_removal("auto")
+            self.remover = chosen
+            self.slot.run(lambda: chosen.backend.inpaint(InpaintRequest(photo, hole)))
+        except PipelineError as error:
+            log.warning("warning: the removal engine could not warm up: %s", error)
 
     @property
     def backends(self) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ import os
 
 from pipeline.space.presets import HubModel, preset
 from pipeline.space.runtime import space_settings
-from ui.launch import launch_options, read_credentials
+from ui.launch import launch_options, read_credentials, warm_up_soon
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ def launch_space(preset_name: str, models: dict[str, str], *, block: bool = True
         prevent_thread_lock=True,
         **launch_options(read_credentials()),  # the hardened defaults; logins from the Space's STENCIL_AUTH secret
     )
+    warm_up_soon(demo)
     log.info("Stencil (%s preset) serves at %s", chosen.name, demo.local_url)
     if block:
         demo.block_thread()

@@ -77,7 +77,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add("--controlnet", action="append", default=None, metavar="KIND=MODEL",
         help="a ControlNet for the recipe's guidance (seg, canny, mask, image); also STENCIL_CONTROLNET")  # fmt: skip
     add("--device", choices=("auto", "cuda", "cpu"), default=None, help="where models run")
-    add("--sam3-model", default=None, metavar="ID|DIR", help="SAM 3 for text steps: cached hub id or folder")
     add("--matte-model", default=None, metavar="ID|DIR", help="ViTMatte for edge mattes: cached hub id or folder")
     add_backend_options(parser)
     add_subject_options(parser)

@@ -49,11 +49,15 @@ def _box(text: str) -> Box:
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
-    """``--segmenter``, ``--sam-model`` and ``--sam-checkpoint`` (also used by ``stencil apply``)."""
-    parser.add_argument("--segmenter", choices=("auto", "sam", "classic"), default="auto",
-                        help="auto: SAM when a checkpoint is found, else the classical selector")  # fmt: skip
+    """``--segmenter``, ``--sam-model``, ``--sam-checkpoint`` and ``--sam3-model`` (also used by ``stencil apply``)."""
+    parser.add_argument("--segmenter", choices=("auto", "sam", "sam3", "classic"), default="auto",
+                        help="auto: SAM when a checkpoint is found, else the classical selector; "
+                             "sam3: SAM 3's point prompts (see --sam3-model)")  # fmt: skip
     parser.add_argument("--sam-model", choices=("vit_b", "vit_l", "vit_h"), default=None, help="SAM variant")
     parser.add_argument("--sam-checkpoint", type=Path, default=None, help="a SAM .pth checkpoint")
+    parser.add_argument("--sam3-model", default=None, metavar="ID|DIR",
+                        help="SAM 3 for --segmenter sam3 and text steps: a cached hub id or a folder "
+                             "(else STENCIL_SAM3_MODEL, else facebook/sam3 when cached)")  # fmt: skip
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,7 +87,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _segmenter(args: argparse.Namespace):
     from pipeline.models import make_segmenter
 
-    settings = Settings().with_overrides(sam_model=args.sam_model, sam_checkpoint=args.sam_checkpoint)
+    settings = Settings().with_overrides(
+        sam_model=args.sam_model, sam_checkpoint=args.sam_checkpoint, sam3_model=args.sam3_model
+    )
     chosen = make_segmenter(args.segmenter, settings)
     log.info("segmenter: %s", chosen.reason)
     tell(f"stencil: {chosen.reason}")

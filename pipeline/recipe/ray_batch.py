@@ -235,7 +235,7 @@ def _needs_gpu(recipe: Recipe, settings: Settings, kinds: Kinds) -> bool:
     if any(isinstance(s, Clicks) for s in recipe.steps) and kinds[0] != "classic":
         from pipeline.select.sam.segmenter import find_checkpoint
 
-        if kinds[0] == "sam" or find_checkpoint(settings) is not None:
+        if kinds[0] in ("sam", "sam3") or find_checkpoint(settings) is not None:
             return True
     edits = [s for s in recipe.steps if isinstance(s, EDIT_STEPS)]
     engines = {

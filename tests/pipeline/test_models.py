@@ -70,7 +70,7 @@ def test_asking_for_a_missing_model_is_an_error(empty_models: Settings, tmp_path
 
 
 def test_unknown_backend_names_are_refused(empty_models: Settings) -> None:
-    with pytest.raises(InvalidInput, match="auto, sam, classic"):
+    with pytest.raises(InvalidInput, match="auto, sam, sam3, classic"):
         make_segmenter("grabcut", empty_models)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="auto, diffusion, classic"):
         make_inpainter("opencv", empty_models)  # type: ignore[arg-type]

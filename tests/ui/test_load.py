@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_short_load_run_completes_every_job_one_model_job_at_a_time() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "bench.load", "--clients", "4", "--jobs", "2", "--cancels", "2", "--bad", "1"]
-        + ["--ttl", "5", "--wait", "12", "--port", "0", "--json"],
+        # a session lives TTL s after its last change, queued or not: 10 s outlasts the queue on 2 busy cores
+        + ["--ttl", "10", "--wait", "18", "--port", "0", "--json"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -99,3 +99,35 @@ def test_an_event_that_is_not_cancelled_returns_the_handler_result() -> None:
     services = fake_services()
     event = services.cancellable(lambda request: services.run_model(lambda: request.session_hash * 2))
     assert asyncio.run(event(Request("ab"))) == "abab"
+
+
+def test_warm_up_runs_the_removal_engine_once_in_the_model_slot(tmp_path) -> None:
+    from pipeline.inpaint.exemplar import ExemplarInpainter
+    from pipeline.inpaint.patchmatch import improve_field, upsample_field
+    from pipeline.settings import Settings
+    from ui.services import make_services
+
+    services = make_services(Settings(sam_checkpoint=None, inpaint_model=None, models_dir=tmp_path / "none"))
+    services.warm_up()
+    assert isinstance(services.remover.backend, ExemplarInpainter)
+    assert services.slot.stats() == {"running": 0, "peak": 1, "finished": 1}
+    assert improve_field.signatures and upsample_field.signatures  # compiled, or loaded from numba's cache
+
+
+def test_a_failed_warm_up_is_logged_and_the_page_still_serves(tmp_path, caplog) -> None:
+    from pipeline.errors import InvalidModel
+    from pipeline.models import Chosen
+    from pipeline.settings import Settings
+    from ui.services import make_services
+
+    class Broken:
+        name = "lama"
+
+        def inpaint(self, request, **options):
+            raise InvalidModel("big-lama.pt does not take a mask input; use IOPaint's big-lama file")
+
+    services = make_services(Settings(sam_checkpoint=None, inpaint_model=None, models_dir=tmp_path / "none"))
+    services.remover = Chosen(Broken(), "LaMa (configured)")
+    services.warm_up()  # no exception
+    assert "could not warm up" in caplog.text and "big-lama.pt does not take a mask input" in caplog.text
+    assert services.slot.stats()["running"] == 0

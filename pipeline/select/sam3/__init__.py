@@ -1,0 +1,1 @@
+"""SAM 3 click selection (point and box prompts): ``points``."""
