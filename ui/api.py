@@ -9,6 +9,7 @@ files (white = selected); edits as result / mask / cutout files and the replayab
     client = Client("http://127.0.0.1:7860/")
     client.predict(handle_file("shoe.jpg"), api_name="/load_image")
     mask_png, info = client.predict('[[640, 420, 1]]', "", "replace", api_name="/select")
+    mask_png, info = client.predict('[[640, 420, 1]]', "", "replace", "sam3", api_name="/select")  # SAM 3 clicks
     mask_png, info = client.predict("replace", "", api_name="/mask_subject")  # the product, no clicks
     result_png, mask_png, cutout_png, recipe = client.predict("Colour", "#ffffff", ..., api_name="/background")
     client.predict(json.dumps(recipe), handle_file("other-shoe.jpg"), api_name="/apply_recipe")
@@ -33,6 +34,7 @@ from pipeline.select.text.sam3 import check_text
 from pipeline.space.runtime import gpu_seconds_for
 from pipeline.types import Box, Point
 from ui import cells, controls, notebook
+from ui.click_backend import use_click_backend
 from ui.handlers import Handlers, shows_errors
 from ui.state import Session
 from ui.views import describe
@@ -116,8 +118,13 @@ class Api:
         return new, info
 
     @shows_errors
-    def select(self, session: Session | None, points_json: str, box_json: str, mode: str) -> tuple:
+    def select(
+        self, session: Session | None, points_json: str, box_json: str, mode: str, backend: str | None = None
+    ) -> tuple:
+        """A clicks step; ``backend``: left out or "" the session's, else auto, sam, sam3 or classic (kept)."""
         s = notebook.clear_clicks(session or Session())
+        if backend and backend.strip():
+            s = use_click_backend(self.services, s, backend.strip())
         return _mask_reply(notebook.select(self.services, s, _points(points_json), _box(box_json), mode))  # type: ignore[arg-type]
 
     @shows_errors
