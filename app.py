@@ -39,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a ControlNet for guidance: KIND is seg, canny, mask or image; MODEL an id, folder or "
                              ".safetensors (repeat for several; else STENCIL_CONTROLNET)")  # fmt: skip
     parser.add_argument("--subject-model", type=Path, help="subject model .onnx for Select subject (else classical)")
-    parser.add_argument("--sam3-model", help="SAM 3 for Find by name: a cached hub id or a folder (STENCIL_SAM3_MODEL)")
+    parser.add_argument(
+        "--sam3-model", help="SAM 3 for Find by name and SAM 3 clicks: a cached hub id or a folder (STENCIL_SAM3_MODEL)"
+    )
     parser.add_argument("--matte-model", help="ViTMatte for edge mattes: a cached hub id or a folder (else classical)")
     parser.add_argument("--max-side", type=int, help="refuse photos longer than this many px on a side")
     parser.add_argument("--queue-size", type=int, default=QUEUE_SIZE, help="how many requests may wait in the queue")

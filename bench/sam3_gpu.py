@@ -7,12 +7,18 @@ measured in the same run:
 - text -> masks on a 1024 x 768 photo: ``Sam3TextFinder.find`` (up to 16 instances upsampled
   to full size) beside the stock processor + model + ``post_process_instance_segmentation``;
 - the matte of a 4000 x 3000 (12 MP) photo with a 20 px unknown ring: ``VitMatter.matte``
-  (1024 px tiles over the unknown band) beside one stock forward on a single 1024 px tile.
+  (1024 px tiles over the unknown band) beside one stock forward on a single 1024 px tile;
+- with ``--tracker`` instead, SAM 3 clicks (``Sam3TrackerModel``, 458 M parameters) on a 1024 x 768
+  photo: the first click (embedding + decoder + full-size masks) of ``Sam3PointSelector`` beside the
+  documented stock call (processor on image and point, forward, ``post_process_masks``), then a
+  second click on the cached embedding with the previous mask fed back, beside the documented
+  stock refinement (``image_embeddings=`` and ``input_masks=``).
 
 Run it from the repository root:
 
-    python -m bench.sam3_gpu --gpu          # CUDA: SAM 3 in bf16, ViTMatte in fp16
-    python -m bench.sam3_gpu --cpu-smoke    # tiny models on the CPU: checks the script runs
+    python -m bench.sam3_gpu --gpu              # CUDA: SAM 3 in bf16, ViTMatte in fp16
+    python -m bench.sam3_gpu --gpu --tracker    # CUDA: SAM 3 clicks only, bf16
+    python -m bench.sam3_gpu --cpu-smoke        # tiny models on the CPU: checks the script runs
 
 It needs torch, transformers, numpy and pillow only; where the rest of the engine's dependencies
 (OpenCV) are missing it loads just the modules it times.
@@ -141,11 +147,63 @@ def time_matte(builders: Any, device: str, size: str, dtype: Any, args: argparse
           f"{ours_s:.3f} s (whole photo) | alpha {alpha.shape[1]}x{alpha.shape[0]}{peak_memory(device)} |")  # fmt: skip
 
 
+def time_tracker(builders: Any, device: str, size: str, dtype: Any, args: argparse.Namespace, sync: Callable) -> None:
+    """SAM 3 clicks: Stencil's first and next click beside the documented stock calls."""
+    import torch
+    from transformers import Sam3TrackerProcessor
+    from transformers.models.sam3.image_processing_sam3 import Sam3ImageProcessor
+
+    from pipeline.select.sam3.points import Sam3PointSelector
+    from pipeline.types import Point
+
+    click_photo = photo(768, 1024) if args.gpu else photo(96, 128)
+    h, w = click_photo.shape[:2]
+    model = builders.sam3_tracker_model(size, device=device).to(dtype=dtype)
+    images = Sam3ImageProcessor() if size == "real" else Sam3ImageProcessor(size={"height": 56, "width": 56})
+    processor = Sam3TrackerProcessor(image_processor=images)
+    selector = Sam3PointSelector(model, processor, device=device, source="random weights", cache_bytes=256 << 20)
+    first, second = [Point(w / 2, h / 2)], [Point(w / 2, h / 2), Point(w / 10, h / 10, positive=False)]
+
+    def stock_first() -> tuple[Any, Any]:
+        inputs = processor(images=click_photo, input_points=[[[[w / 2, h / 2]]]], input_labels=[[[1]]],
+                           return_tensors="pt").to(device)  # fmt: skip
+        inputs["pixel_values"] = inputs["pixel_values"].to(dtype)
+        with torch.inference_mode():
+            outputs = model(**inputs)
+        return outputs, processor.post_process_masks(outputs.pred_masks.float().cpu(), inputs["original_sizes"])
+
+    def stock_next(outputs: Any) -> object:
+        best = outputs.pred_masks[:, :, int(torch.argmax(outputs.iou_scores[0, 0]))]
+        inputs = processor(input_points=[[[[w / 2, h / 2], [w / 10, h / 10]]]], input_labels=[[[1, 0]]],
+                           original_sizes=[[h, w]], return_tensors="pt").to(device)  # fmt: skip
+        with torch.inference_mode():
+            refined = model(input_points=inputs["input_points"], input_labels=inputs["input_labels"], input_masks=best,
+                            image_embeddings=outputs.image_embeddings, multimask_output=False)  # fmt: skip
+        return processor.post_process_masks(refined.pred_masks.float().cpu(), inputs["original_sizes"])
+
+    def ours_first() -> object:
+        selector._cache.clear()  # a new photo: embed it
+        return selector.select(selector.prepare(click_photo), first)
+
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    stock_s, (outputs, _) = timed(stock_first, args.repeats, sync)
+    ours_s, selection = timed(ours_first, args.repeats, sync)
+    print(f"| SAM 3 first click (embed + decode), {w}x{h} | {stock_s:.3f} s | {ours_s:.3f} s | "
+          f"{len(selection.candidates)} candidates, full size{peak_memory(device)} |", flush=True)  # fmt: skip
+    prepared = selector.prepare(click_photo)
+    stock_s, _ = timed(lambda: stock_next(outputs), args.repeats * 4, sync)
+    ours_s, _ = timed(lambda: selector.select(prepared, second, previous=selection), args.repeats * 4, sync)
+    print(f"| SAM 3 next click (cached embedding, mask fed back), {w}x{h} | {stock_s:.3f} s | {ours_s:.3f} s | "
+          f"1 mask, full size |", flush=True)  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--gpu", action="store_true", help="real-size models on CUDA")
     mode.add_argument("--cpu-smoke", action="store_true", help="tiny models on the CPU, small photos")
+    parser.add_argument("--tracker", action="store_true", help="time SAM 3 clicks only (Sam3TrackerModel)")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
@@ -168,6 +226,9 @@ def main() -> int:
     print("| what | stock transformers | Stencil | note |")
     print("|---|---|---|---|")
 
+    if args.tracker:
+        time_tracker(builders, device, size, text_dtype, args, sync)
+        return 0
     time_text(builders, device, size, text_dtype, args, sync)
     if device == "cuda":
         torch.cuda.empty_cache()

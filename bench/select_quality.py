@@ -2,14 +2,19 @@
 
 Run from the repository root (quality only, no timings, so the shared lock is enough)::
 
+    flock -s /tmp/stencil-bench.lock python3 -m bench.select_quality --parts kfold   # the k-fold (round 3)
     flock -s /tmp/stencil-bench.lock python3 -m bench.select_quality            # k-fold + clutter + 12 MP edges
     flock -s /tmp/stencil-bench.lock python3 -m bench.select_quality --fit      # weights of extents.SCORES
 
-- **k-fold on the shared GrabCut set** (3 folds of 10): every setting in ``GRID`` runs the standard
-  click protocol on all 30 photos (object candidate first); per fold, the setting with the best
-  NoC@90 on the other two folds among those whose clicks lower IoU (by > 0.02) in at most
-  ``MAX_DROPS`` of steps there is chosen and the candidate-score weights are fitted there; the
-  held-out fold then runs with both. The headline is the 30 held-out curves pooled.
+- **k-fold on the shared GrabCut set and the cluttered set** (3 folds of 10 GrabCut photos, each
+  joined by a fold of 8 composites): every setting of the grid (``SUBJECT``, or ``--grid`` names
+  from ``GRID``/``TRIAL``, the earlier rounds) runs the standard click protocol on every photo
+  (object candidate first); per fold, the setting with the best NoC@90 on the other folds (the
+  mean of the two sets' means) among those whose clicks lower IoU (by > 0.02) in at most
+  ``MAX_DROPS`` of steps there is chosen and the candidate-score weights are fitted on the
+  other GrabCut folds; the held-out folds then run with both. The headline is the 30 held-out
+  GrabCut curves pooled, beside the 24 held-out composites. ``--grabcut-only`` folds GrabCut
+  alone (rounds 1-2, which also allowed 5% drops).
 - **Monotonicity**: the share of clicks after which IoU drops by more than 0.02.
 - **Calibration**: mean |score - IoU| of every candidate on held-out folds, new scores against
   the old one (the boundary contrast).
@@ -42,11 +47,11 @@ FOLDS = 3
 DROP = 0.02
 OBJECT_FIRST = ScoreModel((0.9, 0, 0, 0, 0, 0, -0.5, -0.5))  # ranks the object candidate first
 INF = float("inf")
+# the defaults of issue 12's first session (no subject evidence)
+BEFORE = dataclasses.replace(TUNING, smoothness=5.0, prior_weight=3.0, prior_reach=1.5, subject_weight=0.0)
 # the selector's settings before issue 12 (a weaker prior, no limits)
-OLD_TUNING = dataclasses.replace(
-    TUNING, smoothness=3.5, prior_weight=1.5, prior_reach=3.0, reach_limit=INF, click_piece=False
-)
-GRID = {  # the settings the k-fold chooses from (names: what differs from the old settings)
+OLD_TUNING = dataclasses.replace(BEFORE, smoothness=3.5, prior_weight=1.5, prior_reach=3.0)
+GRID = {  # round 1: the settings the k-fold chose from (names: what differs from the old settings)
     "old-rule": OLD_TUNING,
     "prior2_reach2": dataclasses.replace(OLD_TUNING, prior_weight=2.0, prior_reach=2.0),
     "prior3_reach2": dataclasses.replace(OLD_TUNING, prior_weight=3.0, prior_reach=2.0),
@@ -56,17 +61,39 @@ GRID = {  # the settings the k-fold chooses from (names: what differs from the o
     "settled1": dataclasses.replace(OLD_TUNING, settled=1.0),
     "reach6_piece": dataclasses.replace(OLD_TUNING, reach_limit=6.0, click_piece=True),
 }
-TRIAL = {  # --grid names beyond GRID: neighbours of the default in the other weights (a second k-fold)
-    "default": TUNING,
-    "smooth3.5": dataclasses.replace(TUNING, smoothness=3.5),
-    "smooth7": dataclasses.replace(TUNING, smoothness=7.0),
-    "geodesic2.5": dataclasses.replace(TUNING, geodesic_weight=2.5),
-    "geodesic6": dataclasses.replace(TUNING, geodesic_weight=6.0),
-    "sample0.05": dataclasses.replace(TUNING, sample_frac=0.05),
-    "sample0.14": dataclasses.replace(TUNING, sample_frac=0.14),
-    "iterations3": dataclasses.replace(TUNING, iterations=3),
+TRIAL = {  # round 2: neighbours of round 1's choice in the other weights
+    "default": BEFORE,
+    "smooth3.5": dataclasses.replace(BEFORE, smoothness=3.5),
+    "smooth7": dataclasses.replace(BEFORE, smoothness=7.0),
+    "geodesic2.5": dataclasses.replace(BEFORE, geodesic_weight=2.5),
+    "geodesic6": dataclasses.replace(BEFORE, geodesic_weight=6.0),
+    "sample0.05": dataclasses.replace(BEFORE, sample_frac=0.05),
+    "sample0.14": dataclasses.replace(BEFORE, sample_frac=0.14),
+    "iterations3": dataclasses.replace(BEFORE, iterations=3),
 }
-MAX_DROPS = 0.05  # the k-fold picks the fewest clicks among settings that lower IoU this rarely
+
+
+def _subject(gate: float, prior: float = 3.0, reach: float = 1.5, backed: tuple[float, float] = (4.5, 1.0)) -> Tuning:
+    """``BEFORE`` with the subject as first-click evidence (``gate``: ``subject_agreement``), the
+    prior of every later click and (``backed``) of later clicks after a subject-backed first mask."""
+    return dataclasses.replace(
+        BEFORE, subject_weight=3.0, subject_agreement=gate, prior_weight=prior, prior_reach=reach,
+        backed_prior_weight=backed[0], backed_prior_reach=backed[1],
+    )  # fmt: skip
+
+
+SUBJECT = {  # round 3 (the default grid): the zero-click subject as first-click evidence, its gate
+    "before": BEFORE,
+    "subject_gate0.55_backed4.5_reach1": _subject(0.55),
+    "subject_always_backed4.5_reach1": _subject(0.0),
+}
+EXPLORED = {  # round 3's first grid: one prior for every later click
+    "subject_gate0.55": _subject(0.55, backed=(3.0, 1.5)),
+    "subject_gate0.55_prior4.5_reach1": _subject(0.55, 4.5, 1.0, (4.5, 1.0)),
+    "subject_gate0.55_prior4.5_reach1.5": _subject(0.55, 4.5, 1.5, (4.5, 1.5)),
+    "subject_always_prior4.5_reach1": _subject(0.0, 4.5, 1.0, (4.5, 1.0)),
+}
+MAX_DROPS = 0.02  # the k-fold picks the fewest clicks among settings that lower IoU this rarely (rounds 1-2: 0.05)
 
 
 @dataclasses.dataclass
@@ -153,35 +180,48 @@ def calibration(rows: list[tuple[np.ndarray, float, float]], model: ScoreModel |
     )
 
 
-def kfold(samples: list[Sample], grid: dict[str, Tuning], edges: bool = True) -> None:
-    order = np.random.default_rng(0).permutation(len(samples))
-    folds = [sorted(order[i::FOLDS].tolist()) for i in range(FOLDS)]
+def _folds(n: int) -> list[list[int]]:
+    order = np.random.default_rng(0).permutation(n)
+    return [sorted(order[i::FOLDS].tolist()) for i in range(FOLDS)]
+
+
+def kfold(samples: list[Sample], grid: dict[str, Tuning], edges: bool = True, extra: list[Sample] = ()) -> None:
+    """The k-fold; ``extra`` (the cluttered set) gets folds of its own that join GrabCut's fold of the same number:
+    the choice then weighs both sets' mean NoC@90 equally and pools their drops."""
+    sets = [list(samples), list(extra)] if extra else [list(samples)]
+    folds = [_folds(len(s)) for s in sets]
     grid_runs = {
-        name: run_all(ClassicSelector(tuning=t, scores=OBJECT_FIRST, full_size_edges=edges), samples, name)
+        name: [run_all(ClassicSelector(tuning=t, scores=OBJECT_FIRST, full_size_edges=edges), s, name) for s in sets]
         for name, t in grid.items()
     }
     for name, runs in grid_runs.items():
-        report(f"all 30, {name}", runs)
-    held: list[Run] = []
+        for label, set_runs in zip(("GrabCut", "clutter"), runs, strict=False):
+            report(f"all {label}, {name}", set_runs)
+    held: list[list[Run]] = [[] for _ in sets]
     held_rows = []
-    for f, test in enumerate(folds):
-        train = [i for i in range(len(samples)) if i not in test]
-        noc = {n: np.mean([grid_runs[n][i].curve.noc(0.90) for i in train]) for n in grid}
-        rate = {n: _drop_rate([grid_runs[n][i] for i in train]) for n in grid}
+    for f in range(FOLDS):
+        train = [[i for i in range(len(s)) if i not in folds[k][f]] for k, s in enumerate(sets)]
+
+        def mine(name: str, train: list[list[int]] = train) -> list[list[Run]]:
+            return [[grid_runs[name][k][i] for i in train[k]] for k in range(len(sets))]
+
+        noc = {n: np.mean([np.mean([r.curve.noc(0.90) for r in runs]) for runs in mine(n)]) for n in grid}
+        rate = {n: _drop_rate([r for runs in mine(n) for r in runs]) for n in grid}
         steady = [n for n in grid if rate[n] <= MAX_DROPS]
         chosen = min(steady, key=noc.get) if steady else min(rate, key=rate.get)
-        model = ScoreModel.fit(
-            [r[0] for i in train for r in grid_runs[chosen][i].rows],
-            [r[1] for i in train for r in grid_runs[chosen][i].rows],
-        )
+        train_rows = [r for r0 in mine(chosen)[0] for r in r0.rows]
+        model = ScoreModel.fit([r[0] for r in train_rows], [r[1] for r in train_rows])
         selector = ClassicSelector(tuning=grid[chosen], scores=model, full_size_edges=edges)
-        runs = run_all(selector, [samples[i] for i in test], f"fold {f}")
-        report(f"fold {f} held-out ({chosen})", runs)
-        held += runs
-        held_rows += [(model.score(row[0]), row[1], row[2]) for run in runs for row in run.rows]
-        print(f"  fold {f} calibration: {calibration([row for run in runs for row in run.rows], model)}")
-    report("HELD-OUT, 3 folds pooled", held)
-    print(f"held-out calibration: {calibration(held_rows, None)}")
+        for k, (label, s) in enumerate(zip(("GrabCut", "clutter"), sets, strict=False)):
+            runs = run_all(selector, [s[i] for i in folds[k][f]], f"fold {f} {label}")
+            report(f"fold {f} {label} held-out ({chosen})", runs)
+            held[k] += runs
+            if k == 0:
+                held_rows += [(model.score(row[0]), row[1], row[2]) for run in runs for row in run.rows]
+                print(f"  fold {f} calibration: {calibration([row for run in runs for row in run.rows], model)}")
+    for label, runs in zip(("GrabCut", "clutter"), held, strict=False):
+        report(f"HELD-OUT {label}, 3 folds pooled", runs)
+    print(f"held-out calibration (GrabCut): {calibration(held_rows, None)}")
 
 
 def fit(samples: list[Sample]) -> None:
@@ -237,6 +277,7 @@ def main() -> None:
     parser.add_argument("--parts", default="kfold,clutter,edges", help="comma list of kfold, clutter, edges, old")
     parser.add_argument("--grid", help="comma list of GRID settings to try (default all)")
     parser.add_argument("--no-edges", action="store_true", help="k-fold without the full-size edge band")
+    parser.add_argument("--grabcut-only", action="store_true", help="k-fold on GrabCut alone (rounds 1-2)")
     parser.add_argument("--upscales", type=int, default=6, help="GrabCut photos blown up to 12 MP for the edge check")
     args = parser.parse_args()
     samples = grabcut()
@@ -250,8 +291,10 @@ def main() -> None:
     if "old" in parts:
         report("all 30, old behaviour", run_all(old_selector(), samples, "old"))
     if "kfold" in parts:
-        grid = {name: (GRID | TRIAL)[name] for name in args.grid.split(",")} if args.grid else GRID
-        kfold(samples, grid, edges=not args.no_edges)
+        grid = (
+            {name: (GRID | TRIAL | SUBJECT | EXPLORED)[name] for name in args.grid.split(",")} if args.grid else SUBJECT
+        )
+        kfold(samples, grid, edges=not args.no_edges, extra=[] if args.grabcut_only else cluttered())
     if "clutter" in parts:
         clutter()
     if "edges" in parts:

@@ -117,10 +117,15 @@ def _sam3_points(settings: Settings) -> Chosen[AnySegmenter]:
 
     source = points.tracker_source(settings.sam3_model)
     device = resolve_device(settings.device)
-    selector = load_once(
-        ("sam3-points", source, device, settings.sam_cache_mb),
-        lambda: points.load_point_selector(source, device=device, cache_mb=settings.sam_cache_mb),
-    )
+
+    def build() -> points.Sam3PointSelector:
+        selector = points.load_point_selector(source, device=device, cache_mb=settings.sam_cache_mb)
+        finder = _loaded.get(("sam3", source, device))  # under load_once's lock
+        if isinstance(finder, Sam3TextFinder):
+            points.share_backbone(selector.model, finder.model)
+        return selector
+
+    selector = load_once(("sam3-points", source, device, settings.sam_cache_mb), build)
     return Chosen(selector, f"SAM 3 clicks on {device}: {source}")
 
 
@@ -224,7 +229,17 @@ def _sam3_text(settings: Settings) -> Chosen[Sam3TextFinder]:
     if source is None:
         raise ModelUnavailable(sam3.missing_model_message())
     device = resolve_device(settings.device)
-    finder = load_once(("sam3", source, device), lambda: sam3.load_text_finder(source, device=device))
+
+    def build() -> Sam3TextFinder:
+        from pipeline.select.sam3.points import share_backbone
+
+        finder = sam3.load_text_finder(source, device=device)
+        for key, loaded in _loaded.items():  # under load_once's lock
+            if key[:3] == ("sam3-points", source, device):
+                share_backbone(loaded.model, finder.model)  # type: ignore[attr-defined]
+        return finder
+
+    finder = load_once(("sam3", source, device), build)
     return Chosen(finder, f"SAM 3 on {device}: {source}")
 
 
@@ -307,6 +322,30 @@ def make_tracker(kind: TrackerKind, settings: Settings) -> Chosen[Tracker]:
 def make_segmenter(kind: SegmenterKind, settings: Settings) -> Chosen[AnySegmenter]:
     """The click selector for ``kind``; ``auto`` picks SAM when a checkpoint is there, else the classical one."""
     return choose(SEGMENTERS, kind, settings, what="segmenter", auto=AUTO_SEGMENTERS)
+
+
+def missing_segmenter(kind: str, settings: Settings) -> str | None:
+    """Why click backend ``kind`` cannot load, found without loading anything; None when it should load.
+
+    Cheap (a file lookup and a config read), for controls that list the backends a user may pick.
+    """
+    import importlib.util
+
+    needs = {"sam": ("torch", "segment_anything"), "sam3": ("torch", "transformers")}.get(kind, ())
+    if absent := [LEARNED_PACKAGES[m] for m in needs if importlib.util.find_spec(m) is None]:
+        return f"{' and '.join(absent)} not installed here (pip install {' '.join(absent)})"
+    try:
+        if kind == "sam":
+            from pipeline.select.sam import segmenter as sam
+
+            return None if sam.find_checkpoint(settings) else sam.missing_checkpoint_message(settings)
+        if kind == "sam3":
+            from pipeline.select.sam3.points import tracker_source
+
+            tracker_source(settings.sam3_model)
+    except ModelUnavailable as missing:
+        return str(missing)
+    return None
 
 
 def make_inpainter(kind: EngineKind, settings: Settings) -> Chosen[Inpainter]:

@@ -9,6 +9,7 @@ files (white = selected); edits as result / mask / cutout files and the replayab
     client = Client("http://127.0.0.1:7860/")
     client.predict(handle_file("shoe.jpg"), api_name="/load_image")
     mask_png, info = client.predict('[[640, 420, 1]]', "", "replace", api_name="/select")
+    mask_png, info = client.predict('[[640, 420, 1]]', "", "replace", "sam3", api_name="/select")  # SAM 3 clicks
     mask_png, info = client.predict("replace", "", api_name="/mask_subject")  # the product, no clicks
     result_png, mask_png, cutout_png, recipe = client.predict("Colour", "#ffffff", ..., api_name="/background")
     client.predict(json.dumps(recipe), handle_file("other-shoe.jpg"), api_name="/apply_recipe")
@@ -31,35 +32,15 @@ from pipeline.io.images import load_image, load_labels, load_mask, save_mask
 from pipeline.recipe import ColorRange, LuminanceRange, Output, Subject, TextPrompt
 from pipeline.select.text.sam3 import check_text
 from pipeline.space.runtime import gpu_seconds_for
-from pipeline.types import Box, Point
 from ui import cells, controls, notebook
+from ui.api_inputs import parse_box, parse_points
+from ui.click_backend import use_click_backend
 from ui.handlers import Handlers, shows_errors
 from ui.state import Session
 from ui.views import describe
 
 EditReply = tuple[Any, ...]
 ADVANCED_DEFAULTS = {"negative": "", **controls.prompting_values(), "margin": None}
-
-
-def _points(points_json: str) -> list[Point]:
-    """``'[[x, y, 1], [x, y, 0]]'`` (1 = object, 0 = background; image pixels) -> points."""
-    try:
-        data = json.loads(points_json) if points_json and points_json.strip() else []
-        return [Point(float(p[0]), float(p[1]), bool(p[2]) if len(p) > 2 else True) for p in data]
-    except (ValueError, TypeError, IndexError, KeyError) as error:
-        raise InvalidInput(
-            f"points {points_json!r} are not a JSON list like [[x, y, 1], [x, y, 0]] (1 = object, 0 = background)"
-        ) from error
-
-
-def _box(box_json: str) -> Box | None:
-    if not box_json or not box_json.strip():
-        return None
-    try:
-        x0, y0, x1, y1 = (float(v) for v in json.loads(box_json))
-    except (ValueError, TypeError) as error:
-        raise InvalidInput(f"box {box_json!r} is not a JSON list [x0, y0, x1, y1] in image pixels") from error
-    return Box(x0, y0, x1, y1)
 
 
 def _mask_reply(session: Session) -> tuple[Session, str, dict[str, Any]]:
@@ -116,9 +97,14 @@ class Api:
         return new, info
 
     @shows_errors
-    def select(self, session: Session | None, points_json: str, box_json: str, mode: str) -> tuple:
+    def select(
+        self, session: Session | None, points_json: str, box_json: str, mode: str, backend: str | None = None
+    ) -> tuple:
+        """A clicks step; ``backend``: left out or "" the session's, else auto, sam, sam3 or classic (kept)."""
         s = notebook.clear_clicks(session or Session())
-        return _mask_reply(notebook.select(self.services, s, _points(points_json), _box(box_json), mode))  # type: ignore[arg-type]
+        if backend and backend.strip():
+            s = use_click_backend(self.services, s, backend.strip())
+        return _mask_reply(notebook.select(self.services, s, parse_points(points_json), parse_box(box_json), mode))  # type: ignore[arg-type]
 
     @shows_errors
     def choose_candidate(self, session: Session | None, index: float, mode: str) -> tuple:

@@ -35,7 +35,7 @@ def register(handlers: Handlers, session: gr.State) -> None:
         edit_out = [*files_out, json_out]
         endpoints: list[tuple[str, Any, list[Any], list[Any], bool]] = [
             ("load_image", api.load_image, [file_in], [json_out], False),
-            ("select", api.select, [t[0], t[1], t[2]], [files_out[1], json_out], True),
+            ("select", api.select, [t[0], t[1], t[2], t[3]], [files_out[1], json_out], True),
             ("choose_candidate", api.choose_candidate, [n[0], t[0]], [files_out[1], json_out], True),
             ("mask_subject", api.mask_subject, [t[0], t[1]], [files_out[1], json_out], True),
             ("mask_text", api.mask_text, [t[0], t[1], t[2], n[0]], [files_out[1], json_out], True),

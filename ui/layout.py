@@ -56,11 +56,13 @@ def build_page(
     guides: tuple[str, ...] = (),
     subject_note: str = "",
     find_note: tuple[str, bool] = ("", False),
+    click_note: tuple[list[tuple[str, str]], str] = ([("Auto", "auto")], ""),
 ) -> Page:
     """Lay out the five steps; returns the components for wiring (the session lives ``session_ttl_s``).
 
     ``subject_note``: what the "Select subject" button runs and its limits, shown beside it;
-    ``find_note``: what "Find by name" runs (or why it cannot) and whether it can.
+    ``find_note``: what "Find by name" runs (or why it cannot) and whether it can;
+    ``click_note``: the click backends to offer and what "Auto" is / why the others are unavailable.
     """
     gr.Markdown(
         "# Stencil\nMask-first image editing: pick a photo, make a mask, refine it, edit, download.", elem_id="title"
@@ -70,7 +72,7 @@ def build_page(
     parts: dict[str, Any] = {}
     parts.update(_image_step(examples))
     parts.update(clip_controls(session_ttl_s))
-    parts.update(_mask_step(subject_note, find_note))
+    parts.update(_mask_step(subject_note, find_note, click_note))
     refine = _refine_step(parts)
     edit = edit_step(parts, generates=generates, margin_px=margin_px, guides=guides)
     parts.update(result_step())
@@ -110,7 +112,9 @@ def _image_step(examples: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
     return {"photo": photo, "gallery": gallery, "photo_info": photo_info, "recipe_file": recipe_file}
 
 
-def _mask_step(subject_note: str, find_note: tuple[str, bool]) -> dict[str, Any]:
+def _mask_step(
+    subject_note: str, find_note: tuple[str, bool], click_note: tuple[list[tuple[str, str]], str]
+) -> dict[str, Any]:
     step_heading(2, "Mask", "Every tab makes one mask step; choose how it combines with the current mask.")
     combine = gr.Radio(COMBINE_CHOICES, value="replace", label="Combine the next step with the mask", elem_id="combine")
     with gr.Row(equal_height=True):
@@ -119,7 +123,7 @@ def _mask_step(subject_note: str, find_note: tuple[str, bool]) -> dict[str, Any]
     parts: dict[str, Any] = {"combine": combine, "select_subject": subject}
     with gr.Tabs():
         with gr.Tab("Click", elem_id="tab-click"):
-            parts.update(_click_tab())
+            parts.update(_click_tab(*click_note))
         with gr.Tab("Find by name", elem_id="tab-find"):
             parts.update(find_tab(find_note[0], available=find_note[1]))
         with gr.Tab("Sketch", elem_id="tab-sketch"):
@@ -131,7 +135,7 @@ def _mask_step(subject_note: str, find_note: tuple[str, bool]) -> dict[str, Any]
     return parts
 
 
-def _click_tab() -> dict[str, Any]:
+def _click_tab(backends: list[tuple[str, str]], backend_note: str) -> dict[str, Any]:
     with gr.Row(equal_height=False):
         click_image = gr.Image(
             label="Click the product (the mask shows in blue)", height=520, scale=3, elem_id="click-image", **PREVIEW
@@ -139,6 +143,8 @@ def _click_tab() -> dict[str, Any]:
         with gr.Column(scale=1, min_width=240):
             click_kind = gr.Radio(CLICK_KINDS, value="positive", label="Next click marks", elem_id="click-kind")
             zoom = gr.Radio(ZOOMS, value=1.0, label="Zoom (centred on the last click)", elem_id="zoom")
+            backend = gr.Dropdown(backends, value="auto", label="Click with", elem_id="click-backend")
+            gr.Markdown(backend_note, elem_id="click-backend-note")
             with gr.Row():
                 undo = gr.Button("Undo last point", size="sm", elem_id="undo")
                 clear = gr.Button("Clear", size="sm", elem_id="clear")
@@ -147,6 +153,7 @@ def _click_tab() -> dict[str, Any]:
         "click_image": click_image,
         "click_kind": click_kind,
         "zoom": zoom,
+        "click_backend": backend,
         "undo": undo,
         "clear": clear,
         "candidates": candidates,

@@ -93,7 +93,7 @@ def load(
         )
     display, scale = fit_display(image)
     photo = Photo(image, name, display, scale, services.start_prepare(image), alpha, origin or Recipe())
-    kept = {"result": previous.result, "shown_cell": previous.shown_cell}  # the result panel still shows it
+    kept = {"result": previous.result, "shown_cell": previous.shown_cell, "click_backend": previous.click_backend}
     return Session(photo=photo, history=previous.history, folder=session_folder(previous), **kept)
 
 
@@ -153,7 +153,7 @@ def replay_step(services: Services, session: Session, step: MaskStep) -> Session
     photo = need_photo(session)
     check_photo_size(step, photo.image)
     prepared = prepared_for(services, session)
-    segmenter = services.segmenter.backend
+    segmenter = services.selector_for(session.click_backend).backend
     seconds = gpu_seconds_for(need_photo(session).image)
     chain = services.run_model(lambda: select_clicks(segmenter, prepared, step), seconds=seconds)
     return _with_chain(session, chain, None, new=True)
@@ -169,11 +169,12 @@ def store_mask(session: Session, mask: Mask, origin: str, mode: CombineMode) -> 
 
 
 def prepared_for(services: Services, session: Session) -> Prepared:
-    """The photo's embedding: waits for the background job, or runs it when there is none."""
+    """The photo's embedding for the session's click backend: waits for the background job (made for
+    the app's backend), or runs it (each backend caches its embeddings by content)."""
     photo = need_photo(session)
-    if photo.prepared is not None:
+    if photo.prepared is not None and session.click_backend == "auto":
         return photo.prepared.result()
-    backend = services.segmenter.backend
+    backend = services.selector_for(session.click_backend).backend
     return services.run_model(lambda: backend.prepare(photo.image), seconds=gpu_seconds_for(photo.image))
 
 
@@ -186,7 +187,7 @@ def select(
     step = Clicks(size=photo.size, points=tuple(points), box=box, combine=mode)
     after = session.chain if is_open(last_step(session), step) else None
     prepared = prepared_for(services, session)
-    segmenter = services.segmenter.backend
+    segmenter = services.selector_for(session.click_backend).backend
     seconds = gpu_seconds_for(need_photo(session).image)
     chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=after), seconds=seconds)
     before = after if after is not None and len(after.step.points) == len(points) - 1 else None
@@ -285,7 +286,7 @@ def choose_candidate(services: Services, session: Session, index: int) -> Sessio
         raise InvalidInput(f"there is no candidate {index}; click the product first, then pick a candidate")
     step = replace(current, candidate=index)
     prepared = prepared_for(services, session)
-    segmenter = services.segmenter.backend
+    segmenter = services.selector_for(session.click_backend).backend
     before = session.chain_before
     seconds = gpu_seconds_for(need_photo(session).image)
     chain = services.run_model(lambda: select_clicks(segmenter, prepared, step, after=before), seconds=seconds)

@@ -16,6 +16,7 @@ import gradio as gr
 
 from pipeline.settings import Settings
 from ui import api_routes, layout
+from ui.click_backend import ClickBackendHandlers, click_choices
 from ui.clip_handlers import ClipHandlers
 from ui.examples import gallery_items
 from ui.find import FindHandlers, find_note
@@ -59,9 +60,11 @@ def build_demo(
             guides=services.control_kinds,
             subject_note=subject_note(services),
             find_note=find_note(services),
+            click_note=click_choices(services),
         )
         handlers = Handlers(services, page)
         handlers.find = FindHandlers(handlers)  # type: ignore[attr-defined]  # the Find by name tab's events
+        handlers.click_backend = ClickBackendHandlers(handlers)  # type: ignore[attr-defined]  # "Click with"
         wire(page, handlers)
         api_routes.register(handlers, page.session)
         handlers.release = lambda session_hash: release_session(demo, session_hash)
@@ -142,6 +145,9 @@ def _wire_mask(p: Page, h: Handlers) -> None:
     clicks = {p.session, p.click_kind, p.combine}
     p.click_image.select(h.on_click_image_select, clicks, mask_outputs(p), trigger_mode="always_last", **on_gpu)
     p.zoom.change(h.on_zoom_change, {p.session, p.zoom}, mask_outputs(p), **QUIET)
+    backend: ClickBackendHandlers = h.click_backend  # type: ignore[attr-defined]
+    choose = backend.on_click_backend_change
+    p.click_backend.input(choose, {p.session, p.click_backend}, [*mask_outputs(p), p.click_backend], **on_gpu)
     p.undo.click(h.on_undo_click, {p.session}, mask_outputs(p), **on_gpu)
     p.clear.click(h.on_clear_click, {p.session}, mask_outputs(p), **QUIET)
     p.candidates.select(h.on_candidates_select, {p.session}, mask_outputs(p), **on_gpu)

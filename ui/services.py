@@ -31,6 +31,7 @@ from pipeline.models import (
     make_segmenter,
     make_subject,
     make_text_finder,
+    missing_segmenter,
     resolve_device,
 )
 from pipeline.recipe import Engines
@@ -63,6 +64,7 @@ class Services:
     matter: Chosen[Matter] | None = None
     remover: Chosen[Inpainter] | None = None
     """The removal engine (LaMa when configured, else the exemplar fill); None: chosen on first use."""
+    _selectors: dict[str, Chosen[Segmenter]] = field(default_factory=dict)
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="prepare"))
     _cancel: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -81,6 +83,28 @@ class Services:
             self.matter_choice,
             remover=self.remover,
         )
+
+    def selector_for(self, kind: str) -> Chosen[Segmenter]:
+        """The click backend ``kind`` names ("auto": this app's), loaded on first use and then kept;
+        ``ModelUnavailable`` says why it cannot load."""
+        if kind == "auto":
+            return self.segmenter
+        if kind not in self._selectors:
+            self._selectors[kind] = make_segmenter(kind, self.settings)  # type: ignore[arg-type]
+        return self._selectors[kind]
+
+    def click_unavailable(self) -> dict[str, str]:
+        """Click backends that cannot load here, and why (found without loading them)."""
+        why = {kind: missing_segmenter(kind, self.settings) for kind in ("sam", "sam3")}
+        return {kind: reason for kind, reason in why.items() if reason}
+
+    @property
+    def sam3_clicks_status(self) -> str:
+        """The status line's row for SAM 3 clicks: how to use them, or why they are unavailable."""
+        if "sam3" in self._selectors:
+            return self._selectors["sam3"].reason
+        missing = self.click_unavailable().get("sam3")
+        return f"unavailable: {missing}" if missing else 'available: pick "SAM 3" under "Click with" in the Click tab'
 
     @property
     def text_finder(self) -> Chosen[Sam3TextFinder]:
@@ -175,6 +199,7 @@ class Services:
         """``(what, which backend and why)`` for the status line; a new kind of backend adds one row."""
         rows = [
             ("Selector", self.segmenter.reason),
+            ("SAM 3 clicks", self.sam3_clicks_status),
             ("Engine", self.inpainter.reason),
             ("Subject", self.subject_finder.reason),
             ("Text", self.text.reason if self.text_available and self.text else f"unavailable: {self.text_missing}"),

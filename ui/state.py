@@ -152,6 +152,7 @@ class Session:
     ``chain`` is the click selection of the last ``Clicks`` step and ``chain_before`` the one
     before its last point (to re-pick a candidate without redoing every click); their full-size
     candidates are dropped, and ``candidates`` keeps display-size copies with their scores.
+    ``click_backend`` is the click selector this tab chose ("auto": the app's; see ``Services.selector_for``).
     ``base`` is the mask before the last step; None after the first step means it is not known
     (see ``ui.notebook.last_step``), and the next step starts a new one.
     """
@@ -164,6 +165,7 @@ class Session:
     chain_before: ClickChain | None = None
     candidates: tuple[tuple[Mask, float], ...] = ()
     text_found: FoundText | None = None
+    click_backend: str = "auto"
     corner: tuple[float, float] | None = None
     zoom: float = 1.0
     centre: tuple[float, float] | None = None

@@ -7,14 +7,22 @@ engine copies patches of the photo instead, as content-aware fill does (Wexler e
 1. Each connected hole is filled in its own crop: its box plus a margin, where the source
    patches come from. Crops larger than ``work_side_px`` are worked on at a 2^k smaller size.
 2. A pyramid of the crop halves it down to about ``COARSE_SIDE_PX``; a coarse pixel counts as
-   hole if any of its footprint is. At the coarsest level the hole starts as Telea's fill (each
-   side's colour carried inward, where a mean would blend them).
+   hole unless all of its footprint is known, but keeps the mean colour and share of its known
+   part, which it is pulled back to after every vote (the thin islands of photo inside a hairy
+   hole steer the fill, as they steer Telea's). At the coarsest level the hole starts as Telea's
+   fill (each side's colour carried inward, where a mean would blend them).
 3. At each level, from coarse to fine, expectation-maximisation: PatchMatch finds for every patch
    touching the hole its most similar wholly known patch (``patchmatch.improve_field``), then
-   each hole pixel becomes the mean of what the overlapping matches say (``patchmatch.vote``).
+   each hole pixel becomes the weighted mean of what the overlapping matches say
+   (``patchmatch.weighted_vote``; Wexler's weights: a close match outvotes a poor one, so the copy
+   stays sharp). A match also pays for disagreeing with a *guide*, the smooth engine's fill
+   blurred: a source must sit in surroundings of the colour the hole's edges predict there, so a
+   plausible but wrong texture (the other dog's fur, sky in a bench) loses to the right one.
    The field is carried up to the next level, so large structure is settled where it is cheap.
 4. From the work size to full size the field is scaled up (each match copies a block of full-size
    pixels) and one vote reads only real, full-size pixels: the fill has the photo's own grain.
+5. The votes' averaging still softens the copy a little; ``detail_gain`` scales the copied
+   detail above ``smooth_sigma_px`` back up (1.2 chosen on the benchmark's tune half).
 
 Pixels where the mask is 0 come back unchanged (``edits.remove.keep_outside`` blends the rest).
 Prompts are ignored. The result is the same for the same input (fixed random seeds).
@@ -28,6 +36,7 @@ import numpy.typing as npt
 
 from pipeline.errors import InvalidInput
 from pipeline.inpaint.classic import _pad_to, _shrink_known, fill_each_hole, smooth_fill
+from pipeline.inpaint.exemplar_levels import Step, complete_level, final_vote
 from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
 from pipeline.types import Image
 
@@ -36,6 +45,13 @@ Floats = npt.NDArray[np.float32]
 
 COARSE_SIDE_PX = 96
 """The pyramid stops halving once the crop's longer side is at most this."""
+
+FINAL_RADIUS_PX = 3
+"""Patch radius of the one full-size vote: the field there copies whole blocks, so a 7 px
+patch smooths seams as well as a larger one, for less work on big holes."""
+
+GUIDE_SIGMA_PX = 2.0
+"""Blur (at each level) of the smooth fill that guides the choice of sources."""
 
 
 class ExemplarInpainter:
@@ -48,6 +64,14 @@ class ExemplarInpainter:
       half as many (at least 2).
     - ``near_grey``: preference for nearby sources: a source one crop-width away costs as much as
       a colour difference of this many grey levels over the whole patch (0 = no preference).
+    - ``guide_weight``: cost of a grey level of disagreement with the guide, per patch pixel,
+      relative to a grey level of patch difference (0 = no guide).
+    - ``vote_sharpness``: votes weigh exp(-sharpness * cost / the 75th percentile cost) (0 = mean).
+    - ``detail_gain``: the copied detail above ``smooth_sigma_px`` is scaled by this (1 = as copied).
+    - ``smooth_weight``: share of the low frequencies taken from the smooth fill instead of the
+      copy (0 = none; the benchmark's tune half preferred 0 once the guide was there).
+
+    Defaults were chosen on the tune half of ``bench/removal.py`` (see docs/BENCHMARKS.md).
     """
 
     name = "exemplar"
@@ -55,29 +79,39 @@ class ExemplarInpainter:
     def __init__(
         self,
         *,
-        patch_px: int = 7,
+        patch_px: int = 9,
         work_side_px: int = 512,
         margin: float = 0.6,
         em_iterations: int = 6,
         near_grey: float = 20.0,
+        guide_weight: float = 0.5,
+        vote_sharpness: float = 3.0,
+        detail_gain: float = 1.2,
         smooth_weight: float = 0.0,
-        smooth_sigma_px: float = 3.0,
+        smooth_sigma_px: float = 2.0,
     ) -> None:
         if patch_px % 2 == 0 or not 5 <= patch_px <= 15:
-            raise InvalidInput(f"patch_px is {patch_px}; use an odd size from 5 to 15 (7 is the default)")
+            raise InvalidInput(f"patch_px is {patch_px}; use an odd size from 5 to 15 (9 is the default)")
         if not 128 <= work_side_px <= 2048:
             raise InvalidInput(f"work_side_px is {work_side_px}; use 128 to 2048 (512 is the default)")
         if not 0.0 <= margin <= 4.0:
             raise InvalidInput(f"margin is {margin}; use 0 to 4 (a fraction of the hole's size)")
         if not 1 <= em_iterations <= 50:
             raise InvalidInput(f"em_iterations is {em_iterations}; use 1 to 50 (6 is the default)")
+        if not 0.0 <= guide_weight <= 100.0 or not 0.0 <= vote_sharpness <= 100.0:
+            raise InvalidInput(f"guide_weight {guide_weight} / vote_sharpness {vote_sharpness}: use 0 to 100 (0 = off)")
+        if not 0.0 <= detail_gain <= 3.0:
+            raise InvalidInput(f"detail_gain is {detail_gain}; use 0 to 3 (1 = the copied detail as it is)")
+        if not 0.0 <= smooth_weight <= 1.0 or not 0.5 <= smooth_sigma_px <= 50.0:
+            raise InvalidInput(f"smooth_weight {smooth_weight} / smooth_sigma_px {smooth_sigma_px}: use 0..1 / 0.5..50")
         self.radius = patch_px // 2
         self.work_side_px = work_side_px
         self.margin = margin
         self.em_iterations = em_iterations
         self.near_grey = near_grey
-        if not 0.0 <= smooth_weight <= 1.0 or not 0.5 <= smooth_sigma_px <= 50.0:
-            raise InvalidInput(f"smooth_weight {smooth_weight} / smooth_sigma_px {smooth_sigma_px}: use 0..1 / 0.5..50")
+        self.guide_weight = guide_weight
+        self.vote_sharpness = vote_sharpness
+        self.detail_gain = detail_gain
         self.smooth_weight = smooth_weight
         self.smooth_sigma_px = smooth_sigma_px
 
@@ -100,129 +134,80 @@ class ExemplarInpainter:
         while max(height, width) > self.work_side_px * factor:
             factor *= 2
         known = (~hole).astype(np.float32)
-        colour = crop.astype(np.float32) * known[..., None]
-        work, work_known = _shrink_known(colour, known, factor)
-        levels = [(work, work_known >= 0.999)]
+        work, share = _shrink_known(crop.astype(np.float32) * known[..., None], known, factor)
+        levels = [(work, share)]  # (mean colour of the known part, known share) per pixel
         while max(levels[-1][0].shape[:2]) > COARSE_SIDE_PX:
-            image, known_share = levels[-1]
-            small, share = _shrink_known(image * known_share[..., None], known_share.astype(np.float32), 2)
-            levels.append((small, share >= 0.999))
-        field: npt.NDArray[np.int32] | None = None
-        filled: Floats | None = None
+            image, share = levels[-1]
+            levels.append(_shrink_known(image * share[..., None], share, 2))
+        work_hole = levels[0][1] < 0.999
+        reshape = self.detail_gain != 1.0 or self.smooth_weight > 0
+        smooth = _smooth_work(work, work_hole) if self.guide_weight > 0 or reshape else None
+        field, filled, weight = None, None, None
         for depth in range(len(levels) - 1, -1, -1):
-            image, level_known = levels[depth]
+            image, share = levels[depth]
             rounds = self.em_iterations if depth == len(levels) - 1 else max(2, self.em_iterations // 2)
-            level_filled, field = _complete(
-                image, ~level_known, field, filled, self.radius, rounds, self.near_grey, seed=depth
-            )
+            guide: Floats | None = None
+            if smooth is not None and self.guide_weight > 0:
+                small = cv2.resize(smooth, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
+                guide = np.ascontiguousarray(cv2.GaussianBlur(small, (0, 0), GUIDE_SIGMA_PX), dtype=np.float32)
+            step = Step(self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, seed=depth)
+            level_filled, field, weight = complete_level(image, share, field, filled, guide, step)
             if level_filled is None:  # no wholly known patch: fall back to a smooth fill
                 return _smooth(crop, hole)
             filled = level_filled
-        assert filled is not None and field is not None  # levels is never empty
-        shift = self._low_frequency_shift(levels[0][0], ~levels[0][1], filled) if self.smooth_weight > 0 else None
-        if shift is not None:
-            filled = filled + shift
-        if factor > 1:
-            full = _pad_to(crop, factor).astype(np.float32)
-            full_hole = _pad_to(hole.view(np.uint8), factor).astype(bool)
-            base = cv2.resize(filled, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
-            np.copyto(full, base, where=full_hole[..., None])
-            _final_vote(full, full_hole, field, factor, self.radius)
-            if shift is not None:
-                full += cv2.resize(shift, (full.shape[1], full.shape[0]), interpolation=cv2.INTER_LINEAR)
-            filled = full[:height, :width]
+        assert filled is not None and field is not None and weight is not None  # levels is never empty
+        gain, shift = 1.0, None
+        if reshape:
+            assert smooth is not None
+            gain, shift = self.detail_gain, self._detail_shift(smooth, filled)
         out = crop.copy()
-        cv2.copyTo(np.clip(filled + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), out)
+        if factor == 1:
+            if shift is not None:
+                filled = gain * filled + shift
+            cv2.copyTo(np.clip(filled + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), out)
+            return out
+        full = _pad_to(crop, factor).astype(np.float32)
+        full_hole = _pad_to(hole.view(np.uint8), factor).astype(bool)
+        # Full-size work only inside the hole's box (one work cell wider, so the interpolation
+        # inside matches a whole-crop resize): the box is a fraction of the crop.
+        x, y, w, h = cv2.boundingRect(full_hole.view(np.uint8))
+        cells = (slice(max(0, y // factor - 1), min(filled.shape[0], -(-(y + h) // factor) + 1)),
+                 slice(max(0, x // factor - 1), min(filled.shape[1], -(-(x + w) // factor) + 1)))  # fmt: skip
+        box = (
+            slice(cells[0].start * factor, cells[0].stop * factor),
+            slice(cells[1].start * factor, cells[1].stop * factor),
+        )
+        size = (box[1].stop - box[1].start, box[0].stop - box[0].start)
+        np.copyto(
+            full[box], cv2.resize(filled[cells], size, interpolation=cv2.INTER_LINEAR), where=full_hole[box][..., None]
+        )
+        final_vote(full, full_hole, field, weight, factor, min(self.radius, FINAL_RADIUS_PX))
+        region = full[box]
+        if shift is not None:
+            region = gain * region + cv2.resize(shift[cells], size, interpolation=cv2.INTER_LINEAR)
+        region = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+        out_box = (slice(box[0].start, min(box[0].stop, height)), slice(box[1].start, min(box[1].stop, width)))
+        inside = region[: out_box[0].stop - out_box[0].start, : out_box[1].stop - out_box[1].start]
+        np.copyto(out[out_box], inside, where=hole[out_box][..., None])
         return out
 
-    def _low_frequency_shift(self, work: Floats, hole: Bools, filled: Floats) -> Floats:
-        """``smooth_weight`` times the difference between a smooth fill's and ``filled``'s low
-        frequencies (Gaussian, ``smooth_sigma_px``), at the work level, zero outside ``hole``."""
-        from pipeline.inpaint.classic import ClassicInpainter
-
-        known_only = np.where(hole[..., None], 0, np.clip(work + 0.5, 0, 255)).astype(np.uint8)
-        smooth = ClassicInpainter()._fill(known_only, hole).astype(np.float32)
+    def _detail_shift(self, smooth: Floats, filled: Floats) -> Floats:
+        """What to add to ``detail_gain * filled`` so that the result is the copied detail above
+        ``smooth_sigma_px``, times ``detail_gain``, on low frequencies that are ``smooth_weight``
+        the smooth fill's and the rest the copy's own (work level; the gain restores the contrast
+        the votes' averaging takes off the copied texture)."""
         sigma = self.smooth_sigma_px
-        shift = cv2.GaussianBlur(smooth, (0, 0), sigma) - cv2.GaussianBlur(filled, (0, 0), sigma)
-        shift *= self.smooth_weight
-        shift[~hole] = 0.0
-        return shift
+        low = cv2.GaussianBlur(filled, (0, 0), sigma)
+        smooth_low = cv2.GaussianBlur(smooth, (0, 0), sigma) if self.smooth_weight > 0 else low
+        return self.smooth_weight * smooth_low + (1.0 - self.smooth_weight - self.detail_gain) * low
 
 
-def _points(where: Bools) -> npt.NDArray[np.int32]:
-    return np.ascontiguousarray(np.argwhere(where).astype(np.int32))
+def _smooth_work(work: Floats, hole: Bools) -> Floats:
+    """The smooth engine's fill of the work-level crop: the guide's and the low frequencies' source."""
+    from pipeline.inpaint.classic import ClassicInpainter
 
-
-def _source_centres(known: Bools, radius: int) -> Bools:
-    """Pixels whose whole patch is known and inside the picture."""
-    size = 2 * radius + 1
-    inside = cv2.erode(
-        known.view(np.uint8), np.ones((size, size), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
-    )
-    return inside > 0
-
-
-def _targets(hole: Bools, radius: int) -> Bools:
-    size = 2 * radius + 1
-    return cv2.dilate(hole.view(np.uint8), np.ones((size, size), np.uint8)) > 0
-
-
-def _complete(
-    image: Floats,
-    hole: Bools,
-    coarse_field: npt.NDArray[np.int32] | None,
-    coarse_filled: Floats | None,
-    radius: int,
-    rounds: int,
-    near_grey: float,
-    *,
-    seed: int,
-) -> tuple[Floats | None, npt.NDArray[np.int32]]:
-    """EM completion of ``hole`` at one level; starts from the coarser level's field and fill if given."""
-    from pipeline.inpaint import patchmatch as pm
-
-    height, width = hole.shape
-    source = _source_centres(~hole, radius)
-    if not source.any():
-        return None, np.zeros((height, width, 2), np.int32)
-    is_target = _targets(hole, radius)
-    targets, holes = _points(is_target), _points(hole)
-    image = np.ascontiguousarray(image, dtype=np.float32).copy()
-    field = np.zeros((height, width, 2), np.int32)
-    cost = np.full((height, width), np.float32(3.0e38))
-    if coarse_field is None or coarse_filled is None:
-        pm.random_field(targets, _points(source), field, seed)
-        # Telea's onion-peel order carries each side's colour inward (a mean would blend them).
-        start = cv2.inpaint(np.clip(image + 0.5, 0, 255).astype(np.uint8), hole.view(np.uint8), 3, cv2.INPAINT_TELEA)
-        np.copyto(image, start.astype(np.float32), where=hole[..., None])
-    else:
-        pm.upsample_field(coarse_field, targets, 2, field, source, radius)
-        up = cv2.resize(coarse_filled, (width, height), interpolation=cv2.INTER_LINEAR)
-        np.copyto(image, up[:height, :width], where=hole[..., None])
-        pm.vote(image, hole, holes, is_target, field, radius, ~hole)
-    everywhere = np.ones_like(hole)
-    side = max(height, width)
-    near = np.float32(3 * (2 * radius + 1) ** 2 * near_grey**2 / side**2)
-    reach = side if coarse_field is None else max(8, side // 4)
-    for round_index in range(rounds):
-        pm.refresh_cost(image, targets, field, cost, radius, near)
-        pm.improve_field(
-            image, targets, is_target, source, field, cost, radius, near, 2, reach, seed * 101 + round_index
-        )
-        pm.vote(image, hole, holes, is_target, field, radius, everywhere)
-    return image, field
-
-
-def _final_vote(full: Floats, hole: Bools, work_field: npt.NDArray[np.int32], factor: int, radius: int) -> None:
-    """Scale the work-level field up by ``factor`` and vote once from real full-size pixels."""
-    from pipeline.inpaint import patchmatch as pm
-
-    is_target = _targets(hole, radius)
-    targets = _points(is_target)
-    source = _source_centres(~hole, radius)
-    field = np.zeros((*hole.shape, 2), np.int32)
-    pm.upsample_field(work_field, targets, factor, field, source, radius)
-    pm.vote(full, hole, _points(hole), is_target, field, radius, ~hole)
+    known_only = np.where(hole[..., None], 0, np.clip(work + 0.5, 0, 255)).astype(np.uint8)
+    return ClassicInpainter()._fill(known_only, hole).astype(np.float32)
 
 
 def _smooth(crop: Image, hole: Bools) -> Image:

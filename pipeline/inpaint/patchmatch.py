@@ -47,12 +47,25 @@ def patch_distance(image, ty, tx, sy, sx, radius, limit):
 
 
 @njit(cache=True, nogil=True)
-def _try(image, field, cost, ty, tx, sy, sx, source, radius, near):
+def _penalty(guide, ty, tx, sy, sx, near, guided):
+    """The cost a match pays before its patches are compared: distance, and guide disagreement."""
+    penalty = near * np.float32((sy - ty) * (sy - ty) + (sx - tx) * (sx - tx))
+    if guided > 0:
+        g = np.float32(0.0)
+        for c in range(guide.shape[2]):
+            d = guide[ty, tx, c] - guide[sy, sx, c]
+            g += d * d
+        penalty += guided * g
+    return penalty
+
+
+@njit(cache=True, nogil=True)
+def _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided):
     if sy < 0 or sx < 0 or sy >= source.shape[0] or sx >= source.shape[1] or not source[sy, sx]:
         return
     if sy == field[ty, tx, 0] and sx == field[ty, tx, 1]:
         return
-    penalty = near * np.float32((sy - ty) * (sy - ty) + (sx - tx) * (sx - tx))
+    penalty = _penalty(guide, ty, tx, sy, sx, near, guided)
     if penalty >= cost[ty, tx]:
         return
     d = penalty + patch_distance(image, ty, tx, sy, sx, radius, cost[ty, tx] - penalty)
@@ -63,17 +76,19 @@ def _try(image, field, cost, ty, tx, sy, sx, source, radius, near):
 
 
 @njit(cache=True, nogil=True)
-def refresh_cost(image, targets, field, cost, radius, near):
+def refresh_cost(image, targets, field, cost, radius, near, guide, guided):
     """Recompute ``cost`` of every target's current match (after the image changed)."""
     for i in range(targets.shape[0]):
         ty, tx = targets[i, 0], targets[i, 1]
         sy, sx = field[ty, tx, 0], field[ty, tx, 1]
-        penalty = near * np.float32((sy - ty) * (sy - ty) + (sx - tx) * (sx - tx))
+        penalty = _penalty(guide, ty, tx, sy, sx, near, guided)
         cost[ty, tx] = penalty + patch_distance(image, ty, tx, sy, sx, radius, _INF)
 
 
 @njit(cache=True, nogil=True)
-def improve_field(image, targets, is_target, source, field, cost, radius, near, iterations, max_radius, seed):
+def improve_field(
+    image, targets, is_target, source, field, cost, radius, near, guide, guided, iterations, max_radius, seed
+):
     """``iterations`` PatchMatch sweeps over ``targets`` ((N, 2) int32 rows of y, x, in scan order).
 
     ``near`` adds ``near * squared distance`` between the two centres to a match's cost (nearby
@@ -91,15 +106,17 @@ def improve_field(image, targets, is_target, source, field, cost, radius, near, 
             ty, tx = targets[i, 0], targets[i, 1]
             ny, nx = ty - step, tx - step
             if 0 <= ny < height and is_target[ny, tx]:
-                _try(image, field, cost, ty, tx, field[ny, tx, 0] + step, field[ny, tx, 1], source, radius, near)
+                sy, sx = field[ny, tx, 0] + step, field[ny, tx, 1]
+                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided)
             if 0 <= nx < width and is_target[ty, nx]:
-                _try(image, field, cost, ty, tx, field[ty, nx, 0], field[ty, nx, 1] + step, source, radius, near)
+                sy, sx = field[ty, nx, 0], field[ty, nx, 1] + step
+                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided)
             search = max_radius
             while search >= 1:
                 by, bx = field[ty, tx, 0], field[ty, tx, 1]
                 sy = by + np.random.randint(-search, search + 1)
                 sx = bx + np.random.randint(-search, search + 1)
-                _try(image, field, cost, ty, tx, sy, sx, source, radius, near)
+                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided)
                 search //= 2
 
 
@@ -115,20 +132,28 @@ def random_field(targets, source_points, field, seed):
 
 @njit(cache=True, nogil=True)
 def vote(image, hole, holes, is_target, field, radius, known):
-    """Write into ``image`` at every pixel of ``holes`` ((N, 2) rows of y, x) the mean of its votes.
+    """The plain mean vote (``weighted_vote`` with every weight 1)."""
+    weighted_vote(image, hole, holes, is_target, field, radius, known, np.ones((1, 1), np.float32), 0)
+
+
+@njit(cache=True, nogil=True)
+def weighted_vote(image, hole, holes, is_target, field, radius, known, weight, weight_step):
+    """Write into ``image`` at every pixel of ``holes`` ((N, 2) rows of y, x) the weighted mean of its votes.
 
     A target centred at (ty, tx) matched to (sy, sx) votes ``image[sy + dy, sx + dx]`` for the
-    pixel (ty + dy, tx + dx). Votes read from hole pixels of the source are skipped when
-    ``known`` is False for them. Reads come from a copy, so the order of writes does not matter.
+    pixel (ty + dy, tx + dx), with the weight ``weight[ty // weight_step, tx // weight_step]``
+    (``weight_step`` 0: every weight is 1; a step above 1 reads a coarser level's weights).
+    Votes read from hole pixels of the source are skipped when ``known`` is False for them. All
+    votes read the image as it was before this call, so the order of writes does not matter.
     """
     height, width = hole.shape
-    before = image.copy()
+    values = np.empty((holes.shape[0], 3), np.float32)
     for i in range(holes.shape[0]):
         y, x = holes[i, 0], holes[i, 1]
         acc0 = np.float32(0.0)
         acc1 = np.float32(0.0)
         acc2 = np.float32(0.0)
-        n = 0
+        n = np.float32(0.0)
         for dy in range(-radius, radius + 1):
             ty = y - dy
             if ty < 0 or ty >= height:
@@ -141,14 +166,22 @@ def vote(image, hole, holes, is_target, field, radius, known):
                 sx = field[ty, tx, 1] + dx
                 if sy < 0 or sx < 0 or sy >= height or sx >= width or not known[sy, sx]:
                     continue
-                acc0 += before[sy, sx, 0]
-                acc1 += before[sy, sx, 1]
-                acc2 += before[sy, sx, 2]
-                n += 1
-        if n > 0:
-            image[y, x, 0] = acc0 / n
-            image[y, x, 1] = acc1 / n
-            image[y, x, 2] = acc2 / n
+                w = np.float32(1.0) if weight_step == 0 else weight[ty // weight_step, tx // weight_step]
+                acc0 += w * image[sy, sx, 0]
+                acc1 += w * image[sy, sx, 1]
+                acc2 += w * image[sy, sx, 2]
+                n += w
+        if n > 1e-30:
+            values[i, 0] = acc0 / n
+            values[i, 1] = acc1 / n
+            values[i, 2] = acc2 / n
+        else:
+            values[i, 0] = image[y, x, 0]
+            values[i, 1] = image[y, x, 1]
+            values[i, 2] = image[y, x, 2]
+    for i in range(holes.shape[0]):
+        for c in range(3):
+            image[holes[i, 0], holes[i, 1], c] = values[i, c]
 
 
 @njit(cache=True, nogil=True)

@@ -62,7 +62,7 @@ def test_select_subject_without_a_photo_is_a_clear_error(h: Handlers) -> None:
 
 def test_the_page_names_the_subject_backend_and_states_its_limits(h: Handlers) -> None:
     assert "**Subject:** classical subject extractor" in h.services.status
-    assert [what for what, _ in h.services.backends] == ["Selector", "Engine", "Subject", "Text", "Matte", "Removal"]
+    assert [what for what, _ in h.services.backends] == ["Selector", "SAM 3 clicks", "Engine", "Subject", "Text", "Matte", "Removal"]
     demo = build_demo(services=fake_services())
     notes = [c.value for c in demo.blocks.values() if getattr(c, "elem_id", None) == "subject-note"]
     assert notes and "busy scenes" in notes[0]

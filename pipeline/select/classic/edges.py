@@ -5,26 +5,46 @@ The cut runs at a working scale of about 0.15 MP, so on a 12 MP photo one workin
 band around the upscaled boundary is uncertain, so only that band is decided again at full
 size, from the photo's own colours there:
 
-- the object and background colours next to each band pixel are local means over the mask's
-  confident inside and outside (at the working scale, where a blur is cheap, then sampled at
-  the band pixels);
-- each band pixel is placed between the two along the line that joins them (0 = background
-  colour, 1 = object colour): a blurred edge is split at its middle, as a person would;
-- where the two local colours barely differ the photo says nothing and the upscaled mask is
-  kept; a small blur of the decision at full size removes single-pixel speckle.
+- the object and background colours next to each band pixel are described by the mask's
+  confident inside and outside nearby (box statistics at half the working scale, where a blur
+  is cheap): their mean colours and (``model="pooled"``, the default) their average covariance,
+  so that an object that is locally black with a grey highlight still claims its dark rim and
+  a textured background's own variation counts for less;
+- each band pixel is placed between the two (0 = background, 1 = object) by a rule linear in
+  its colour, made at half scale and sampled at the band: a blurred edge is split at its
+  middle, as a person would;
+- where the two sides barely differ the photo says nothing and the upscaled mask is kept; a
+  small blur of the decision at full size removes single-pixel speckle;
+- the mask then moves towards that decision one pixel at a time, and only where a pixel's
+  change keeps the mask's topology (``topology``): a strip too thin to keep stays a line one
+  pixel wide, so an enclosed label stays enclosed and no island appears or vanishes.
 
 Pixels outside the band keep the upscaled mask, so the refinement cannot move the edge by more
-than the band's half-width (``BAND_WORK_PX`` working pixels).
+than the band's half-width (``EdgeTuning.band_work_px`` working pixels).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-BAND_WORK_PX = 2.5  # half-width of the refined band, working pixels (the upscaling's own uncertainty)
-LOCAL_WORK_PX = 4  # half-size of the box of the local colour means, working pixels
-SEPARATION = 30.0  # RGB distance between the local colours at which the photo is fully trusted
-SMOOTH_PX = 1.5  # Gaussian sigma of the final decision, full-size pixels
+
+@dataclass(frozen=True)
+class EdgeTuning:
+    """Settings of the full-size band; defaults chosen by leave-half-out in ``bench/select_edges.py``."""
+
+    band_work_px: float = 2.5  # half-width of the refined band, working pixels (the upscaling's own uncertainty)
+    local_work_px: int = 4  # half-size of the box of the local colour statistics, working pixels
+    model: str = "pooled"  # "mean": nearer mean colour; "pooled": likelier of two Gaussians, one covariance
+    separation: float = 30.0  # how far apart the two sides must be to trust the photo fully
+    # (RGB distance for "mean", Mahalanobis distance x 10 for "pooled")
+    spread: float = 6.0  # smallest colour standard deviation given to the covariance ("pooled"), RGB levels
+    smooth_px: float = 1.5  # Gaussian sigma of the final decision, full-size pixels
+    keep_topology: bool = True  # off only to measure what the topology step saves (bench, tests)
+
+
+EDGES = EdgeTuning()
 
 
 def upscale_soft(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -34,12 +54,13 @@ def upscale_soft(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
 
 
-def _local_means(small: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Maps of the mean object and background colour near each pixel, at half the working scale.
+def _local_stats(small: np.ndarray, mask: np.ndarray, tuning: EdgeTuning) -> tuple[np.ndarray, np.ndarray]:
+    """Maps of the object's and the background's colour statistics near each pixel, at half the working scale.
 
-    Box means over about ``2 * LOCAL_WORK_PX`` working pixels of the mask's inside and outside,
-    each eroded by one pixel so that the mixed pixels on the boundary count for neither. Half
-    scale is enough for colours that vary this slowly and costs a quarter.
+    Box statistics over about ``2 * local_work_px`` working pixels of the mask's inside and outside,
+    each eroded by one pixel so that the mixed pixels on the boundary count for neither: the mean
+    colour (3 channels), and for ``model="pooled"`` also the mean products (6: rr, rg, rb, gg, gb, bb).
+    Half scale is enough for colours that vary this slowly and costs a quarter.
     """
     import cv2
 
@@ -47,14 +68,52 @@ def _local_means(small: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nd
     h, w = mask.shape
     half = (max(1, w // 2), max(1, h // 2))
     colour = cv2.resize(small, half, interpolation=cv2.INTER_AREA).astype(np.float32)
-    size = (LOCAL_WORK_PX + 1, LOCAL_WORK_PX + 1)
-    means = []
+    if tuning.model == "pooled":
+        r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
+        colour = np.dstack([colour, r * r, r * g, r * b, g * g, g * b, b * b])
+    size = (tuning.local_work_px + 1, tuning.local_work_px + 1)
+    stats = []
     for region in (cv2.erode(mask.astype(np.uint8), kernel), cv2.erode((~mask).astype(np.uint8), kernel)):
         region = cv2.resize(region.astype(np.float32), half, interpolation=cv2.INTER_AREA)
         weight = cv2.blur(region, size)
         total = cv2.blur(colour * region[..., None], size)
-        means.append(total / np.maximum(weight, 1e-4)[..., None])
-    return means[0], means[1]
+        stats.append(total / np.maximum(weight, 1e-4)[..., None])
+    return stats[0], stats[1]
+
+
+def _split_rule(fg: np.ndarray, bg: np.ndarray, tuning: EdgeTuning) -> np.ndarray:
+    """From the two sides' stats ``(M, C)``, the rule that places a colour ``c`` between them: ``(M, 5)``.
+
+    The rule is ``(w, k, trust)``: ``w . c + k`` is 0 halfway between the sides and grows towards
+    the object. "mean": the place along the line from the background's mean to the object's (1 at
+    the object's mean). "pooled": the log-likelihood ratio of two Gaussians with the sides' means
+    and their average covariance (a Fisher discriminant: a direction in which a textured side
+    varies little counts more). Made at half the working scale near the band, sampled at the band.
+    """
+    fg_mean, bg_mean = fg[:, :3], bg[:, :3]
+    apart = fg_mean - bg_mean
+    if tuning.model == "mean":
+        length2 = np.maximum(np.sum(apart * apart, axis=1, keepdims=True), 1e-6)
+        w, middle = apart / length2, bg_mean
+        trust = np.sqrt(length2[:, 0]) / tuning.separation
+    else:
+        # the average of the two covariances (plus a floor), inverted by cofactors
+        floor = tuning.spread * tuning.spread
+        products = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+        a, b, c, d, e, f = (
+            0.5 * (fg[:, 3 + k] + bg[:, 3 + k] - fg_mean[:, i] * fg_mean[:, j] - bg_mean[:, i] * bg_mean[:, j])
+            + floor * (i == j)
+            for k, (i, j) in enumerate(products)
+        )  # fmt: skip
+        ia, ib, ic = d * f - e * e, c * e - b * f, b * e - c * d
+        det = np.maximum(a * ia + b * ib + c * ic, floor**3)
+        idd, ie, iff = a * f - c * c, b * c - a * e, a * d - b * b
+        x, y, z = apart[:, 0], apart[:, 1], apart[:, 2]
+        w = np.stack([ia * x + ib * y + ic * z, ib * x + idd * y + ie * z, ic * x + ie * y + iff * z], 1) / det[:, None]
+        middle = 0.5 * (fg_mean + bg_mean)
+        trust = 10.0 * np.sqrt(np.maximum(np.sum(w * apart, axis=1), 0.0)) / tuning.separation
+    k = -np.sum(w * middle, axis=1)
+    return np.column_stack([w, k, np.clip(trust, 0.0, 1.0)]).astype(np.float32)
 
 
 def _blocks(ys: np.ndarray, xs: np.ndarray, scale: float, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -95,64 +154,78 @@ def _sample(values: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return out.reshape(rows * width, -1)[:n]
 
 
-def refine_edges(image: np.ndarray, small: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
+def refine_edges(
+    image: np.ndarray, small: np.ndarray, mask: np.ndarray, scale: float, tuning: EdgeTuning = EDGES
+) -> np.ndarray:
     """The working-scale boolean ``mask`` as a binary float32 mask at ``image``'s size, edges decided there.
 
     ``image`` is the full-size (H, W, 3) uint8 photo, ``small`` its working copy and ``scale``
-    working pixels per photo pixel. Returns the plain upscaled mask when the photo is the working copy.
+    working pixels per photo pixel. Returns the plain upscaled mask when the photo is the working
+    copy. The result has the upscaled mask's topology (``topology.settle``).
     """
     import cv2
+
+    from pipeline.select.classic.topology import settle
 
     height, width = image.shape[:2]
     soft = upscale_soft(mask, (width, height))
     if mask.shape == (height, width) or not mask.any() or mask.all():
         return _threshold(soft)
-    # the band: the photo pixels of the working pixels within BAND_WORK_PX of the working-scale boundary
+    # the band: the photo pixels of the working pixels within band_work_px of the working-scale boundary
     edge = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
-    near = cv2.dilate(edge, np.ones((3, 3), np.uint8), iterations=max(1, int(np.ceil(BAND_WORK_PX - 1))))
-    rows, cols = _blocks(*np.nonzero(near), scale, (width, height))
+    grow = max(1, int(np.ceil(tuning.band_work_px - 1)))
+    near = cv2.dilate(edge, np.ones((3, 3), np.uint8), iterations=grow)
+    ys, xs = np.nonzero(near)
+    rows, cols = _blocks(ys, xs, scale, (width, height))
     if rows.size == 0:
         return _threshold(soft)
-    fg_mean, bg_mean = _local_means(small, mask)
-    # sample the working-scale colour means at the band pixels (pixel centres map to working coordinates)
-    half_x, half_y = fg_mean.shape[1] / mask.shape[1], fg_mean.shape[0] / mask.shape[0]
-    at_x = (cols.astype(np.float32) + 0.5) * (scale * half_x) - 0.5
-    at_y = (rows.astype(np.float32) + 0.5) * (scale * half_y) - 0.5
-    fg, bg = _sample(fg_mean, at_y, at_x), _sample(bg_mean, at_y, at_x)
-    colour = image[rows, cols].astype(np.float32)
-    axis = fg - bg
-    length2 = np.maximum(np.sum(axis * axis, axis=1), 1e-6)
-    place = np.clip(np.sum((colour - bg) * axis, axis=1) / length2, 0.0, 1.0)
-    trust = np.clip(np.sqrt(length2) / SEPARATION, 0.0, 1.0)
-    band_soft = soft[rows, cols]
-    # one crop around the band: blur the decision there, keep the upscaled mask elsewhere
+    # the placing rule at half scale, made only near the band (where the sampling below reads it),
+    # in a crop of the working copy around the band (from even coordinates, so halves line up)
+    margin = tuning.local_work_px + 4
+    top, left = max(0, ys.min() - margin) // 2 * 2, max(0, xs.min() - margin) // 2 * 2
+    bottom, right = min(mask.shape[0], ys.max() + margin + 1), min(mask.shape[1], xs.max() + margin + 1)
+    crop = (slice(top, bottom), slice(left, right))
+    fg_stats, bg_stats = _local_stats(small[crop], mask[crop], tuning)
+    half = fg_stats.shape[1::-1]
+    reads = cv2.resize(
+        cv2.dilate(near[crop], np.ones((3, 3), np.uint8), iterations=2), half, interpolation=cv2.INTER_AREA
+    )
+    split = np.zeros((half[1], half[0], 5), np.float32)
+    split[reads > 0] = _split_rule(fg_stats[reads > 0], bg_stats[reads > 0], tuning)
+    # sample it at the band pixels (pixel centres map to working coordinates, then into the crop's half scale)
+    half_x, half_y = half[0] / (right - left), half[1] / (bottom - top)
+    at_x = ((cols.astype(np.float32) + 0.5) * scale - left) * half_x - 0.5
+    at_y = ((rows.astype(np.float32) + 0.5) * scale - top) * half_y - 0.5
+    rule = _sample(split, at_y, at_x)
+    at = rows * width + cols  # flat indices of the band pixels
+    place = np.einsum("ij,ij->i", np.take(image.reshape(-1, 3), at, axis=0).astype(np.float32), rule[:, :3])
+    place += rule[:, 3]
+    if tuning.model == "mean":
+        place = np.clip(place, 0.0, 1.0)
+    else:
+        place = 0.5 + 0.5 * np.tanh(0.5 * np.clip(place, -30.0, 30.0))  # the logistic function
+    trust = rule[:, 4]
+    band_soft = np.take(soft.reshape(-1), at)
+    # one crop around the band: blur the decision there, keep the upscaled mask elsewhere (at least
+    # one pixel of it around the band, so that the band's neighbours are in the crop)
     y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    pad = int(np.ceil(3 * SMOOTH_PX))
+    pad = max(1, int(np.ceil(3 * tuning.smooth_px)))
     y0, x0, y1, x1 = max(0, y0 - pad), max(0, x0 - pad), min(height, y1 + pad), min(width, x1 + pad)
     _threshold(soft)
     coarse = soft[y0:y1, x0:x1]
-    decision = coarse.copy()
-    decision[rows - y0, cols - x0] = trust * place + (1.0 - trust) * band_soft
-    fine = cv2.GaussianBlur(decision, (0, 0), SMOOTH_PX) >= 0.5
-    in_band = np.zeros(coarse.shape, bool)
-    in_band[rows - y0, cols - x0] = True
-    # the band moves the edge; it does not make islands or holes: keep the pieces that reach
-    # the mask's sure inside (outside) beyond the band
-    fine = _reaching(fine, (coarse > 0) & ~in_band)
-    fine = ~_reaching(~fine, (coarse == 0) & ~in_band)
-    coarse[:] = fine
+    decision = coarse.copy()  # C-contiguous, never a view of soft
+    in_crop = (rows - y0) * (x1 - x0) + (cols - x0)
+    decision.reshape(-1)[in_crop] = trust * place + (1.0 - trust) * band_soft
+    if tuning.smooth_px > 0:
+        decision = cv2.GaussianBlur(decision, (0, 0), tuning.smooth_px)
+    if not tuning.keep_topology:
+        coarse[:] = decision >= 0.5
+        return soft
+    # the band moves the edge but keeps the mask's topology: pixels flip one at a time, surest first,
+    # and only where that opens, closes, joins or splits nothing (``topology``)
+    sureness = np.abs(np.take(decision.reshape(-1), in_crop) - 0.5)
+    settle(coarse, decision, in_crop[np.argsort(np.round(sureness * -510).astype(np.int16), kind="stable")])
     return soft
-
-
-def _reaching(region: np.ndarray, anchor: np.ndarray) -> np.ndarray:
-    """The connected pieces of ``region`` that overlap ``anchor`` (4-connected)."""
-    import cv2
-
-    _, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=4)
-    keep = np.zeros(int(labels.max()) + 1, bool)
-    keep[np.unique(labels[anchor & region])] = True
-    keep[0] = False
-    return keep[labels]
 
 
 def _threshold(values: np.ndarray) -> np.ndarray:

@@ -54,7 +54,7 @@ class ScoreModel:
 
 # Fitted on all 30 shared GrabCut photos (every candidate of every simulated click, default
 # settings) by `python -m bench.select_quality --fit`; held-out calibration in docs/BENCHMARKS.md.
-SCORES = ScoreModel((0.7113, -0.0036, -0.2881, 0.1103, -0.1342, 0.0941, -0.3148, -0.2334))
+SCORES = ScoreModel((0.7322, 0.0670, -0.1991, 0.0180, -0.0833, 0.0646, -0.3740, -0.3106))
 
 
 def _boundary_contrast(mask: np.ndarray, weights: PairWeights) -> float:

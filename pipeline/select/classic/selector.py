@@ -10,9 +10,13 @@ How it works (details in ``solve``, ``extents``, ``edges``):
   geodesic share of each pixel (nearer to object or to background clicks; the border stands in
   for background until the first background click) and, after the first click, a prior that
   keeps the previous mask except within the new click's geodesic reach. Clicks are hard disks.
-- A later click may change the previous mask only within limits (``solve.limit_change``): near
+- A later click may change the previous mask only within limits (``limits.limit_change``): near
   the click, not where an earlier click of the other label is nearer, and (per ``Tuning``) only
   in the click's own direction; settings chosen by k-fold (``bench/select_quality.py``).
+- A first click on the photo's zero-click subject (``subject_prior``: the classical subject
+  extractor's backdrop model, border saliency, centre prior and graph cut, run once in
+  ``prepare``) takes the subject's piece under the click as extra evidence, unless the click's
+  own geodesic evidence gives most of that piece to the background (a busy photo).
 - A click's geodesic distances are kept in the selection's state and the photo's max-flow grid
   is built once (``cut``), so a later click costs one shortest-path solve and two max-flow
   solves of the changed terminal links (PyMaxflow when installed, else SciPy).
@@ -20,7 +24,7 @@ How it works (details in ``solve``, ``extents``, ``edges``):
   object, object with neighbours; ``extents``), each scored by an estimate of its IoU.
 - Each candidate is scaled to full resolution; with ``full_size_edges`` its boundary band is
   decided again there from the photo's own colours (``edges``), so a 12 MP photo gets no stair
-  steps. That is off by default until it stops opening enclosed islands (see ``__init__``).
+  steps; the mask keeps its topology there (an enclosed label stays enclosed, ``topology``).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from pipeline.select.classic.solve import (
     hard_background,
     segment,
 )
+from pipeline.select.classic.subject_prior import subject_map
 from pipeline.select.protocol import Candidate, Selection, check_prompt
 from pipeline.types import Box, Point, check_image
 
@@ -60,6 +65,7 @@ class _State:
     masks: tuple[np.ndarray, ...]  # (h, w) bool, one per candidate, in candidate order
     distances: Distances  # geodesic distances to the clicks, for the next click
     kinds: tuple[str, ...] = ()  # extent of each candidate ("object", "part", "neighbours"), in candidate order
+    backed: bool = False  # the zero-click subject backed the first mask (``solve.segment``)
 
 
 class ClassicSelector:
@@ -69,14 +75,11 @@ class ClassicSelector:
 
     def __init__(
         self, *, work_pixels: int = 150_000, tuning: Tuning | None = None, scores: ScoreModel | None = None,
-        full_size_edges: bool = False, extents: bool = True,
+        full_size_edges: bool = True, extents: bool = True,
     ) -> None:  # fmt: skip
         self.work_pixels = work_pixels
         self.tuning = tuning or TUNING
         self.scores = scores or SCORES
-        # Off by default: deciding the band again at full size can open an enclosed island of
-        # another colour (a bottle's white label) to the background, so "fill holes" no longer
-        # closes it (examples/oil_tall: IoU 0.98 -> 0.77). On only where that cannot matter.
         self.full_size_edges = full_size_edges
         self.extents = extents
 
@@ -98,7 +101,8 @@ class ClassicSelector:
         graph = geodesic_graph(lab, edge_weight=tuning.edge_weight, border_cost_px=tuning.border_cost_frac * diag)
         weights = pair_weights(lab)
         border = geodesic_distance(graph, [], border=True)
-        features = Features(colour_bins(small), weights, graph, border, CutGraph(weights, tuning.smoothness))
+        subject = subject_map(small) if tuning.subject_weight > 0 else None
+        features = Features(colour_bins(small), weights, graph, border, CutGraph(weights, tuning.smoothness), subject)
         return ClassicPrepared(image, small, features, scale)
 
     def select(
@@ -123,14 +127,15 @@ class ClassicSelector:
             state = None  # a different prompt: start again rather than refine
         before = state.masks[0] if state is not None and state.masks and state.masks[0].shape == (h, w) else None
         known = state.distances if state is not None and len(seeds) == len(state.seeds) + 1 else None
-        mask, dist = segment(
-            prepared.features, seeds, small_box, before, known if before is not None else None, self.tuning
-        )
-        return self._selection(prepared, mask, seeds, box, dist, small_box)
+        mask, dist, backed = segment(
+            prepared.features, seeds, small_box, before, known if before is not None else None, self.tuning,
+            backed=state is not None and state.backed,
+        )  # fmt: skip
+        return self._selection(prepared, mask, seeds, box, dist, small_box, backed)
 
     def _selection(
         self, prepared: ClassicPrepared, mask: np.ndarray, seeds: tuple[Seed, ...], box: Box | None, dist: Distances,
-        small_box: Box | None,
+        small_box: Box | None, backed: bool = False,
     ) -> Selection:  # fmt: skip
         from pipeline.select.classic.refine import candidates_of, to_full_size
 
@@ -140,4 +145,4 @@ class ClassicSelector:
         rated = candidates_of(prepared, mask, seeds, dist, allowed, self.scores, variants)
         candidates = tuple(Candidate(to_full_size(prepared, m, self.full_size_edges), score) for _, m, score in rated)
         kinds = tuple(kind for kind, _, _ in rated)
-        return Selection(candidates, _State(seeds, box, tuple(m for _, m, _ in rated), dist, kinds))
+        return Selection(candidates, _State(seeds, box, tuple(m for _, m, _ in rated), dist, kinds, backed))

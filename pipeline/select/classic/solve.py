@@ -9,6 +9,8 @@ mask (a prior; what a later click may change is limited, ``limit_change``):
 - Per-pixel costs: colour likelihood from two smoothed colour histograms (object against
   background) plus a geodesic term that favours, for each pixel, the label of the clicks it
   is geodesically nearer to; every click is a hard disk of its label.
+- On a first solve, the zero-click subject's piece under the object clicks adds its own costs
+  and colours (``subject_prior.subject_evidence``).
 - A contrast-sensitive graph cut, re-estimating the colour histograms from the cut a few
   times (GrabCut-style); object parts that hold no object click are dropped.
 
@@ -17,13 +19,15 @@ Masks here are boolean ``(h, w)`` arrays at the working scale; seeds are in work
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pipeline.select.classic.colour import histogram, likelihood_costs
 from pipeline.select.classic.cut import CutGraph
 from pipeline.select.classic.graph import HARD_COST, GeodesicGraph, PairWeights, geodesic_distance
+from pipeline.select.classic.limits import click_reach, limit_change
+from pipeline.select.classic.subject_prior import subject_evidence
 from pipeline.types import Box
 
 
@@ -45,6 +49,7 @@ class Features:
     geodesic: GeodesicGraph
     border_distance: np.ndarray  # (h, w) float32 geodesic distance from the border node, working px
     cuts: CutGraph  # the photo's max-flow grid, reused by every cut
+    subject: np.ndarray | None = None  # (h, w) bool zero-click subject (``subject_prior``), None when not computed
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,12 @@ class Tuning:
     radius_limit: float = float("inf")  # only within this many times the click's distance to its own label (px)
     click_piece: bool = False  # only flips to the click's label, in the one piece that holds the click
     settled: float = 0.0  # no flips where an earlier opposite click is nearer than this times the new one
+    # the zero-click subject as evidence for a first solve (``subject_prior``; 0 switches it off)
+    subject_weight: float = 3.0  # cost of labelling the clicked subject piece background, and the rest object
+    subject_sample: float = 1.0  # share of the clicked subject piece in the object colour sample
+    subject_agreement: float = 0.55  # only where this share of it is geodesically nearer the clicks than the border
+    backed_prior_weight: float = 4.5  # ``prior_weight`` of later clicks after a first mask the subject backed
+    backed_prior_reach: float = 1.0  # ``prior_reach`` of later clicks after a first mask the subject backed
 
 
 TUNING = Tuning()
@@ -150,12 +161,6 @@ def distances(features: Features, seeds: tuple[Seed, ...], before: Distances | N
     return Distances(before.positive, negative), d_click
 
 
-def click_reach(d_click: np.ndarray, click: Seed, previous: np.ndarray) -> float:
-    """Geodesic distance from the click to the nearest pixel that already has its label (working px)."""
-    own = previous == click.positive
-    return float(d_click[own].min()) if own.any() else float(d_click.max())
-
-
 def _prior(d_click: np.ndarray, click: Seed, previous: np.ndarray, tuning: Tuning) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel costs ``(keep, pull)``: of changing ``previous`` (zero near the new click,
     ``prior_weight`` far from it) and of refusing the click's label (``pull_weight`` at the click,
@@ -213,12 +218,22 @@ def segment(
     previous: np.ndarray | None = None,
     before: Distances | None = None,
     tuning: Tuning | None = None,
-) -> tuple[np.ndarray, Distances]:
-    """Object mask (bool, working scale) and click distances from all clicks so far, a box and the previous mask.
+    backed: bool = False,
+) -> tuple[np.ndarray, Distances, bool]:
+    """Object mask (bool, working scale), click distances and whether the subject backs the mask,
+    from all clicks so far, a box and the previous mask.
 
-    ``previous`` is the mask of ``seeds[:-1]`` (or None); ``before`` their distances (or None).
+    ``previous`` is the mask of ``seeds[:-1]`` (or None); ``before`` their distances (or None);
+    ``backed`` whether the subject backed ``previous`` (its later clicks then have the
+    ``backed_prior_*`` prior: a first mask with more evidence behind it is kept more firmly).
     """
     tuning = tuning or TUNING
+    if previous is not None and all(s.positive for s in seeds) and previous[seeds[-1].y, seeds[-1].x]:
+        # only object clicks, the last on what is already object: it corrects nothing, it adds
+        # evidence (a suggested selection's clicks on a product's parts), so all clicks solve afresh
+        previous, before = None, None
+    if previous is not None and backed:
+        tuning = replace(tuning, prior_weight=tuning.backed_prior_weight, prior_reach=tuning.backed_prior_reach)
     bins = features.bins
     shape = bins.shape
     hard_fg, hard_bg = _disk_mask(shape, seeds, tuning.seed_radius_frac * _diag(shape))
@@ -235,6 +250,11 @@ def segment(
         own = fg_w if seeds[-1].positive else bg_w
         pull = _prior(d_click, seeds[-1], previous, tuning)[1]
         own += pull * (float(own.sum()) / max(float(pull.sum()), 1e-6))
+    piece = subject_evidence(features.subject, seeds, dist, tuning) if previous is None else None
+    if piece is not None:  # a first solve of clicks on the zero-click subject
+        geo_fg = geo_fg + tuning.subject_weight * ~piece
+        geo_bg = geo_bg + tuning.subject_weight * piece
+        fg_w = fg_w / max(float(fg_w.sum()), 1e-6) + tuning.subject_sample * piece / float(piece.sum())
     cuts = features.cuts
     cut = cuts.cut if cuts.smoothness == tuning.smoothness else CutGraph(cuts.weights, tuning.smoothness).cut
     mask = hard_fg
@@ -253,47 +273,7 @@ def segment(
         has_opposite = any(s.positive != click.positive for s in seeds[:-1])
         opposite = (dist.negative if click.positive else dist.positive) if has_opposite else None
         mask = keep_seeded(limit_change(previous, mask, click, d_click, opposite, disk, tuning), seeds)
-    return mask, dist
-
-
-def limit_change(
-    previous: np.ndarray, mask: np.ndarray, click: Seed, d_click: np.ndarray, d_opposite: np.ndarray | None,
-    disk: np.ndarray, tuning: Tuning,
-) -> np.ndarray:  # fmt: skip
-    """The new cut ``mask`` kept only where a later click may change ``previous``.
-
-    The cut re-solves the whole photo, so a re-estimated colour model may flip pixels far from
-    the click, and an object click on a small missed piece may spill into similar background
-    through a weak edge. Hard limits against that (each off by default; the soft prior of
-    ``_prior`` did better in the k-fold): a change is kept only within ``reach_limit`` geodesic
-    reaches of the click, and within ``radius_limit`` times the click's distance to the nearest
-    pixel that already has its label; where an earlier click of the other label is
-    geodesically nearer than ``settled`` times the new click (``d_opposite``, None without such
-    clicks) its verdict stands; with ``click_piece`` only flips to the click's label in the one
-    connected piece that touches the click's disk are kept.
-    """
-    import cv2
-
-    label = click.positive
-    near = d_click <= tuning.reach_limit * max(click_reach(d_click, click, previous), 1.0)
-    if np.isfinite(tuning.radius_limit):
-        other = (previous != label).astype(np.uint8)  # distances to its zeros: the pixels with the click's label
-        reach = float(cv2.distanceTransform(other, cv2.DIST_L2, 3)[click.y, click.x]) if (other == 0).any() else np.inf
-        radius = tuning.radius_limit * max(reach, 2.0)
-        yy, xx = np.ogrid[: mask.shape[0], : mask.shape[1]]
-        near &= (yy - click.y) ** 2 + (xx - click.x) ** 2 <= radius**2
-    if d_opposite is not None and tuning.settled > 0:
-        near &= d_opposite >= tuning.settled * d_click
-    towards = (((mask == label) & near) | disk) & (previous != label)
-    away = (mask != label) & (previous == label) & near & (not tuning.click_piece)
-    if tuning.click_piece:
-        _, pieces = cv2.connectedComponents(towards.astype(np.uint8), connectivity=8)
-        held = np.unique(pieces[disk & towards])
-        towards = np.isin(pieces, held[held > 0])
-    changed = previous.copy()
-    changed[towards] = label
-    changed[away] = not label
-    return changed
+    return mask, dist, piece is not None or (backed and previous is not None)
 
 
 @dataclass(frozen=True)

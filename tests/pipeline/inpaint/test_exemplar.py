@@ -100,7 +100,18 @@ def test_cancel_stops_before_filling() -> None:
 
 
 @pytest.mark.parametrize(
-    "settings", [{"patch_px": 6}, {"patch_px": 21}, {"work_side_px": 64}, {"margin": -1}, {"em_iterations": 0}]
+    "settings",
+    [
+        {"patch_px": 6},
+        {"patch_px": 21},
+        {"work_side_px": 64},
+        {"margin": -1},
+        {"em_iterations": 0},
+        {"guide_weight": -1},
+        {"vote_sharpness": -0.5},
+        {"detail_gain": 5},
+        {"smooth_weight": 2},
+    ],
 )
 def test_rejects_bad_settings(settings: dict[str, float]) -> None:
     with pytest.raises(InvalidInput):

@@ -1,0 +1,60 @@
+"""Hard limits on what a later click may change (all off by default; see ``solve.Tuning``).
+
+The soft prior of ``solve`` (changing the previous mask costs more far from the new click) did
+better in the k-fold of ``bench/select_quality.py`` than any of these; they stay for that bench.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from pipeline.select.classic.solve import Seed, Tuning
+
+
+def click_reach(d_click: np.ndarray, click: Seed, previous: np.ndarray) -> float:
+    """Geodesic distance from the click to the nearest pixel that already has its label (working px)."""
+    own = previous == click.positive
+    return float(d_click[own].min()) if own.any() else float(d_click.max())
+
+
+def limit_change(
+    previous: np.ndarray, mask: np.ndarray, click: Seed, d_click: np.ndarray, d_opposite: np.ndarray | None,
+    disk: np.ndarray, tuning: Tuning,
+) -> np.ndarray:  # fmt: skip
+    """The new cut ``mask`` kept only where a later click may change ``previous``.
+
+    The cut re-solves the whole photo, so a re-estimated colour model may flip pixels far from
+    the click, and an object click on a small missed piece may spill into similar background
+    through a weak edge. Hard limits against that (each off by default; the soft prior of
+    ``_prior`` did better in the k-fold): a change is kept only within ``reach_limit`` geodesic
+    reaches of the click, and within ``radius_limit`` times the click's distance to the nearest
+    pixel that already has its label; where an earlier click of the other label is
+    geodesically nearer than ``settled`` times the new click (``d_opposite``, None without such
+    clicks) its verdict stands; with ``click_piece`` only flips to the click's label in the one
+    connected piece that touches the click's disk are kept.
+    """
+    import cv2
+
+    label = click.positive
+    near = d_click <= tuning.reach_limit * max(click_reach(d_click, click, previous), 1.0)
+    if np.isfinite(tuning.radius_limit):
+        other = (previous != label).astype(np.uint8)  # distances to its zeros: the pixels with the click's label
+        reach = float(cv2.distanceTransform(other, cv2.DIST_L2, 3)[click.y, click.x]) if (other == 0).any() else np.inf
+        radius = tuning.radius_limit * max(reach, 2.0)
+        yy, xx = np.ogrid[: mask.shape[0], : mask.shape[1]]
+        near &= (yy - click.y) ** 2 + (xx - click.x) ** 2 <= radius**2
+    if d_opposite is not None and tuning.settled > 0:
+        near &= d_opposite >= tuning.settled * d_click
+    towards = (((mask == label) & near) | disk) & (previous != label)
+    away = (mask != label) & (previous == label) & near & (not tuning.click_piece)
+    if tuning.click_piece:
+        _, pieces = cv2.connectedComponents(towards.astype(np.uint8), connectivity=8)
+        held = np.unique(pieces[disk & towards])
+        towards = np.isin(pieces, held[held > 0])
+    changed = previous.copy()
+    changed[towards] = label
+    changed[away] = not label
+    return changed
