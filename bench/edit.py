@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench.removal_cases import read_rgb, silhouette  # noqa: E402 - after the path fix
 from pipeline.edits.remove import remove  # noqa: E402
 from pipeline.inpaint.classic import ClassicInpainter  # noqa: E402
 
@@ -47,21 +48,6 @@ PHOTOS = [
     "scikit-image/astronaut.png",
 ]
 SHAPES = ["GT02", "GT04", "GT13", "GT23"]
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise SystemExit(f"cannot read {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def silhouette(name: str, height_px: int) -> np.ndarray:
-    alpha = cv2.imread(str(DATASETS / "alphamatting" / "alpha" / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
-    ys, xs = np.nonzero(alpha > 127)
-    shape = alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    scale = height_px / shape.shape[0]
-    return cv2.resize(shape, (max(1, int(shape.shape[1] * scale)), height_px)) > 127
 
 
 def paste(background: np.ndarray, shape: np.ndarray, at: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:

@@ -7,29 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import one_line_error, stencil
 from PIL import Image as PILImage
 
 from pipeline import recipe as rc
-from pipeline.cli import main
 from pipeline.edits.background import SolidColor
 from pipeline.inpaint.protocol import DEFAULT_PROMPTING
 from pipeline.io import images as imageio
 
 
-def stencil(*args: object) -> int:
-    return main([str(a) for a in args])
-
-
 def read_rgb(path: Path) -> np.ndarray:
     return np.asarray(PILImage.open(path).convert("RGB"))
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stencil: error: "), lines
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def steps_of(path: Path) -> list[dict]:

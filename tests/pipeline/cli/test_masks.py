@@ -9,26 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import one_line_error, stencil
 from PIL import Image as PILImage
 
 from pipeline import recipe as rc
-from pipeline.cli import main
 from pipeline.io import images as imageio
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def stencil(*args: object) -> int:
-    return main([str(a) for a in args])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stencil: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
 
 
 def save_rgba_png(path: Path, rgb: np.ndarray, alpha: np.ndarray) -> Path:

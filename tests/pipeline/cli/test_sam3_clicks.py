@@ -10,26 +10,14 @@ import pytest
 
 pytest.importorskip("transformers")
 
+from cli_run import one_line_error, stencil  # noqa: E402
 from tiny_transformers import save_sam3, save_sam3_full  # noqa: E402
 
 from pipeline import recipe as rc  # noqa: E402
-from pipeline.cli import main  # noqa: E402
 from pipeline.edits.background import SolidColor  # noqa: E402
 from pipeline.io import images as imageio  # noqa: E402
 from pipeline.recipe.codec import dumps  # noqa: E402
 from pipeline.types import Point  # noqa: E402
-
-
-def stencil(*args: object) -> int:
-    return main([str(a) for a in args])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stencil: error: "), lines
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

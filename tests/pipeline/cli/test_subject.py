@@ -7,25 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import one_line_error, stencil
 from PIL import Image as PILImage
 from tiny_subject import bright_square_photo, export_tiny_subject
 
 from pipeline import masks
-from pipeline.cli import main
 from pipeline.io import images as imageio
 from pipeline.select.subject import learned
-
-
-def stencil(*args: object) -> int:
-    return main([str(a) for a in args])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stencil: error: "), lines
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture

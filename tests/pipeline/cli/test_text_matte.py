@@ -12,22 +12,10 @@ from PIL import Image as PILImage
 
 pytest.importorskip("transformers")
 
+from cli_run import one_line_error, stencil  # noqa: E402
 from tiny_transformers import save_sam3, save_vitmatte  # noqa: E402
 
-from pipeline.cli import main  # noqa: E402
 from pipeline.io import images as imageio  # noqa: E402
-
-
-def stencil(*args: object) -> int:
-    return main([str(a) for a in args])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], *fragments: str) -> str:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stencil: error: "), lines
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

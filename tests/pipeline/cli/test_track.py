@@ -8,20 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import one_line_error, stencil
 from track_clips import jaccard, scene, write_clip, write_mask, write_photos
 
-from pipeline.cli import main
 from pipeline.io.images import decode_mask
 from pipeline.io.video import probe_clip
-
-
-def stencil(*args: object) -> int:
-    return main([str(a) for a in args])
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str], fragment: str) -> None:
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stencil: error: ") and fragment in lines[0], lines
 
 
 @pytest.fixture

@@ -1,0 +1,57 @@
+"""The settings the click-selection k-fold (``bench/select_quality.py``) chose from, round by round.
+
+Each grid names its settings by what differs from the one before it; the k-fold picks per fold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pipeline.select.classic.solve import TUNING, Tuning
+
+# the defaults of issue 12's first session (no subject evidence)
+BEFORE = dataclasses.replace(TUNING, smoothness=5.0, prior_weight=3.0, prior_reach=1.5, subject_weight=0.0)
+# the selector's settings before issue 12 (a weaker prior, no limits)
+OLD_TUNING = dataclasses.replace(BEFORE, smoothness=3.5, prior_weight=1.5, prior_reach=3.0)
+GRID = {  # round 1: the settings the k-fold chose from (names: what differs from the old settings)
+    "old-rule": OLD_TUNING,
+    "prior2_reach2": dataclasses.replace(OLD_TUNING, prior_weight=2.0, prior_reach=2.0),
+    "prior3_reach2": dataclasses.replace(OLD_TUNING, prior_weight=3.0, prior_reach=2.0),
+    "prior3_reach1.5": dataclasses.replace(OLD_TUNING, prior_weight=3.0, prior_reach=1.5),
+    "prior3_reach1.5_settled1": dataclasses.replace(OLD_TUNING, prior_weight=3.0, prior_reach=1.5, settled=1.0),
+    "radius4": dataclasses.replace(OLD_TUNING, radius_limit=4.0),
+    "settled1": dataclasses.replace(OLD_TUNING, settled=1.0),
+    "reach6_piece": dataclasses.replace(OLD_TUNING, reach_limit=6.0, click_piece=True),
+}
+TRIAL = {  # round 2: neighbours of round 1's choice in the other weights
+    "default": BEFORE,
+    "smooth3.5": dataclasses.replace(BEFORE, smoothness=3.5),
+    "smooth7": dataclasses.replace(BEFORE, smoothness=7.0),
+    "geodesic2.5": dataclasses.replace(BEFORE, geodesic_weight=2.5),
+    "geodesic6": dataclasses.replace(BEFORE, geodesic_weight=6.0),
+    "sample0.05": dataclasses.replace(BEFORE, sample_frac=0.05),
+    "sample0.14": dataclasses.replace(BEFORE, sample_frac=0.14),
+    "iterations3": dataclasses.replace(BEFORE, iterations=3),
+}
+
+
+def _subject(gate: float, prior: float = 3.0, reach: float = 1.5, backed: tuple[float, float] = (4.5, 1.0)) -> Tuning:
+    """``BEFORE`` with the subject as first-click evidence (``gate``: ``subject_agreement``), the
+    prior of every later click and (``backed``) of later clicks after a subject-backed first mask."""
+    return dataclasses.replace(
+        BEFORE, subject_weight=3.0, subject_agreement=gate, prior_weight=prior, prior_reach=reach,
+        backed_prior_weight=backed[0], backed_prior_reach=backed[1],
+    )  # fmt: skip
+
+
+SUBJECT = {  # round 3 (the default grid): the zero-click subject as first-click evidence, its gate
+    "before": BEFORE,
+    "subject_gate0.55_backed4.5_reach1": _subject(0.55),
+    "subject_always_backed4.5_reach1": _subject(0.0),
+}
+EXPLORED = {  # round 3's first grid: one prior for every later click
+    "subject_gate0.55": _subject(0.55, backed=(3.0, 1.5)),
+    "subject_gate0.55_prior4.5_reach1": _subject(0.55, 4.5, 1.0, (4.5, 1.0)),
+    "subject_gate0.55_prior4.5_reach1.5": _subject(0.55, 4.5, 1.5, (4.5, 1.5)),
+    "subject_always_prior4.5_reach1": _subject(0.0, 4.5, 1.0, (4.5, 1.0)),
+}
