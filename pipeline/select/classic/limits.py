@@ -1,4 +1,4 @@
-"""Hard limits on what a later click may change (all off by default; see ``solve.Tuning``).
+"""Hard limits on what a later click may change (all off by default; see ``inputs.Tuning``).
 
 The soft prior of ``solve`` (changing the previous mask costs more far from the new click) did
 better in the k-fold of ``bench/select_quality.py`` than any of these; they stay for that bench.
@@ -6,12 +6,9 @@ better in the k-fold of ``bench/select_quality.py`` than any of these; they stay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from pipeline.select.classic.solve import Seed, Tuning
+from pipeline.select.classic.inputs import Seed, Tuning
 
 
 def click_reach(d_click: np.ndarray, click: Seed, previous: np.ndarray) -> float:

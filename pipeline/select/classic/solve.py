@@ -26,18 +26,12 @@ import numpy as np
 from pipeline.select.classic.colour import histogram, likelihood_costs
 from pipeline.select.classic.cut import CutGraph
 from pipeline.select.classic.graph import HARD_COST, GeodesicGraph, PairWeights, geodesic_distance
+from pipeline.select.classic.inputs import TUNING, Seed, Tuning
 from pipeline.select.classic.limits import click_reach, limit_change
 from pipeline.select.classic.subject_prior import subject_evidence
 from pipeline.types import Box
 
-
-@dataclass(frozen=True)
-class Seed:
-    """A click at working-scale row ``y`` and column ``x``; ``positive`` marks object."""
-
-    y: int
-    x: int
-    positive: bool
+__all__ = ["TUNING", "ClassicPrepared", "Distances", "Features", "Seed", "Tuning", "segment"]
 
 
 @dataclass(frozen=True)
@@ -50,38 +44,6 @@ class Features:
     border_distance: np.ndarray  # (h, w) float32 geodesic distance from the border node, working px
     cuts: CutGraph  # the photo's max-flow grid, reused by every cut
     subject: np.ndarray | None = None  # (h, w) bool zero-click subject (``subject_prior``), None when not computed
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """Energy weights of the classical selector (dimensionless unless marked ``_px`` / ``_frac``)."""
-
-    smoothness: float = 5.0  # Potts weight against colour costs of ~[0, 9]
-    seed_radius_frac: float = 0.012  # hard disk around each click, fraction of the diagonal
-    geodesic_weight: float = 4.0  # cost of the label of the geodesically farther clicks
-    sample_frac: float = 0.08  # geodesic reach of a click's colour sample, fraction of the diagonal
-    iterations: int = 2
-    edge_weight: float = 4.0  # geodesic step cost per relative colour distance
-    border_cost_frac: float = 0.08  # geodesic head start of the border, fraction of the diagonal
-    prior_weight: float = 3.0  # cost of changing the previous label far from the new click
-    prior_reach: float = 1.5  # the prior fades in from this many geodesic reaches of the new click
-    pull_weight: float = 3.0  # with a box and no object click: cost of refusing the new click's label near it
-    previous_sample: float = 1.0  # weight of the previous mask in the colour samples
-    # hard limits on what a later click may change (``limit_change``); inf / False / 0 switch one off.
-    # The k-fold of bench/select_quality.py tried them against the soft prior above and kept them off.
-    reach_limit: float = float("inf")  # only within this many geodesic reaches of the click
-    radius_limit: float = float("inf")  # only within this many times the click's distance to its own label (px)
-    click_piece: bool = False  # only flips to the click's label, in the one piece that holds the click
-    settled: float = 0.0  # no flips where an earlier opposite click is nearer than this times the new one
-    # the zero-click subject as evidence for a first solve (``subject_prior``; 0 switches it off)
-    subject_weight: float = 3.0  # cost of labelling the clicked subject piece background, and the rest object
-    subject_sample: float = 1.0  # share of the clicked subject piece in the object colour sample
-    subject_agreement: float = 0.55  # only where this share of it is geodesically nearer the clicks than the border
-    backed_prior_weight: float = 4.5  # ``prior_weight`` of later clicks after a first mask the subject backed
-    backed_prior_reach: float = 1.0  # ``prior_reach`` of later clicks after a first mask the subject backed
-
-
-TUNING = Tuning()
 
 
 def _diag(shape: tuple[int, ...]) -> float:
