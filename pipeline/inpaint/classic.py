@@ -20,15 +20,13 @@ Prompts, seeds, steps and guidance are ignored; every strength is treated as 1.
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.errors import Cancelled, InvalidInput
-from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
+from pipeline.errors import InvalidInput
+from pipeline.inpaint.holes import FillsEachHole
 from pipeline.types import Image
 
 log = logging.getLogger(__name__)
@@ -37,9 +35,6 @@ Floats = npt.NDArray[np.float32]
 
 DETAIL_SIDE_PX = 1024
 """Longest side of the level where the fill is matched to the known pixels' detail."""
-
-MAX_SEPARATE_HOLES = 48
-"""Above this many separate holes, one crop around all of them is cheaper than one per hole."""
 
 
 def smooth_fill(values: Floats, known: Floats) -> Floats:
@@ -95,7 +90,7 @@ def _resize(array: Floats, size: tuple[int, int], interpolation: int) -> Floats:
     return np.asarray(out, np.float32).reshape(size[1], size[0], -1)
 
 
-class ClassicInpainter:
+class ClassicInpainter(FillsEachHole):
     """Coarse-to-fine Telea with push-pull detail matching (see the module docstring).
 
     - ``coarse_side_px``: longest side of a hole's crop at the coarse level (64 to 2048).
@@ -104,6 +99,7 @@ class ClassicInpainter:
     """
 
     name = "classic"
+    min_pad_px = 8
 
     def __init__(self, *, coarse_side_px: int = 256, radius_px: int = 5, margin: float = 0.25) -> None:
         if not 64 <= coarse_side_px <= 2048:
@@ -116,21 +112,7 @@ class ClassicInpainter:
         self.radius_px = radius_px
         self.margin = margin
 
-    def inpaint(
-        self,
-        request: InpaintRequest,
-        *,
-        progress: ProgressFn | None = None,
-        cancel: CancelFlag | None = None,
-    ) -> Image:
-        """Fill every pixel where ``request.mask > 0``; other pixels come back unchanged.
-
-        Returns a new ``(H, W, 3)`` uint8 image; ``request.image`` is not modified.
-        """
-        # Holes filled earlier are known now; holes still to come stay unknown.
-        return fill_each_hole(request, self._fill, margin=self.margin, min_pad_px=8, progress=progress, cancel=cancel)
-
-    def _fill(self, crop: Image, hole: npt.NDArray[np.bool_]) -> Image:
+    def fill_hole(self, crop: Image, hole: npt.NDArray[np.bool_]) -> Image:
         """Fill ``hole`` (bool, H x W) in ``crop`` (H x W x 3 uint8); returns a new crop."""
         height, width = hole.shape
         if hole.all():  # the hole covers the whole crop: nothing to extend from
@@ -198,60 +180,3 @@ def _telea(image: Image, hole: npt.NDArray[np.bool_], radius_px: int) -> Image:
         return image.copy()
     filled = cv2.inpaint(np.ascontiguousarray(image), hole.astype(np.uint8), radius_px, cv2.INPAINT_TELEA)
     return np.asarray(filled, np.uint8)
-
-
-def _hole_boxes(hole: npt.NDArray[np.bool_], *, step: int = 4) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes ``(x0, y0, x1, y1)`` (x1, y1 exclusive) of the holes, largest first.
-
-    Holes are found on a ``step`` times smaller copy (any hole pixel marks its cell), so holes
-    closer than ``step`` px share a box; boxes are rounded outward to whole cells.
-    """
-    if not hole.any():
-        return []
-    height, width = hole.shape
-    cells = (max(1, -(-width // step)), max(1, -(-height // step)))
-    coarse = cv2.resize(hole.view(np.uint8), cells, interpolation=cv2.INTER_AREA) if step > 1 else hole.view(np.uint8)
-    if step > 1:  # INTER_AREA averages: any hole pixel makes a cell non-zero unless it rounds away
-        coarse = cv2.dilate(coarse, np.ones((2, 2), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats((coarse > 0).view(np.uint8), connectivity=8)
-    stats = stats[1:count]
-    if len(stats) > MAX_SEPARATE_HOLES or len(stats) == 0:
-        ys, xs = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
-        return [(int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1)]
-    order = np.argsort(-stats[:, cv2.CC_STAT_AREA])
-    boxes = []
-    for row in stats[order]:
-        x, y, w, h = (int(v) * step for v in row[:4])
-        boxes.append((x, y, min(width, x + w), min(height, y + h)))
-    return boxes
-
-
-def fill_each_hole(
-    request: InpaintRequest,
-    fill: Callable[[Image, npt.NDArray[np.bool_]], Image],
-    *,
-    margin: float,
-    min_pad_px: int,
-    progress: ProgressFn | None = None,
-    cancel: CancelFlag | None = None,
-) -> Image:
-    """Fill ``request``'s holes one region at a time, largest first: ``fill(crop, hole)`` gets the
-    region's box plus ``margin`` times its size (at least ``min_pad_px``) on each side and returns
-    that crop filled. Only hole pixels are pasted back, so every other pixel comes back unchanged;
-    holes filled earlier count as known for later ones. Cancel is checked between regions."""
-    result = request.image.copy()
-    remaining = request.mask > 0
-    boxes = _hole_boxes(remaining)
-    height, width = remaining.shape
-    for index, (x0, y0, x1, y1) in enumerate(boxes, start=1):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("inpainting was cancelled; nothing was changed")
-        pad = max(min_pad_px, int(math.ceil(margin * max(x1 - x0, y1 - y0))))
-        window = (slice(max(0, y0 - pad), min(height, y1 + pad)), slice(max(0, x0 - pad), min(width, x1 + pad)))
-        if remaining[y0:y1, x0:x1].any():
-            hole = remaining[window]
-            np.copyto(result[window], fill(result[window], hole), where=hole[..., None])
-            remaining[window] = False
-        if progress is not None:
-            progress(index, len(boxes))
-    return result

@@ -35,9 +35,9 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.errors import InvalidInput
-from pipeline.inpaint.classic import _pad_to, _shrink_known, fill_each_hole, smooth_fill
+from pipeline.inpaint.classic import ClassicInpainter, _pad_to, _shrink_known, smooth_fill
 from pipeline.inpaint.exemplar_levels import Step, complete_level, final_vote
-from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
+from pipeline.inpaint.holes import FillsEachHole
 from pipeline.types import Image
 
 Bools = npt.NDArray[np.bool_]
@@ -54,7 +54,7 @@ GUIDE_SIGMA_PX = 2.0
 """Blur (at each level) of the smooth fill that guides the choice of sources."""
 
 
-class ExemplarInpainter:
+class ExemplarInpainter(FillsEachHole):
     """PatchMatch completion, coarse to fine (see the module docstring).
 
     - ``patch_px``: side of a patch (odd, 5 to 15).
@@ -75,6 +75,7 @@ class ExemplarInpainter:
     """
 
     name = "exemplar"
+    min_pad_px = 16
 
     def __init__(
         self,
@@ -115,17 +116,7 @@ class ExemplarInpainter:
         self.smooth_weight = smooth_weight
         self.smooth_sigma_px = smooth_sigma_px
 
-    def inpaint(
-        self,
-        request: InpaintRequest,
-        *,
-        progress: ProgressFn | None = None,
-        cancel: CancelFlag | None = None,
-    ) -> Image:
-        """Fill every pixel where ``request.mask > 0``; returns a new ``(H, W, 3)`` uint8 image."""
-        return fill_each_hole(request, self._fill, margin=self.margin, min_pad_px=16, progress=progress, cancel=cancel)
-
-    def _fill(self, crop: Image, hole: Bools) -> Image:
+    def fill_hole(self, crop: Image, hole: Bools) -> Image:
         """Fill ``hole`` (H x W bool) of ``crop`` (H x W x 3 uint8); returns a new crop."""
         height, width = hole.shape
         if hole.all():
@@ -204,10 +195,8 @@ class ExemplarInpainter:
 
 def _smooth_work(work: Floats, hole: Bools) -> Floats:
     """The smooth engine's fill of the work-level crop: the guide's and the low frequencies' source."""
-    from pipeline.inpaint.classic import ClassicInpainter
-
     known_only = np.where(hole[..., None], 0, np.clip(work + 0.5, 0, 255)).astype(np.uint8)
-    return ClassicInpainter()._fill(known_only, hole).astype(np.float32)
+    return ClassicInpainter().fill_hole(known_only, hole).astype(np.float32)
 
 
 def _smooth(crop: Image, hole: Bools) -> Image:

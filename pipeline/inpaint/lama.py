@@ -27,8 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.errors import InvalidModel, ModelUnavailable
-from pipeline.inpaint.classic import fill_each_hole
-from pipeline.inpaint.protocol import CancelFlag, InpaintRequest, ProgressFn
+from pipeline.inpaint.holes import FillsEachHole
 from pipeline.io.download import Artifact
 from pipeline.settings import Settings
 from pipeline.types import Image
@@ -105,7 +104,7 @@ def _check_interface(module: Any, path: Path, device: str) -> None:
         raise InvalidModel(f"{path} has the wrong interface (it returned {got} for a 1x3x64x64 image); {INTERFACE}")
 
 
-class LamaInpainter:
+class LamaInpainter(FillsEachHole):
     """A loaded LaMa module run on a crop around each hole (see the module docstring).
 
     - ``max_side_px``: longest side the network sees (a larger crop is shrunk; 256 to 4096).
@@ -113,6 +112,7 @@ class LamaInpainter:
     """
 
     name = "lama"
+    min_pad_px = 32
 
     def __init__(self, module: Any, device: str, *, max_side_px: int = 1024, margin: float = 0.5) -> None:
         self.module = module
@@ -120,17 +120,7 @@ class LamaInpainter:
         self.max_side_px = max_side_px
         self.margin = margin
 
-    def inpaint(
-        self,
-        request: InpaintRequest,
-        *,
-        progress: ProgressFn | None = None,
-        cancel: CancelFlag | None = None,
-    ) -> Image:
-        """Fill every pixel where ``request.mask > 0``; returns a new ``(H, W, 3)`` uint8 image."""
-        return fill_each_hole(request, self._run, margin=self.margin, min_pad_px=32, progress=progress, cancel=cancel)
-
-    def _run(self, crop: Image, hole: npt.NDArray[np.bool_]) -> Image:
+    def fill_hole(self, crop: Image, hole: npt.NDArray[np.bool_]) -> Image:
         """The network's fill of ``hole`` in ``crop`` at the crop's size (uint8, H x W x 3)."""
         import torch
 
