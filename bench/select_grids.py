@@ -68,3 +68,11 @@ GATE = {  # round 4 (the default grid): when the subject may back a first click,
     "piece0.8": _subject(0.0, piece=0.8),
     "agree0.55_piece0.5": _subject(0.55, piece=0.5),
 }
+BACKED = {  # round 5 (same rule): a firmer prior after a subject-backed first mask, against round 4's choices
+    "never": BEFORE,
+    "agree0.55": _subject(0.55),
+    "agree0.65": _subject(0.65),
+    "agree0.55_backed6": _subject(0.55, backed=(6.0, 1.0)),
+    "agree0.55_backed8": _subject(0.55, backed=(8.0, 1.0)),
+    "agree0.55_backed6_reach0.75": _subject(0.55, backed=(6.0, 0.75)),
+}
