@@ -76,3 +76,11 @@ BACKED = {  # round 5 (same rule): a firmer prior after a subject-backed first m
     "agree0.55_backed8": _subject(0.55, backed=(8.0, 1.0)),
     "agree0.55_backed6_reach0.75": _subject(0.55, backed=(6.0, 0.75)),
 }
+REACH = {  # round 6 (same rule): a weaker prior for masks the subject did not back (clutter's slow climbs)
+    "agree0.55": _subject(0.55),
+    "agree0.55_backed6": _subject(0.55, backed=(6.0, 1.0)),
+    "agree0.55_backed6_prior3_reach2": _subject(0.55, 3.0, 2.0, (6.0, 1.0)),
+    "agree0.55_backed6_prior2.5_reach2": _subject(0.55, 2.5, 2.0, (6.0, 1.0)),
+    "agree0.55_backed6_prior2_reach2": _subject(0.55, 2.0, 2.0, (6.0, 1.0)),
+    "agree0.55_backed6_prior2_reach1.5": _subject(0.55, 2.0, 1.5, (6.0, 1.0)),
+}
