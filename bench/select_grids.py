@@ -84,3 +84,9 @@ REACH = {  # round 6 (same rule): a weaker prior for masks the subject did not b
     "agree0.55_backed6_prior2_reach2": _subject(0.55, 2.0, 2.0, (6.0, 1.0)),
     "agree0.55_backed6_prior2_reach1.5": _subject(0.55, 2.0, 1.5, (6.0, 1.0)),
 }
+LOCAL = {  # round 7 (same rule): colour costs from local samples near a background click (``Tuning.local_colour``)
+    "agree0.55": _subject(0.55),
+    "agree0.55_local0.5": dataclasses.replace(_subject(0.55), local_colour=0.5),
+    "agree0.55_local0.75": dataclasses.replace(_subject(0.55), local_colour=0.75),
+    "agree0.55_local1": dataclasses.replace(_subject(0.55), local_colour=1.0),
+}

@@ -173,6 +173,34 @@ def _colour_samples(
     return fg_w, bg_w
 
 
+def _local_colour(
+    bins: np.ndarray, dist: Distances, d_click: np.ndarray, seeds: tuple[Seed, ...], previous: np.ndarray | None,
+    tuning: Tuning,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:  # fmt: skip
+    """Colour costs ``(share, cost_fg, cost_bg)`` near a later background click from local samples, or None.
+
+    The global colour model is re-estimated from the previous mask; when that mask has swallowed
+    neighbouring things (a cluttered shelf), their colours are "object", so a background click on
+    one of them removes little more than its own disk (on the cluttered set a click fixed a few
+    percent of the wrong region it landed in). Near the click, colours are instead judged by the
+    click's own geodesic neighbourhood against the object clicks' neighbourhood, not against the
+    previous mask. Their share is ``local_colour`` where the click may change the mask (``_prior``:
+    within ``prior_reach`` geodesic reaches), fading to zero where the prior is full. Object clicks
+    keep the global model: with local colours too they spilled into clutter (in-sample, clutter
+    NoC@90 10.4 against 9.96 without).
+    """
+    click = seeds[-1]
+    if tuning.local_colour <= 0 or click.positive or previous is None or not np.isfinite(dist.positive).any():
+        return None
+    sigma = tuning.local_sample_frac * _diag(bins.shape)
+    local_fg, local_bg = likelihood_costs(
+        bins, histogram(bins, np.exp(-dist.positive / sigma)), histogram(bins, np.exp(-d_click / sigma))
+    )
+    relative = d_click / max(tuning.prior_reach * click_reach(d_click, click, previous), 1.0)
+    share = (tuning.local_colour * np.clip(2.0 - relative, 0.0, 1.0)).astype(np.float32)
+    return share, local_fg, local_bg
+
+
 def segment(
     features: Features,
     seeds: tuple[Seed, ...],
@@ -217,11 +245,16 @@ def segment(
         geo_fg = geo_fg + tuning.subject_weight * ~piece
         geo_bg = geo_bg + tuning.subject_weight * piece
         fg_w = fg_w / max(float(fg_w.sum()), 1e-6) + tuning.subject_sample * piece / float(piece.sum())
+    local = _local_colour(bins, dist, d_click, seeds, previous, tuning) if d_click is not None else None
     cuts = features.cuts
     cut = cuts.cut if cuts.smoothness == tuning.smoothness else CutGraph(cuts.weights, tuning.smoothness).cut
     mask = hard_fg
     for _ in range(tuning.iterations):
         cost_fg, cost_bg = likelihood_costs(bins, histogram(bins, fg_w), histogram(bins, bg_w))
+        if local is not None:
+            share, local_fg, local_bg = local
+            cost_fg = cost_fg * (1 - share) + local_fg * share
+            cost_bg = cost_bg * (1 - share) + local_bg * share
         cost_fg += geo_fg
         cost_bg += geo_bg
         cost_fg[hard_bg] = HARD_COST
