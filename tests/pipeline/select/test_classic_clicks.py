@@ -64,9 +64,11 @@ def test_a_later_click_only_moves_the_mask_its_own_way(seed: int) -> None:
 
 def test_with_the_old_weak_prior_a_click_undoes_earlier_work() -> None:
     """The scene can tell: with the settings before the k-fold (smoothness 3.5, prior 1.5 beyond 3 reaches,
-    no subject) a click there takes back what an earlier one settled, and IoU drops."""
+    no subject, no local colour) a click there takes back what an earlier one settled, and IoU drops."""
     image, truth = _cluttered(np.random.default_rng(0))
-    old = dataclasses.replace(TUNING, smoothness=3.5, prior_weight=1.5, prior_reach=3.0, subject_weight=0.0)
+    old = dataclasses.replace(
+        TUNING, smoothness=3.5, prior_weight=1.5, prior_reach=3.0, subject_weight=0.0, local_colour=0.0
+    )
     selector = ClassicSelector(tuning=old)
     masks, points = _protocol(selector, image, truth)
     wrong_way = [
