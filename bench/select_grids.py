@@ -93,3 +93,9 @@ LOCAL = {  # round 7 (same rule): colour costs from local samples near a backgro
     "agree0.55_local0.75": dataclasses.replace(_subject(0.55), local_colour=0.75),
     "agree0.55_local1": dataclasses.replace(_subject(0.55), local_colour=1.0),
 }
+CONFIDENT = {  # round 8 (same rule): round 7's local colour only where the local samples tell the labels apart
+    "agree0.55": _subject(0.55),
+    "agree0.55_local0.75_conf1": dataclasses.replace(_subject(0.55), local_colour=0.75, local_confidence=1.0),
+    "agree0.55_local0.75_conf2.2": dataclasses.replace(_subject(0.55), local_colour=0.75, local_confidence=2.2),
+    "agree0.55_local1_conf2.2": dataclasses.replace(_subject(0.55), local_colour=1.0, local_confidence=2.2),
+}

@@ -37,7 +37,18 @@ import numpy as np
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench.select_data import Sample, boundary_f, cluttered, grabcut, middle_truth, upscaled  # noqa: E402
-from bench.select_grids import BACKED, EXPLORED, GATE, GRID, LOCAL, OLD_TUNING, REACH, SUBJECT, TRIAL  # noqa: E402
+from bench.select_grids import (  # noqa: E402
+    BACKED,
+    CONFIDENT,
+    EXPLORED,
+    GATE,
+    GRID,
+    LOCAL,
+    OLD_TUNING,
+    REACH,
+    SUBJECT,
+    TRIAL,
+)
 from pipeline.select.classic.extents import ScoreModel, describe  # noqa: E402
 from pipeline.select.classic.selector import ClassicSelector  # noqa: E402
 from pipeline.select.classic.solve import Tuning  # noqa: E402
@@ -266,7 +277,7 @@ def main() -> None:
     if "old" in parts:
         report("all 30, old behaviour", run_all(old_selector(), samples, "old"))
     if "kfold" in parts:
-        every = GRID | TRIAL | SUBJECT | EXPLORED | GATE | BACKED | REACH | LOCAL
+        every = GRID | TRIAL | SUBJECT | EXPLORED | GATE | BACKED | REACH | LOCAL | CONFIDENT
         grid = {name: every[name] for name in args.grid.split(",")} if args.grid else GATE
         extra = [] if args.grabcut_only else cluttered()
         kfold(samples, grid, edges=not args.no_edges, extra=extra, pooled_drops=args.pooled_drops)

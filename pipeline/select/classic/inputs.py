@@ -49,6 +49,7 @@ class Tuning:
     # near a later background click, colour costs from local samples (0 switches it off; ``solve._local_colour``);
     # 0.75 is the k-fold's choice on all photos in round 7 (grid LOCAL)
     local_colour: float = 0.75  # share of the local colour costs where the click may change the mask
+    local_confidence: float = 0.0  # > 0: that share only where the local costs differ by this much, less where less
     local_sample_frac: float = 0.08  # geodesic reach of the local samples, fraction of the diagonal
 
 

@@ -197,8 +197,10 @@ def _local_colour(
         bins, histogram(bins, np.exp(-dist.positive / sigma)), histogram(bins, np.exp(-d_click / sigma))
     )
     relative = d_click / max(tuning.prior_reach * click_reach(d_click, click, previous), 1.0)
-    share = (tuning.local_colour * np.clip(2.0 - relative, 0.0, 1.0)).astype(np.float32)
-    return share, local_fg, local_bg
+    share = tuning.local_colour * np.clip(2.0 - relative, 0.0, 1.0)
+    if tuning.local_confidence > 0:  # local samples that cannot tell the labels apart leave the global model be
+        share = share * np.clip(np.abs(local_fg - local_bg) / tuning.local_confidence, 0.0, 1.0)
+    return share.astype(np.float32), local_fg, local_bg
 
 
 def segment(
