@@ -12,7 +12,13 @@ from pipeline.select.classic.solve import TUNING, Tuning
 # the defaults of issue 12's first session (no subject evidence)
 # (no local colour near background clicks: round 7 added it, so the earlier rounds' grids keep it off)
 BEFORE = dataclasses.replace(
-    TUNING, smoothness=5.0, prior_weight=3.0, prior_reach=1.5, subject_weight=0.0, local_colour=0.0
+    TUNING,
+    smoothness=5.0,
+    prior_weight=3.0,
+    prior_reach=1.5,
+    subject_weight=0.0,
+    local_colour=0.0,
+    local_confidence=0.0,
 )
 # the selector's settings before issue 12 (a weaker prior, no limits)
 OLD_TUNING = dataclasses.replace(BEFORE, smoothness=3.5, prior_weight=1.5, prior_reach=3.0)

@@ -54,7 +54,7 @@ class ScoreModel:
 
 # Fitted on all 30 shared GrabCut photos (every candidate of every simulated click, default
 # settings) by `python -m bench.select_quality --fit`; held-out calibration in docs/BENCHMARKS.md.
-SCORES = ScoreModel((0.7202, 0.1087, -0.1826, -0.0247, -0.0626, 0.0637, -0.3868, -0.3022))
+SCORES = ScoreModel((0.7185, 0.1115, -0.1827, -0.0319, -0.0591, 0.0654, -0.3861, -0.2984))
 
 
 def _boundary_contrast(mask: np.ndarray, weights: PairWeights) -> float:

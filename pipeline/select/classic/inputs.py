@@ -47,9 +47,9 @@ class Tuning:
     backed_prior_weight: float = 4.5  # ``prior_weight`` of later clicks after a first mask the subject backed
     backed_prior_reach: float = 1.0  # ``prior_reach`` of later clicks after a first mask the subject backed
     # near a later background click, colour costs from local samples (0 switches it off; ``solve._local_colour``);
-    # 0.75 is the k-fold's choice on all photos in round 7 (grid LOCAL)
-    local_colour: float = 0.75  # share of the local colour costs where the click may change the mask
-    local_confidence: float = 0.0  # > 0: that share only where the local costs differ by this much, less where less
+    # 1 with confidence 2.2 is the k-fold's choice on all photos in round 8 (grid CONFIDENT)
+    local_colour: float = 1.0  # share of the local colour costs where the click may change the mask
+    local_confidence: float = 2.2  # > 0: that share only where the local costs differ by this much, less where less
     local_sample_frac: float = 0.08  # geodesic reach of the local samples, fraction of the diagonal
 
 

@@ -10,7 +10,7 @@ from pipeline.select.classic.selector import ClassicSelector
 from pipeline.select.classic.solve import TUNING, Seed, segment
 
 GLOBAL_ONLY = dataclasses.replace(TUNING, local_colour=0.0)
-LOCAL = dataclasses.replace(TUNING, local_colour=0.75, local_confidence=1.0)
+LOCAL = dataclasses.replace(TUNING, local_colour=1.0, local_confidence=2.2)  # the shipped setting
 
 
 def _shelf(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
