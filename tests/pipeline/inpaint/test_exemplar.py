@@ -111,6 +111,7 @@ def test_cancel_stops_before_filling() -> None:
         {"vote_sharpness": -0.5},
         {"detail_gain": 5},
         {"smooth_weight": 2},
+        {"reuse_grey": -1},
     ],
 )
 def test_rejects_bad_settings(settings: dict[str, float]) -> None:
