@@ -26,6 +26,10 @@ engine copies patches of the photo instead, as content-aware fill does (Wexler e
    pixels) and one vote reads only real, full-size pixels: the fill has the photo's own grain.
 5. The votes' averaging still softens the copy a little; ``detail_gain`` scales the copied
    detail above ``smooth_sigma_px`` back up (1.2 chosen on the benchmark's tune half).
+6. The copy is joined to the photo at the hole's edge: where the copy's low frequencies differ
+   from the smooth fill's on the hole's rim (the smooth fill continues the photo there), the
+   difference is spread inward by push-pull and fades over ``join_px``, so the copied texture
+   sits on the surrounding brightness without a step and keeps its own low frequencies inside.
 
 Pixels where the mask is 0 come back unchanged (``edits.remove.keep_outside`` blends the rest).
 Prompts are ignored. The result is the same for the same input (fixed random seeds).
@@ -56,6 +60,10 @@ patch smooths seams as well as a larger one, for less work on big holes."""
 GUIDE_SIGMA_PX = 2.0
 """Blur (at each level) of the smooth fill that guides the choice of sources."""
 
+JOIN_RIM_PX = 2.0
+"""Depth of the hole's rim (work-level px) where the copy's low frequencies are pulled onto the
+smooth fill's (``ExemplarInpainter.join_px``)."""
+
 
 class ExemplarInpainter(FillsEachHole):
     """PatchMatch completion, coarse to fine (see the module docstring).
@@ -76,6 +84,8 @@ class ExemplarInpainter(FillsEachHole):
     - ``detail_gain``: the copied detail above ``smooth_sigma_px`` is scaled by this (1 = as copied).
     - ``smooth_weight``: share of the low frequencies taken from the smooth fill instead of the
       copy (0 = none; the benchmark's tune half preferred 0 once the guide was there).
+    - ``join_px``: how far (work-level px) the correction that joins the copy to the photo's
+      brightness at the hole's edge reaches into the hole (0 = no correction).
 
     Defaults were chosen on the tune half of ``bench/removal.py`` (see docs/BENCHMARKS.md).
     """
@@ -97,6 +107,7 @@ class ExemplarInpainter(FillsEachHole):
         smooth_weight: float = 0.0,
         smooth_sigma_px: float = 2.0,
         reuse_grey: float = 5.0,
+        join_px: float = 16.0,
     ) -> None:
         if patch_px % 2 == 0 or not 5 <= patch_px <= 15:
             raise InvalidInput(f"patch_px is {patch_px}; use an odd size from 5 to 15 (9 is the default)")
@@ -114,6 +125,8 @@ class ExemplarInpainter(FillsEachHole):
             raise InvalidInput(f"detail_gain is {detail_gain}; use 0 to 3 (1 = the copied detail as it is)")
         if not 0.0 <= smooth_weight <= 1.0 or not 0.5 <= smooth_sigma_px <= 50.0:
             raise InvalidInput(f"smooth_weight {smooth_weight} / smooth_sigma_px {smooth_sigma_px}: use 0..1 / 0.5..50")
+        if not 0.0 <= join_px <= 256.0:
+            raise InvalidInput(f"join_px is {join_px}; use 0 to 256 (0 = no join correction, 16 is the default)")
         self.radius = patch_px // 2
         self.work_side_px = work_side_px
         self.margin = margin
@@ -125,6 +138,7 @@ class ExemplarInpainter(FillsEachHole):
         self.smooth_weight = smooth_weight
         self.smooth_sigma_px = smooth_sigma_px
         self.reuse_grey = reuse_grey
+        self.join_px = join_px
 
     def fill_hole(self, crop: Image, hole: Bools) -> Image:
         """Fill ``hole`` (H x W bool) of ``crop`` (H x W x 3 uint8); returns a new crop."""
@@ -141,7 +155,7 @@ class ExemplarInpainter(FillsEachHole):
             image, share = levels[-1]
             levels.append(_shrink_known(image * share[..., None], share, 2))
         work_hole = levels[0][1] < 0.999
-        reshape = self.detail_gain != 1.0 or self.smooth_weight > 0
+        reshape = self.detail_gain != 1.0 or self.smooth_weight > 0 or self.join_px > 0
         smooth = _smooth_work(work, work_hole) if self.guide_weight > 0 or reshape else None
         field, filled, weight = None, None, None
         for depth in range(len(levels) - 1, -1, -1):
@@ -160,7 +174,7 @@ class ExemplarInpainter(FillsEachHole):
         gain, shift = 1.0, None
         if reshape:
             assert smooth is not None
-            gain, shift = self.detail_gain, self._detail_shift(smooth, filled)
+            gain, shift = self.detail_gain, self._detail_shift(smooth, filled, work_hole)
         out = crop.copy()
         if factor == 1:
             if shift is not None:
@@ -192,15 +206,36 @@ class ExemplarInpainter(FillsEachHole):
         np.copyto(out[out_box], inside, where=hole[out_box][..., None])
         return out
 
-    def _detail_shift(self, smooth: Floats, filled: Floats) -> Floats:
-        """What to add to ``detail_gain * filled`` so that the result is the copied detail above
-        ``smooth_sigma_px``, times ``detail_gain``, on low frequencies that are ``smooth_weight``
-        the smooth fill's and the rest the copy's own (work level; the gain restores the contrast
-        the votes' averaging takes off the copied texture)."""
+    def _detail_shift(self, smooth: Floats, filled: Floats, hole: Bools) -> Floats:
+        """What to add to ``detail_gain * filled`` (work level) so that the result is the copied
+        detail above ``smooth_sigma_px``, times ``detail_gain`` (which restores the contrast the
+        votes' averaging takes off the copied texture), on low frequencies that are
+        ``smooth_weight`` the smooth fill's and the rest the copy's own, joined to the smooth
+        fill's at the hole's rim (``join_px``)."""
         sigma = self.smooth_sigma_px
         low = cv2.GaussianBlur(filled, (0, 0), sigma)
-        smooth_low = cv2.GaussianBlur(smooth, (0, 0), sigma) if self.smooth_weight > 0 else low
-        return self.smooth_weight * smooth_low + (1.0 - self.smooth_weight - self.detail_gain) * low
+        joined = self.smooth_weight > 0 or self.join_px > 0
+        smooth_low = cv2.GaussianBlur(smooth, (0, 0), sigma) if joined else low
+        base = (self.smooth_weight * smooth_low + (1.0 - self.smooth_weight) * low).astype(np.float32)
+        shift = (base - self.detail_gain * low).astype(np.float32)
+        if self.join_px > 0:
+            shift += rim_correction((smooth_low - base).astype(np.float32), hole, self.join_px)
+        return shift
+
+
+def rim_correction(mismatch: Floats, hole: Bools, reach_px: float) -> Floats:
+    """A correction that is ``mismatch`` (H x W x C) on the hole's rim (the pixels at most
+    ``JOIN_RIM_PX`` inside it), spread inward by push-pull and fading as exp(-depth / reach_px)
+    beyond the rim: added to a copied fill, it removes the fill's step against the photo at the
+    hole's edge and leaves the copy's own shading deeper inside (on the benchmark's tune half a
+    correction that does not fade, as in seamless cloning, scored lower)."""
+    depth = cv2.distanceTransform(np.ascontiguousarray(hole).view(np.uint8), cv2.DIST_L2, 3)
+    rim = hole & (depth <= JOIN_RIM_PX)
+    if not rim.any():
+        return np.zeros_like(mismatch)
+    spread = smooth_fill(np.where(rim[..., None], mismatch, 0).astype(np.float32), rim.astype(np.float32))
+    fade = np.exp(-np.maximum(depth - JOIN_RIM_PX, 0.0) / np.float32(reach_px)).astype(np.float32)
+    return spread * fade[..., None]
 
 
 def _smooth_work(work: Floats, hole: Bools) -> Floats:

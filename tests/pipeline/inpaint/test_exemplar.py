@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.edits.remove import remove
 from pipeline.errors import Cancelled, InvalidInput
-from pipeline.inpaint.exemplar import ExemplarInpainter
+from pipeline.inpaint.exemplar import JOIN_RIM_PX, ExemplarInpainter, rim_correction
 from pipeline.inpaint.protocol import Inpainter, InpaintRequest
 
 
@@ -91,6 +91,52 @@ def test_a_hole_without_any_whole_known_patch_still_gets_a_fill() -> None:
     assert np.all(np.abs(out.astype(int) - 90) <= 1)
 
 
+def _spotlit(seed: int, h: int = 128, w: int = 160) -> np.ndarray:
+    """Fine grey grain under a spotlight: the shading changes fast around the middle."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 70 + 110 * np.exp(-((ys - h / 2) ** 2 + (xs - w / 2) ** 2) / (2 * 30**2))
+    grain = cv2.GaussianBlur(np.random.default_rng(seed).normal(0, 25, (h, w)).astype(np.float32), (0, 0), 1.0)
+    return np.repeat(np.clip(light + grain, 0, 255)[..., None], 3, axis=2).astype(np.uint8)
+
+
+def _rim_error(out: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    """Mean shading error (grey, blurred by 3 px) over the hole's outer 3 px."""
+    blur = lambda a: cv2.GaussianBlur(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 3.0)  # noqa: E731
+    rim = hole & (cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3) <= 3)
+    return float(np.mean(np.abs(blur(out) - blur(truth))[rim]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_copy_meets_the_photos_shading_at_the_holes_edge(seed: int) -> None:
+    truth = _spotlit(seed)
+    mask = np.zeros(truth.shape[:2], np.float32)
+    mask[40:88, 50:110] = 1.0
+    damaged = truth.copy()
+    damaged[mask > 0] = (40, 200, 60)
+    hole = mask > 0
+    joined = ExemplarInpainter().inpaint(InpaintRequest(damaged, mask))
+    unjoined = ExemplarInpainter(join_px=0).inpaint(InpaintRequest(damaged, mask))
+    assert _rim_error(joined, truth, hole) < 0.92 * _rim_error(unjoined, truth, hole)
+    # The join moves the shading only: the copied grain inside keeps its contrast.
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert _gradient_rms(joined, inner) > 0.9 * _gradient_rms(unjoined, inner)
+    assert np.array_equal(joined[~hole], damaged[~hole])
+
+
+def test_rim_correction_is_the_mismatch_on_the_rim_and_fades_inside() -> None:
+    hole = np.zeros((80, 90), bool)
+    hole[10:70, 10:80] = True
+    mismatch = np.zeros((80, 90, 3), np.float32)
+    mismatch[:, :45] = 12.0  # the copy is 12 grey levels too dark on the left, right on the right
+    correction = rim_correction(mismatch, hole, 4.0)
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    rim = hole & (depth <= JOIN_RIM_PX)
+    assert np.allclose(correction[rim], mismatch[rim], atol=0.5)
+    deep = hole & (depth > JOIN_RIM_PX + 16)  # four reaches in: exp(-4) of the rim's value at most
+    assert np.abs(correction[deep]).max() < 12.0 * np.exp(-4.0) + 1e-3
+    assert not rim_correction(mismatch, np.zeros_like(hole), 4.0).any()
+
+
 def test_cancel_stops_before_filling() -> None:
     _, damaged, mask = _holed()
     flag = threading.Event()
@@ -112,6 +158,8 @@ def test_cancel_stops_before_filling() -> None:
         {"detail_gain": 5},
         {"smooth_weight": 2},
         {"reuse_grey": -1},
+        {"join_px": -1},
+        {"join_px": 1000},
     ],
 )
 def test_rejects_bad_settings(settings: dict[str, float]) -> None:
