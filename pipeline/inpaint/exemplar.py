@@ -165,7 +165,9 @@ class ExemplarInpainter(FillsEachHole):
             if smooth is not None and self.guide_weight > 0:
                 small = cv2.resize(smooth, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
                 guide = np.ascontiguousarray(cv2.GaussianBlur(small, (0, 0), GUIDE_SIGMA_PX), dtype=np.float32)
-            step = Step(self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, depth, self.reuse_grey)
+            step = Step(
+                self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, depth, self.reuse_grey
+            )
             level_filled, field, weight = complete_level(image, share, field, filled, guide, step)
             if level_filled is None:  # no wholly known patch: fall back to a smooth fill
                 return _smooth(crop, hole)
