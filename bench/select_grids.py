@@ -35,12 +35,15 @@ TRIAL = {  # round 2: neighbours of round 1's choice in the other weights
 }
 
 
-def _subject(gate: float, prior: float = 3.0, reach: float = 1.5, backed: tuple[float, float] = (4.5, 1.0)) -> Tuning:
-    """``BEFORE`` with the subject as first-click evidence (``gate``: ``subject_agreement``), the
-    prior of every later click and (``backed``) of later clicks after a subject-backed first mask."""
+def _subject(
+    gate: float, prior: float = 3.0, reach: float = 1.5, backed: tuple[float, float] = (4.5, 1.0), piece: float = 0.0
+) -> Tuning:
+    """``BEFORE`` with the subject as first-click evidence (``gate``: ``subject_agreement``; ``piece``:
+    ``subject_dominance``), the prior of every later click and (``backed``) of later clicks after a
+    subject-backed first mask."""
     return dataclasses.replace(
-        BEFORE, subject_weight=3.0, subject_agreement=gate, prior_weight=prior, prior_reach=reach,
-        backed_prior_weight=backed[0], backed_prior_reach=backed[1],
+        BEFORE, subject_weight=3.0, subject_agreement=gate, subject_dominance=piece, prior_weight=prior,
+        prior_reach=reach, backed_prior_weight=backed[0], backed_prior_reach=backed[1],
     )  # fmt: skip
 
 
@@ -54,4 +57,30 @@ EXPLORED = {  # round 3's first grid: one prior for every later click
     "subject_gate0.55_prior4.5_reach1": _subject(0.55, 4.5, 1.0, (4.5, 1.0)),
     "subject_gate0.55_prior4.5_reach1.5": _subject(0.55, 4.5, 1.5, (4.5, 1.5)),
     "subject_always_prior4.5_reach1": _subject(0.0, 4.5, 1.0, (4.5, 1.0)),
+}
+GATE = {  # round 4 (the default grid): when the subject may back a first click, chosen by the k-fold
+    "never": BEFORE,  # no subject evidence (any gate threshold above 1)
+    "always": _subject(0.0),
+    "agree0.45": _subject(0.45),
+    "agree0.55": _subject(0.55),  # round 3's hand-set gate
+    "agree0.65": _subject(0.65),
+    "piece0.5": _subject(0.0, piece=0.5),  # the clicked piece holds half the subject or more
+    "piece0.8": _subject(0.0, piece=0.8),
+    "agree0.55_piece0.5": _subject(0.55, piece=0.5),
+}
+BACKED = {  # round 5 (same rule): a firmer prior after a subject-backed first mask, against round 4's choices
+    "never": BEFORE,
+    "agree0.55": _subject(0.55),
+    "agree0.65": _subject(0.65),
+    "agree0.55_backed6": _subject(0.55, backed=(6.0, 1.0)),
+    "agree0.55_backed8": _subject(0.55, backed=(8.0, 1.0)),
+    "agree0.55_backed6_reach0.75": _subject(0.55, backed=(6.0, 0.75)),
+}
+REACH = {  # round 6 (same rule): a weaker prior for masks the subject did not back (clutter's slow climbs)
+    "agree0.55": _subject(0.55),
+    "agree0.55_backed6": _subject(0.55, backed=(6.0, 1.0)),
+    "agree0.55_backed6_prior3_reach2": _subject(0.55, 3.0, 2.0, (6.0, 1.0)),
+    "agree0.55_backed6_prior2.5_reach2": _subject(0.55, 2.5, 2.0, (6.0, 1.0)),
+    "agree0.55_backed6_prior2_reach2": _subject(0.55, 2.0, 2.0, (6.0, 1.0)),
+    "agree0.55_backed6_prior2_reach1.5": _subject(0.55, 2.0, 1.5, (6.0, 1.0)),
 }

@@ -41,6 +41,7 @@ class Tuning:
     subject_weight: float = 3.0  # cost of labelling the clicked subject piece background, and the rest object
     subject_sample: float = 1.0  # share of the clicked subject piece in the object colour sample
     subject_agreement: float = 0.55  # only where this share of it is geodesically nearer the clicks than the border
+    subject_dominance: float = 0.0  # only where the clicked piece holds this share of the whole subject's area
     backed_prior_weight: float = 4.5  # ``prior_weight`` of later clicks after a first mask the subject backed
     backed_prior_reach: float = 1.0  # ``prior_reach`` of later clicks after a first mask the subject backed
 

@@ -42,6 +42,12 @@ def clicked_piece(subject: np.ndarray | None, clicks: list[tuple[int, int]]) -> 
     return np.isin(labels, sorted(held)) if held else None
 
 
+def piece_share(piece: np.ndarray, subject: np.ndarray) -> float:
+    """The share of the whole subject's area that ``piece`` holds: near 1 when the extractor found one
+    thing, low when it found several separate things (a shelf of products) and the click is on one."""
+    return float(np.count_nonzero(piece)) / max(float(np.count_nonzero(subject)), 1.0)
+
+
 def subject_evidence(subject: np.ndarray | None, seeds: tuple, dist, tuning) -> np.ndarray | None:
     """The clicked subject piece if it may serve as evidence for ``seeds``, else None.
 
@@ -49,14 +55,17 @@ def subject_evidence(subject: np.ndarray | None, seeds: tuple, dist, tuning) -> 
     pale jar's three clicks beat a subject that misses part of it) that lies on the subject,
     with ``tuning.subject_weight`` on, and where the click agrees with the subject: at least
     ``tuning.subject_agreement`` of the piece's pixels are geodesically nearer the click than
-    the photo border (``dist``: ``solve.Distances``). A subject that the click's own evidence
-    mostly gives to the background is a cluster of things on a busy photo (a shelf of
-    products, not the one clicked), which the extractor was never meant for.
+    the photo border (``dist``: ``solve.Distances``), and the piece holds at least
+    ``tuning.subject_dominance`` of the subject's area (``piece_share``). A subject that the
+    click's own evidence mostly gives to the background, or of which the clicked piece is one of
+    several, is a cluster of things on a busy photo (a shelf of products, not the one clicked),
+    which the extractor was never meant for. Both thresholds are chosen by the k-fold of
+    ``bench/select_quality.py``.
     """
     if tuning.subject_weight <= 0 or len(seeds) != 1 or not seeds[0].positive:
         return None
     piece = clicked_piece(subject, [(seeds[0].y, seeds[0].x)])
-    if piece is None:
+    if piece is None or (tuning.subject_dominance > 0 and piece_share(piece, subject) < tuning.subject_dominance):
         return None
     nearer = dist.positive[piece] < dist.negative[piece]
     return piece if float(nearer.mean()) >= tuning.subject_agreement else None

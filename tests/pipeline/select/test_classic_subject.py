@@ -75,6 +75,29 @@ def test_a_subject_the_clicks_give_to_the_background_is_no_evidence() -> None:
     assert subject_evidence(subject, seeds, Distances(to_click, to_border * 0 + 10), WITHOUT_SUBJECT) is None
 
 
+def test_a_click_on_one_of_several_separate_subject_pieces_can_be_refused() -> None:
+    """``subject_dominance``: a piece that holds too small a share of the subject (the finder found
+    several things, a shelf of products) is refused, however much the click agrees with it."""
+    from pipeline.select.classic.solve import Seed
+    from pipeline.select.classic.subject_prior import piece_share
+
+    subject = np.zeros((20, 40), bool)
+    subject[4:16, 2:12] = True  # three separate things of 120, 120 and 60 pixels
+    subject[4:16, 16:26] = True
+    subject[4:10, 30:40] = True
+    seeds = (Seed(10, 6, True),)
+    piece = clicked_piece(subject, [(10, 6)])
+    assert piece is not None and piece_share(piece, subject) == 0.4
+    near = Distances(np.full(subject.shape, 1.0, np.float32), np.full(subject.shape, 10.0, np.float32))
+    lenient = dataclasses.replace(TUNING, subject_agreement=0.0, subject_dominance=0.3)
+    strict = dataclasses.replace(TUNING, subject_agreement=0.0, subject_dominance=0.5)
+    accepted = subject_evidence(subject, seeds, near, lenient)
+    assert accepted is not None and np.array_equal(accepted, piece)
+    assert subject_evidence(subject, seeds, near, strict) is None
+    alone = subject & piece  # the same piece found on its own holds all of the subject
+    assert subject_evidence(alone, seeds, near, strict) is not None
+
+
 def test_only_a_single_object_click_gets_subject_evidence() -> None:
     """Several clicks given at once (a suggested selection) already say what is meant."""
     from pipeline.select.classic.solve import Seed
