@@ -115,8 +115,8 @@ def _pool(
         try:
             while queue or running:
                 while queue and len(running) < 2 * workers:
-                    item = queue.pop()
-                    running[pool.submit(_work, item)] = item
+                    future = pool.submit(_work, queue[-1])  # raises once the pool broke: the photo stays queued
+                    running[future] = queue.pop()
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     row = future.result()  # raises BrokenProcessPool when a worker died: ``running`` keeps its photo

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from pipeline import recipe as rc
 from pipeline.cli import main
 from pipeline.edits.background import BlurredOriginal, Shadow
 from pipeline.recipe.batch import BatchError, Manifest, check_generalises, check_output_folder, plan
+from pipeline.recipe import pool
 from pipeline.recipe.pool import run_local
 from pipeline.settings import Settings
 from pipeline.types import Point
@@ -199,3 +202,28 @@ def test_workers_that_cannot_load_their_models_stop_the_batch_with_the_reason(tm
         run_local(recipe, plan(photos, out, recipe), Manifest(out / "m.jsonl"), workers=2, settings=settings,
                   kinds=("auto", "diffusion"))  # fmt: skip
     assert not list(out.glob("*.png"))
+
+
+class _BreaksOnThirdSubmit(ProcessPoolExecutor):
+    """A real pool whose third hand-out finds it broken, as when a worker dies between two hand-outs."""
+
+    submits = 0
+
+    def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        type(self).submits += 1
+        if type(self).submits == 3:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        return super().submit(*args, **kwargs)
+
+
+def test_a_pool_that_breaks_while_photos_are_handed_out_loses_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The killed-worker race: a photo being handed out when the pool broke is tried again, not dropped."""
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", _BreaksOnThirdSubmit)
+    monkeypatch.setattr(_BreaksOnThirdSubmit, "submits", 0)
+    photos = catalogue(tmp_path / "in", 4)
+    recipe, out = white_square(), tmp_path / "out"
+    summary = run_local(recipe, plan(photos, out, recipe), Manifest(out / "m.jsonl"), workers=2, kinds=CLASSIC)
+    assert _BreaksOnThirdSubmit.submits > 3  # the broken pool was replaced
+    assert (summary.done, summary.failed) == (4, 0) and len(outputs(out)) == 4
