@@ -123,10 +123,22 @@ def methods(contrib: bool, lama: Path | None) -> dict[str, Method]:
         "ns": lambda image, hole: cv2.inpaint(image, hole.astype(np.uint8), 5, cv2.INPAINT_NS),
         "smooth (old)": engine(ClassicInpainter()),
         "exemplar": engine(ExemplarInpainter()),
-        "exemplar, no rim join": engine(ExemplarInpainter(join_px=0.0)),  # s12's default
+        # The rim join with s12's choice of sources (near sources preferred less, reuse free).
+        "exemplar, s12 sources": engine(ExemplarInpainter(near_grey=20.0, reuse_grey=0.0)),
+        "exemplar, no rim join": engine(
+            ExemplarInpainter(join_px=0.0, near_grey=20.0, reuse_grey=0.0)
+        ),  # s12's default
         # The settings before guided sources, weighted votes and the detail gain (patch 7).
         "exemplar, first settings": engine(
-            ExemplarInpainter(patch_px=7, guide_weight=0.0, vote_sharpness=0.0, detail_gain=1.0, join_px=0.0)
+            ExemplarInpainter(
+                patch_px=7,
+                guide_weight=0.0,
+                vote_sharpness=0.0,
+                detail_gain=1.0,
+                join_px=0.0,
+                near_grey=20.0,
+                reuse_grey=0.0,
+            )
         ),
     }
     if contrib:

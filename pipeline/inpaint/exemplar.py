@@ -18,6 +18,9 @@ engine copies patches of the photo instead, as content-aware fill does (Wexler e
    stays sharp). A match also pays for disagreeing with a *guide*, the smooth engine's fill
    blurred: a source must sit in surroundings of the colour the hole's edges predict there, so a
    plausible but wrong texture (the other dog's fur, sky in a bench) loses to the right one.
+   Sources near the target are preferred (``near_grey``), and a source region that more targets
+   copy than one coherent copy of it would pays for each extra one (``reuse_grey``), so a big
+   hole is not filled with the same plausible patch again and again.
    The field is carried up to the next level, so large structure is settled where it is cheap.
 4. From the work size to full size the field is scaled up (each match copies a block of full-size
    pixels) and one vote reads only real, full-size pixels: the fill has the photo's own grain.
@@ -72,6 +75,9 @@ class ExemplarInpainter(FillsEachHole):
       half as many (at least 2).
     - ``near_grey``: preference for nearby sources: a source one crop-width away costs as much as
       a colour difference of this many grey levels over the whole patch (0 = no preference).
+    - ``reuse_grey``: charge for copying the same source region more than once: a bin one patch
+      wide that twice as many targets match as it has pixels costs each of them as much as a colour
+      difference of this many grey levels over the whole patch (0 = free reuse).
     - ``guide_weight``: cost of a grey level of disagreement with the guide, per patch pixel,
       relative to a grey level of patch difference (0 = no guide).
     - ``vote_sharpness``: votes weigh exp(-sharpness * cost / the 75th percentile cost) (0 = mean).
@@ -94,12 +100,13 @@ class ExemplarInpainter(FillsEachHole):
         work_side_px: int = 512,
         margin: float = 0.6,
         em_iterations: int = 6,
-        near_grey: float = 20.0,
+        near_grey: float = 40.0,
         guide_weight: float = 0.5,
         vote_sharpness: float = 3.0,
         detail_gain: float = 1.2,
         smooth_weight: float = 0.0,
         smooth_sigma_px: float = 2.0,
+        reuse_grey: float = 5.0,
         join_px: float = 16.0,
     ) -> None:
         if patch_px % 2 == 0 or not 5 <= patch_px <= 15:
@@ -112,6 +119,8 @@ class ExemplarInpainter(FillsEachHole):
             raise InvalidInput(f"em_iterations is {em_iterations}; use 1 to 50 (6 is the default)")
         if not 0.0 <= guide_weight <= 100.0 or not 0.0 <= vote_sharpness <= 100.0:
             raise InvalidInput(f"guide_weight {guide_weight} / vote_sharpness {vote_sharpness}: use 0 to 100 (0 = off)")
+        if not 0.0 <= reuse_grey <= 255.0:
+            raise InvalidInput(f"reuse_grey is {reuse_grey}; use 0 to 255 grey levels (0 = reuse is free)")
         if not 0.0 <= detail_gain <= 3.0:
             raise InvalidInput(f"detail_gain is {detail_gain}; use 0 to 3 (1 = the copied detail as it is)")
         if not 0.0 <= smooth_weight <= 1.0 or not 0.5 <= smooth_sigma_px <= 50.0:
@@ -128,6 +137,7 @@ class ExemplarInpainter(FillsEachHole):
         self.detail_gain = detail_gain
         self.smooth_weight = smooth_weight
         self.smooth_sigma_px = smooth_sigma_px
+        self.reuse_grey = reuse_grey
         self.join_px = join_px
 
     def fill_hole(self, crop: Image, hole: Bools) -> Image:
@@ -155,7 +165,9 @@ class ExemplarInpainter(FillsEachHole):
             if smooth is not None and self.guide_weight > 0:
                 small = cv2.resize(smooth, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_AREA)
                 guide = np.ascontiguousarray(cv2.GaussianBlur(small, (0, 0), GUIDE_SIGMA_PX), dtype=np.float32)
-            step = Step(self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, seed=depth)
+            step = Step(
+                self.radius, rounds, self.near_grey, self.guide_weight, self.vote_sharpness, depth, self.reuse_grey
+            )
             level_filled, field, weight = complete_level(image, share, field, filled, guide, step)
             if level_filled is None:  # no wholly known patch: fall back to a smooth fill
                 return _smooth(crop, hole)

@@ -46,6 +46,7 @@ class Step:
     guide_weight: float
     vote_sharpness: float
     seed: int
+    reuse_grey: float = 0.0
 
 
 def complete_level(
@@ -94,8 +95,12 @@ def complete_level(
     guided = np.float32(step.guide_weight * area if guide is not None else 0.0)
     guide_array = guide if guide is not None else np.zeros((1, 1, 3), np.float32)
     weight = np.ones_like(cost)
+    # Reuse is counted in bins one patch wide: one coherent copy puts a bin's area of targets in it.
+    bin_px = 2 * radius + 1
+    uses = np.zeros((-(-height // bin_px), -(-width // bin_px)), np.int32)
+    reuse = np.float32(3 * area * step.reuse_grey**2 / bin_px**2)
     for round_index in range(step.rounds):
-        pm.refresh_cost(image, targets, field, cost, radius, near, guide_array, guided)
+        pm.refresh_cost(image, targets, field, cost, radius, near, guide_array, guided, uses, bin_px, reuse)
         pm.improve_field(
             image,
             targets,
@@ -110,6 +115,9 @@ def complete_level(
             2,
             reach,
             step.seed * 101 + round_index,
+            uses,
+            bin_px,
+            reuse,
         )
         weight = _vote_weights(cost, is_target, step.vote_sharpness)
         pm.weighted_vote(image, hole, holes, is_target, field, radius, everywhere, weight, 1)

@@ -11,6 +11,14 @@ Compiled with numba on first use (cached on disk). Arrays: ``image`` (H, W, 3) f
 ``hole`` (H, W) bool, ``source`` (H, W) bool (may this pixel be a source patch centre),
 ``field`` (H, W, 2) int32 holding the matched centre's (y, x) for target pixels, ``cost``
 (H, W) float32 the patch distance of that match.
+
+Reuse (optional, ``uses`` / ``bin_px`` / ``reuse``): the source centres are counted in square
+bins of ``bin_px``; a bin that more targets point at than it has pixels (more than one coherent
+copy of it) charges ``reuse`` per target beyond that to each match into it. Without this a
+plausible source (a smooth patch, the dog's face) is copied again and again into a big hole; with
+it the matches spread over the surroundings, as the completeness term of Simakov et al. 2008
+("bidirectional similarity") asks. ``uses`` is (ceil(H / bin_px), ceil(W / bin_px)) int32; a
+``reuse`` of 0 turns it off (``uses`` may then be any array).
 """
 
 from __future__ import annotations
@@ -60,12 +68,34 @@ def _penalty(guide, ty, tx, sy, sx, near, guided):
 
 
 @njit(cache=True, nogil=True)
-def _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided):
+def count_uses(targets, field, bin_px, uses):
+    """Fill ``uses`` with how many ``targets`` match a source centre in each bin."""
+    uses[:] = 0
+    for i in range(targets.shape[0]):
+        uses[field[targets[i, 0], targets[i, 1], 0] // bin_px, field[targets[i, 0], targets[i, 1], 1] // bin_px] += 1
+
+
+@njit(cache=True, nogil=True)
+def _reuse_cost(uses, bin_px, reuse, sy, sx, cy, cx):
+    """What a match to (sy, sx) pays for its bin's use by the other targets (the current match
+    (cy, cx) leaves its bin when the new one is in another): ``reuse`` per target beyond ``bin_px^2``."""
+    by, bx = sy // bin_px, sx // bin_px
+    count = uses[by, bx]
+    if by != cy // bin_px or bx != cx // bin_px:
+        count += 1
+    return reuse * np.float32(max(0, count - bin_px * bin_px))
+
+
+@njit(cache=True, nogil=True)
+def _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided, uses=None, bin_px=1, reuse=0.0):
     if sy < 0 or sx < 0 or sy >= source.shape[0] or sx >= source.shape[1] or not source[sy, sx]:
         return
-    if sy == field[ty, tx, 0] and sx == field[ty, tx, 1]:
+    cy, cx = field[ty, tx, 0], field[ty, tx, 1]
+    if sy == cy and sx == cx:
         return
     penalty = _penalty(guide, ty, tx, sy, sx, near, guided)
+    if uses is not None and reuse > 0:
+        penalty += _reuse_cost(uses, bin_px, reuse, sy, sx, cy, cx)
     if penalty >= cost[ty, tx]:
         return
     d = penalty + patch_distance(image, ty, tx, sy, sx, radius, cost[ty, tx] - penalty)
@@ -73,30 +103,55 @@ def _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided
         cost[ty, tx] = d
         field[ty, tx, 0] = sy
         field[ty, tx, 1] = sx
+        if uses is not None and reuse > 0:
+            uses[cy // bin_px, cx // bin_px] -= 1
+            uses[sy // bin_px, sx // bin_px] += 1
 
 
 @njit(cache=True, nogil=True)
-def refresh_cost(image, targets, field, cost, radius, near, guide, guided):
-    """Recompute ``cost`` of every target's current match (after the image changed)."""
+def refresh_cost(image, targets, field, cost, radius, near, guide, guided, uses=None, bin_px=1, reuse=0.0):
+    """Recompute ``cost`` of every target's current match (after the image or the uses changed)."""
+    if uses is not None and reuse > 0:
+        count_uses(targets, field, bin_px, uses)
     for i in range(targets.shape[0]):
         ty, tx = targets[i, 0], targets[i, 1]
         sy, sx = field[ty, tx, 0], field[ty, tx, 1]
         penalty = _penalty(guide, ty, tx, sy, sx, near, guided)
+        if uses is not None and reuse > 0:
+            penalty += _reuse_cost(uses, bin_px, reuse, sy, sx, sy, sx)
         cost[ty, tx] = penalty + patch_distance(image, ty, tx, sy, sx, radius, _INF)
 
 
 @njit(cache=True, nogil=True)
 def improve_field(
-    image, targets, is_target, source, field, cost, radius, near, guide, guided, iterations, max_radius, seed
+    image,
+    targets,
+    is_target,
+    source,
+    field,
+    cost,
+    radius,
+    near,
+    guide,
+    guided,
+    iterations,
+    max_radius,
+    seed,
+    uses=None,
+    bin_px=1,
+    reuse=0.0,
 ):
     """``iterations`` PatchMatch sweeps over ``targets`` ((N, 2) int32 rows of y, x, in scan order).
 
     ``near`` adds ``near * squared distance`` between the two centres to a match's cost (nearby
     sources win ties: what is close to a hole is the likeliest background). Random search starts
     at ``max_radius`` px and halves. Even sweeps go forward and look up/left, odd sweeps go
-    backward and look down/right.
+    backward and look down/right. With ``reuse`` > 0 the bins' uses are counted first and kept
+    up to date as matches change (see the module docstring).
     """
     np.random.seed(seed)
+    if uses is not None and reuse > 0:
+        count_uses(targets, field, bin_px, uses)
     height, width = source.shape
     count = targets.shape[0]
     for sweep in range(iterations):
@@ -107,16 +162,16 @@ def improve_field(
             ny, nx = ty - step, tx - step
             if 0 <= ny < height and is_target[ny, tx]:
                 sy, sx = field[ny, tx, 0] + step, field[ny, tx, 1]
-                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided)
+                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided, uses, bin_px, reuse)
             if 0 <= nx < width and is_target[ty, nx]:
                 sy, sx = field[ty, nx, 0], field[ty, nx, 1] + step
-                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided)
+                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided, uses, bin_px, reuse)
             search = max_radius
             while search >= 1:
                 by, bx = field[ty, tx, 0], field[ty, tx, 1]
                 sy = by + np.random.randint(-search, search + 1)
                 sx = bx + np.random.randint(-search, search + 1)
-                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided)
+                _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided, uses, bin_px, reuse)
                 search //= 2
 
 

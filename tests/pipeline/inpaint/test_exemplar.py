@@ -157,6 +157,7 @@ def test_cancel_stops_before_filling() -> None:
         {"vote_sharpness": -0.5},
         {"detail_gain": 5},
         {"smooth_weight": 2},
+        {"reuse_grey": -1},
         {"join_px": -1},
         {"join_px": 1000},
     ],

@@ -64,3 +64,42 @@ def test_the_guide_prefers_sources_whose_surroundings_agree() -> None:
         pm._try(image, field, cost, 22, 7, 27, 32, source, 2, np.float32(0.0), guide, guided)
         picks.append(tuple(int(v) for v in field[22, 7]))
     assert picks == [(7, 32), (27, 32)]
+
+
+def _one_perfect_source() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A flat grey-100 block of 36 targets; exactly one bin (3 x 3 centres, radius 1) of sources
+    matches it perfectly, and a wide region of grey-110 sources matches it a little worse."""
+    image = np.zeros((30, 60, 3), np.float32)
+    image[0:12, 0:12] = 100.0  # the targets' surroundings
+    image[2:7, 32:37] = 100.0  # perfect sources: centres (3..5, 33..35), bin (1, 11)
+    image[14:28, 30:58] = 110.0  # worse sources
+    is_target = np.zeros((30, 60), bool)
+    is_target[3:9, 3:9] = True
+    targets = np.argwhere(is_target).astype(np.int32)
+    source = np.zeros((30, 60), bool)
+    source[3:6, 33:36] = True
+    source[15:27, 31:57] = True
+    return image, is_target, targets, source
+
+
+def test_a_reuse_charge_spreads_many_targets_over_the_sources() -> None:
+    """Every target starts on the one perfect source: without a charge they all stay there; with it
+    no more targets copy that bin than it has pixels (one coherent copy's worth, give or take the
+    last few) and the rest move to the good-enough sources."""
+    counts = []
+    for reuse in (np.float32(0.0), np.float32(3 * 20.0**2)):
+        image, is_target, targets, source = _one_perfect_source()
+        field = np.zeros((30, 60, 2), np.int32)
+        field[is_target] = (4, 34)
+        cost = np.zeros((30, 60), np.float32)
+        uses = np.zeros((10, 20), np.int32)
+        for round_index in range(4):
+            pm.refresh_cost(image, targets, field, cost, 1, np.float32(0.0), image, np.float32(0.0), uses, 3, reuse)
+            pm.improve_field(image, targets, is_target, source, field, cost, 1, np.float32(0.0), image,
+                             np.float32(0.0), 2, 60, round_index, uses, 3, reuse)  # fmt: skip
+        pm.count_uses(targets, field, 3, uses)
+        assert uses.sum() == len(targets)
+        counts.append(int(uses[1, 11]))
+        assert all(source[y, x] for y, x in field[is_target])
+    assert counts[0] == len(targets)
+    assert counts[1] <= 9 + 3
