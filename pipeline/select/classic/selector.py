@@ -10,6 +10,9 @@ How it works (details in ``solve``, ``extents``, ``edges``):
   geodesic share of each pixel (nearer to object or to background clicks; the border stands in
   for background until the first background click) and, after the first click, a prior that
   keeps the previous mask except within the new click's geodesic reach. Clicks are hard disks.
+- Near a later background click, colours are judged by local samples (the click's geodesic
+  neighbourhood against the object clicks'), where those can tell the labels apart: a previous
+  mask that swallowed a neighbour has taught the global model the neighbour's colours.
 - A later click may change the previous mask only within limits (``limits.limit_change``): near
   the click, not where an earlier click of the other label is nearer, and (per ``Tuning``) only
   in the click's own direction; settings chosen by k-fold (``bench/select_quality.py``).

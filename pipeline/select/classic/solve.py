@@ -11,6 +11,7 @@ mask (a prior; what a later click may change is limited, ``limit_change``):
   is geodesically nearer to; every click is a hard disk of its label.
 - On a first solve, the zero-click subject's piece under the object clicks adds its own costs
   and colours (``subject_prior.subject_evidence``).
+- Near a later background click, colour costs from local samples (``_local_colour``).
 - A contrast-sensitive graph cut, re-estimating the colour histograms from the cut a few
   times (GrabCut-style); object parts that hold no object click are dropped.
 
