@@ -51,6 +51,7 @@ class Tuning:
     local_colour: float = 1.0  # share of the local colour costs where the click may change the mask
     local_confidence: float = 2.2  # > 0: that share only where the local costs differ by this much, less where less
     local_sample_frac: float = 0.08  # geodesic reach of the local samples, fraction of the diagonal
+    local_nearer: bool = False  # that share only where the click is geodesically nearer than every object click
 
 
 TUNING = Tuning()

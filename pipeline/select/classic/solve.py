@@ -203,6 +203,8 @@ def _local_colour(
     share = tuning.local_colour * np.clip(2.0 - relative, 0.0, 1.0)
     if tuning.local_confidence > 0:  # local samples that cannot tell the labels apart leave the global model be
         share = share * np.clip(np.abs(local_fg - local_bg) / tuning.local_confidence, 0.0, 1.0)
+    if tuning.local_nearer:  # the object's own pixels beyond the join keep the global model
+        share = share * (d_click < dist.positive)
     return share.astype(np.float32), local_fg, local_bg
 
 
