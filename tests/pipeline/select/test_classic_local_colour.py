@@ -56,3 +56,20 @@ def test_local_colour_leaves_object_clicks_alone() -> None:
     ours, _, _ = segment(features, seeds, None, previous=previous, tuning=LOCAL)
     theirs, _, _ = segment(features, seeds, None, previous=previous, tuning=GLOBAL_ONLY)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_local_nearer_keeps_the_local_share_to_the_background_clicks_side() -> None:
+    """``local_nearer`` (round 9, off by default): no local colour where an object click is geodesically nearer."""
+    from pipeline.select.classic.solve import _local_colour, distances
+
+    image, box, packet = _shelf(np.random.default_rng(2))
+    features = ClassicSelector(tuning=LOCAL).prepare(image).features
+    seeds = (Seed(60, 50, True), Seed(60, 100, False))
+    dist, d_click = distances(features, seeds, None)
+    nearer = dataclasses.replace(LOCAL, local_nearer=True)
+    full = _local_colour(features.bins, dist, d_click, seeds, box | packet, LOCAL)[0]
+    kept = _local_colour(features.bins, dist, d_click, seeds, box | packet, nearer)[0]
+    object_side = d_click >= dist.positive
+    assert full[object_side].max() > 0  # without it the local colour reaches past the join
+    assert not kept[object_side].any()
+    np.testing.assert_array_equal(kept[~object_side], full[~object_side])
