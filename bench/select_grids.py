@@ -105,7 +105,7 @@ CONFIDENT = {  # round 8 (same rule): round 7's local colour only where the loca
     "agree0.55_local0.75_conf2.2": dataclasses.replace(_subject(0.55), local_colour=0.75, local_confidence=2.2),
     "agree0.55_local1_conf2.2": dataclasses.replace(_subject(0.55), local_colour=1.0, local_confidence=2.2),
 }
-SLIVER = {  # round 9 (same rule): round 8's local colour only where the background click is nearer than every object click
+SLIVER = {  # round 9 (same rule): local colour only where the background click is nearer than every object click
     "agree0.55_local1_conf2.2": CONFIDENT["agree0.55_local1_conf2.2"],
     "agree0.55_local1_conf2.2_nearer": dataclasses.replace(CONFIDENT["agree0.55_local1_conf2.2"], local_nearer=True),
 }

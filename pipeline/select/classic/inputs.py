@@ -47,11 +47,11 @@ class Tuning:
     backed_prior_weight: float = 4.5  # ``prior_weight`` of later clicks after a first mask the subject backed
     backed_prior_reach: float = 1.0  # ``prior_reach`` of later clicks after a first mask the subject backed
     # near a later background click, colour costs from local samples (0 switches it off; ``solve._local_colour``);
-    # 1 with confidence 2.2 is the k-fold's choice on all photos in round 8 (grid CONFIDENT)
+    # 1 with confidence 2.2 is the k-fold's choice on all photos in rounds 8 and 9 (grids CONFIDENT, SLIVER)
     local_colour: float = 1.0  # share of the local colour costs where the click may change the mask
     local_confidence: float = 2.2  # > 0: that share only where the local costs differ by this much, less where less
     local_sample_frac: float = 0.08  # geodesic reach of the local samples, fraction of the diagonal
-    local_nearer: bool = False  # that share only where the click is geodesically nearer than every object click
+    local_nearer: bool = False  # that share only where the click is nearer than every object click (round 9: off)
 
 
 TUNING = Tuning()

@@ -188,9 +188,10 @@ def _local_colour(
     previous mask. Their share is ``local_colour`` where the click may change the mask (``_prior``:
     within ``prior_reach`` geodesic reaches), fading to zero where the prior is full, and shrinking
     where the local costs of the two labels differ by less than ``local_confidence`` (a neighbour of
-    the object's own colour: there the local samples cannot tell, the global model can). Object clicks
-    keep the global model: with local colours too they spilled into clutter (in-sample, clutter
-    NoC@90 10.4 against 9.96 without).
+    the object's own colour: there the local samples cannot tell, the global model can), and with
+    ``local_nearer`` (off: round 9 kept it off) only where the click is geodesically nearer than every
+    object click. Object clicks keep the global model: with local colours too they spilled into
+    clutter (in-sample, clutter NoC@90 10.4 against 9.96 without).
     """
     click = seeds[-1]
     if tuning.local_colour <= 0 or click.positive or previous is None or not np.isfinite(dist.positive).any():
