@@ -130,15 +130,8 @@ def methods(contrib: bool, lama: Path | None) -> dict[str, Method]:
         ),  # s12's default
         # The settings before guided sources, weighted votes and the detail gain (patch 7).
         "exemplar, first settings": engine(
-            ExemplarInpainter(
-                patch_px=7,
-                guide_weight=0.0,
-                vote_sharpness=0.0,
-                detail_gain=1.0,
-                join_px=0.0,
-                near_grey=20.0,
-                reuse_grey=0.0,
-            )
+            ExemplarInpainter(patch_px=7, guide_weight=0.0, vote_sharpness=0.0, detail_gain=1.0, join_px=0.0,
+                              near_grey=20.0, reuse_grey=0.0)  # fmt: skip
         ),
     }
     if contrib:
