@@ -17,6 +17,31 @@ def click_reach(d_click: np.ndarray, click: Seed, previous: np.ndarray) -> float
     return float(d_click[own].min()) if own.any() else float(d_click.max())
 
 
+def own_reach(previous: np.ndarray, click: Seed) -> float:
+    """Straight-line distance from the click to the nearest pixel that already has its label (px)."""
+    import cv2
+
+    other = (previous != click.positive).astype(np.uint8)  # distances to its zeros: the click's label
+    return float(cv2.distanceTransform(other, cv2.DIST_L2, 3)[click.y, click.x]) if (other == 0).any() else np.inf
+
+
+def spill_trim(towards: np.ndarray, previous: np.ndarray, click: Seed, spill: float) -> np.ndarray:
+    """The object-ward flips ``towards`` of an object click, trimmed where they spill.
+
+    A click on a small missed piece at the mask's edge (a raised hand) has a short reach, yet the
+    geodesic colour model may carry its flips along a same-coloured neighbour (a white blind)
+    far beyond it. A click means to add about the piece it lands in, so when the flips cover more
+    than ``spill`` disks of its reach (the reach: its distance to the mask, at least 2 px) only
+    those within ``sqrt(spill)`` reaches of it are kept; smaller additions are kept whole, so a
+    long thin missed part (a leg) still comes in at once.
+    """
+    reach = max(own_reach(previous, click), 2.0)
+    if not np.isfinite(reach) or towards.sum() <= spill * np.pi * reach**2:
+        return towards
+    yy, xx = np.ogrid[: towards.shape[0], : towards.shape[1]]
+    return towards & ((yy - click.y) ** 2 + (xx - click.x) ** 2 <= spill * reach**2)
+
+
 def limit_change(
     previous: np.ndarray, mask: np.ndarray, click: Seed, d_click: np.ndarray, d_opposite: np.ndarray | None,
     disk: np.ndarray, tuning: Tuning,
@@ -31,16 +56,16 @@ def limit_change(
     pixel that already has its label; where an earlier click of the other label is
     geodesically nearer than ``settled`` times the new click (``d_opposite``, None without such
     clicks) its verdict stands; with ``click_piece`` only flips to the click's label in the one
-    connected piece that touches the click's disk are kept.
+    connected piece that touches the click's disk are kept; with ``spill_limit`` an object
+    click whose flips outgrow ``spill_limit`` disks of its own reach is held to
+    ``spill_trim``.
     """
     import cv2
 
     label = click.positive
     near = d_click <= tuning.reach_limit * max(click_reach(d_click, click, previous), 1.0)
     if np.isfinite(tuning.radius_limit):
-        other = (previous != label).astype(np.uint8)  # distances to its zeros: the pixels with the click's label
-        reach = float(cv2.distanceTransform(other, cv2.DIST_L2, 3)[click.y, click.x]) if (other == 0).any() else np.inf
-        radius = tuning.radius_limit * max(reach, 2.0)
+        radius = tuning.radius_limit * max(own_reach(previous, click), 2.0)
         yy, xx = np.ogrid[: mask.shape[0], : mask.shape[1]]
         near &= (yy - click.y) ** 2 + (xx - click.x) ** 2 <= radius**2
     if d_opposite is not None and tuning.settled > 0:
@@ -51,6 +76,8 @@ def limit_change(
         _, pieces = cv2.connectedComponents(towards.astype(np.uint8), connectivity=8)
         held = np.unique(pieces[disk & towards])
         towards = np.isin(pieces, held[held > 0])
+    if label and np.isfinite(tuning.spill_limit):
+        towards = spill_trim(towards, previous, click, tuning.spill_limit)
     changed = previous.copy()
     changed[towards] = label
     changed[away] = not label
