@@ -109,8 +109,9 @@ SLIVER = {  # round 9 (same rule): local colour only where the background click 
     "agree0.55_local1_conf2.2": CONFIDENT["agree0.55_local1_conf2.2"],
     "agree0.55_local1_conf2.2_nearer": dataclasses.replace(CONFIDENT["agree0.55_local1_conf2.2"], local_nearer=True),
 }
-SPILL = {  # round 10 (same rule): an object click's flips trimmed to sqrt(k) reaches when they outgrow k disks of its reach
-    "agree0.55_local1_conf2.2": CONFIDENT["agree0.55_local1_conf2.2"],
-    "agree0.55_local1_conf2.2_spill16": dataclasses.replace(CONFIDENT["agree0.55_local1_conf2.2"], spill_limit=16.0),
-    "agree0.55_local1_conf2.2_spill36": dataclasses.replace(CONFIDENT["agree0.55_local1_conf2.2"], spill_limit=36.0),
+_SHIPPED = CONFIDENT["agree0.55_local1_conf2.2"]
+SPILL = {  # round 10 (same rule): an object click's flips held to sqrt(k) reaches when they outgrow k disks of it
+    "agree0.55_local1_conf2.2": _SHIPPED,
+    "agree0.55_local1_conf2.2_spill16": dataclasses.replace(_SHIPPED, spill_limit=16.0),
+    "agree0.55_local1_conf2.2_spill36": dataclasses.replace(_SHIPPED, spill_limit=36.0),
 }
