@@ -115,3 +115,8 @@ SPILL = {  # round 10 (same rule): an object click's flips held to sqrt(k) reach
     "agree0.55_local1_conf2.2_spill16": dataclasses.replace(_SHIPPED, spill_limit=16.0),
     "agree0.55_local1_conf2.2_spill36": dataclasses.replace(_SHIPPED, spill_limit=36.0),
 }
+SHARE = {  # round 11 (same rule): round 10's trim, a smaller disk, only where it adds a large share of the mask
+    "agree0.55_local1_conf2.2": _SHIPPED,
+    "agree0.55_local1_conf2.2_spill4_share0.2": dataclasses.replace(_SHIPPED, spill_limit=4.0, spill_share=0.2),
+    "agree0.55_local1_conf2.2_spill4_share0.3": dataclasses.replace(_SHIPPED, spill_limit=4.0, spill_share=0.3),
+}

@@ -46,6 +46,7 @@ from bench.select_grids import (  # noqa: E402
     LOCAL,
     OLD_TUNING,
     REACH,
+    SHARE,
     SLIVER,
     SPILL,
     SUBJECT,
@@ -279,7 +280,7 @@ def main() -> None:
     if "old" in parts:
         report("all 30, old behaviour", run_all(old_selector(), samples, "old"))
     if "kfold" in parts:
-        every = GRID | TRIAL | SUBJECT | EXPLORED | GATE | BACKED | REACH | LOCAL | CONFIDENT | SLIVER | SPILL
+        every = GRID | TRIAL | SUBJECT | EXPLORED | GATE | BACKED | REACH | LOCAL | CONFIDENT | SLIVER | SPILL | SHARE
         grid = {name: every[name] for name in args.grid.split(",")} if args.grid else GATE
         extra = [] if args.grabcut_only else cluttered()
         kfold(samples, grid, edges=not args.no_edges, extra=extra, pooled_drops=args.pooled_drops)

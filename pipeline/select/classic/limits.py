@@ -25,7 +25,7 @@ def own_reach(previous: np.ndarray, click: Seed) -> float:
     return float(cv2.distanceTransform(other, cv2.DIST_L2, 3)[click.y, click.x]) if (other == 0).any() else np.inf
 
 
-def spill_trim(towards: np.ndarray, previous: np.ndarray, click: Seed, spill: float) -> np.ndarray:
+def spill_trim(towards: np.ndarray, previous: np.ndarray, click: Seed, spill: float, share: float = 0.0) -> np.ndarray:
     """The object-ward flips ``towards`` of an object click, trimmed where they spill.
 
     A click on a small missed piece at the mask's edge (a raised hand) has a short reach, yet the
@@ -33,10 +33,13 @@ def spill_trim(towards: np.ndarray, previous: np.ndarray, click: Seed, spill: fl
     far beyond it. A click means to add about the piece it lands in, so when the flips cover more
     than ``spill`` disks of its reach (the reach: its distance to the mask, at least 2 px) only
     those within ``sqrt(spill)`` reaches of it are kept; smaller additions are kept whole, so a
-    long thin missed part (a leg) still comes in at once.
+    long thin missed part (a leg) still comes in at once; so are additions of at most ``share``
+    of the previous mask's area (round 10's dumps: the spills added a third to two thirds of it,
+    with reaches of 8-14 px, above what the disks alone could tell apart from wanted additions).
     """
     reach = max(own_reach(previous, click), 2.0)
-    if not np.isfinite(reach) or towards.sum() <= spill * np.pi * reach**2:
+    added = int(towards.sum())
+    if not np.isfinite(reach) or added <= spill * np.pi * reach**2 or added <= share * np.count_nonzero(previous):
         return towards
     yy, xx = np.ogrid[: towards.shape[0], : towards.shape[1]]
     return towards & ((yy - click.y) ** 2 + (xx - click.x) ** 2 <= spill * reach**2)
@@ -77,7 +80,7 @@ def limit_change(
         held = np.unique(pieces[disk & towards])
         towards = np.isin(pieces, held[held > 0])
     if label and np.isfinite(tuning.spill_limit):
-        towards = spill_trim(towards, previous, click, tuning.spill_limit)
+        towards = spill_trim(towards, previous, click, tuning.spill_limit, tuning.spill_share)
     changed = previous.copy()
     changed[towards] = label
     changed[away] = not label
