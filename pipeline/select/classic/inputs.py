@@ -38,7 +38,7 @@ class Tuning:
     click_piece: bool = False  # only flips to the click's label, in the one piece that holds the click
     settled: float = 0.0  # no flips where an earlier opposite click is nearer than this times the new one
     spill_limit: float = float("inf")  # object click adding > this x pi reach^2 px: keep only sqrt(this) reaches (px)
-    spill_share: float = 0.0  # ... and only when it adds more than this share of the previous mask's area
+    spill_share: float = 0.0  # ... and more than this share of the previous mask (rounds 10-11: both off)
     # the zero-click subject as evidence for a first solve (``subject_prior``; 0 switches it off).
     # Its gate (agreement 0.55, no dominance limit) is the k-fold's choice on all photos in rounds
     # 4-6 of bench/select_quality.py (grids GATE, BACKED, REACH in bench/select_grids.py).

@@ -48,3 +48,14 @@ def test_spill_trim_keeps_an_addition_within_its_reach_whole() -> None:
     kept = spill_trim(flood, previous, click, 16.0)
     yy, xx = np.nonzero(kept)
     assert kept.sum() < flood.sum() and ((yy - 50) ** 2 + (xx - 45) ** 2).max() <= 16 * 6**2  # its reach: about 6 px
+
+
+def test_spill_share_keeps_an_addition_small_against_the_mask_whole() -> None:
+    """``spill_share`` (round 11): only additions above that share of the previous mask are trimmed."""
+    previous = np.zeros((100, 100), bool)
+    previous[:, :40] = True  # 4,000 px
+    click = Seed(50, 45, True)
+    piece = np.zeros_like(previous)
+    piece[30:70, 40:70] = True  # 1,200 px: above 4 disks of the reach, under half the mask
+    np.testing.assert_array_equal(spill_trim(piece, previous, click, 4.0, share=0.5), piece)
+    assert spill_trim(piece, previous, click, 4.0, share=0.2).sum() < piece.sum()
