@@ -110,7 +110,8 @@ def _try(image, field, cost, ty, tx, sy, sx, source, radius, near, guide, guided
 
 @njit(cache=True, nogil=True)
 def refresh_cost(image, targets, field, cost, radius, near, guide, guided, uses=None, bin_px=1, reuse=0.0):
-    """Recompute ``cost`` of every target's current match (after the image or the uses changed)."""
+    """Recompute ``cost`` of every target's current match (after the image changed); with ``reuse``
+    > 0 it first counts the field's ``uses``, which ``improve_field`` then keeps up to date."""
     if uses is not None and reuse > 0:
         count_uses(targets, field, bin_px, uses)
     for i in range(targets.shape[0]):
@@ -146,12 +147,11 @@ def improve_field(
     ``near`` adds ``near * squared distance`` between the two centres to a match's cost (nearby
     sources win ties: what is close to a hole is the likeliest background). Random search starts
     at ``max_radius`` px and halves. Even sweeps go forward and look up/left, odd sweeps go
-    backward and look down/right. With ``reuse`` > 0 the bins' uses are counted first and kept
-    up to date as matches change (see the module docstring).
+    backward and look down/right. With ``reuse`` > 0, ``uses`` must hold the current field's
+    counts (``refresh_cost`` leaves them so) and is kept up to date as matches change (see the
+    module docstring).
     """
     np.random.seed(seed)
-    if uses is not None and reuse > 0:
-        count_uses(targets, field, bin_px, uses)
     height, width = source.shape
     count = targets.shape[0]
     for sweep in range(iterations):
